@@ -1,0 +1,46 @@
+"""The ``spreadwire`` console script: one entry point, one sub-command per job.
+
+Each sub-command lives in its own module under ``spreadwire.cli`` and exposes
+``register(subparsers)``, which adds its parser and sets ``handler`` to a function
+taking the parsed namespace and returning the exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from spreadwire.errors import ConfigError, ValidationError
+
+#: Modules under spreadwire.cli that contribute sub-commands, in help order.
+COMMAND_MODULES: tuple[str, ...] = ("demo",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spreadwire",
+        description="Low-latency statistical-arbitrage trading node.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"spreadwire.cli.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except (ConfigError, ValidationError) as error:
+        parser.exit(2, f"spreadwire {args.command}: error: {error}\n")
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

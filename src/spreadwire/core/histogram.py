@@ -1,0 +1,132 @@
+"""Log-linear latency histogram (HDR style) with O(1) record.
+
+Values below 64 are counted exactly; above, each power of two is split into 32 equal
+sub-buckets, so any reported percentile is within 1/32 (about 3 %) of the true value.
+Values up to 2**40 ns (about 18 minutes) are bucketed; larger ones land in the top bucket
+and still count towards ``max``.
+"""
+
+from __future__ import annotations
+
+from typing import final
+
+import msgspec
+
+_SUB_BITS = 5
+_SUB = 1 << _SUB_BITS  # 32 sub-buckets per octave
+_LINEAR = _SUB << 1  # values below 64 are exact
+_MAX_SHIFT = 40 - _SUB_BITS - 1
+_BUCKETS = (_MAX_SHIFT + 1) * _SUB + _LINEAR
+
+
+def _bucket_index(value: int) -> int:
+    shift = value.bit_length() - _SUB_BITS - 1
+    if shift <= 0:
+        return value
+    if shift > _MAX_SHIFT:
+        return _BUCKETS - 1
+    return shift * _SUB + (value >> shift)
+
+
+def _bucket_value(index: int) -> int:
+    """The midpoint of the values that fall into ``index``."""
+    if index < _LINEAR:
+        return index
+    shift = index // _SUB - 1
+    mantissa = index - shift * _SUB
+    return (mantissa << shift) + ((1 << shift) >> 1)
+
+
+class LatencySummary(msgspec.Struct, frozen=True, kw_only=True):
+    count: int
+    p50: int
+    p99: int
+    p999: int
+    max: int
+    mean: float
+
+
+@final
+class LatencyHistogram:
+    """Counts of nanosecond latencies in log-linear buckets."""
+
+    __slots__ = ("_counts", "_max", "_total", "count", "name")
+
+    def __init__(self, name: str = "") -> None:
+        self.name = name
+        self._counts = [0] * _BUCKETS
+        self.count = 0
+        self._total = 0
+        self._max = 0
+
+    def record(self, value_ns: int) -> None:
+        """Record one latency; negative values are clamped to 0."""
+        if value_ns < 0:
+            value_ns = 0
+        shift = value_ns.bit_length() - 6
+        if shift <= 0:
+            self._counts[value_ns] += 1
+        elif shift <= _MAX_SHIFT:
+            self._counts[shift * 32 + (value_ns >> shift)] += 1
+        else:
+            self._counts[_BUCKETS - 1] += 1
+        self.count += 1
+        self._total += value_ns
+        if value_ns > self._max:
+            self._max = value_ns
+
+    def percentile(self, q: float) -> int:
+        """The value at quantile ``q`` in [0, 1] (0 when empty), never above ``max``."""
+        if not 0.0 <= q <= 1.0:
+            raise ValueError(f"q: must be within [0, 1], got {q}")
+        if self.count == 0:
+            return 0
+        rank = max(1, int(q * self.count + 0.999999999))
+        seen = 0
+        for index, n in enumerate(self._counts):
+            if n:
+                seen += n
+                if seen >= rank:
+                    return min(_bucket_value(index), self._max)
+        return self._max
+
+    @property
+    def max(self) -> int:
+        return self._max
+
+    @property
+    def mean(self) -> float:
+        return self._total / self.count if self.count else 0.0
+
+    def merge(self, other: LatencyHistogram) -> None:
+        """Add ``other``'s counts into this histogram."""
+        counts = self._counts
+        for index, n in enumerate(other._counts):
+            if n:
+                counts[index] += n
+        self.count += other.count
+        self._total += other._total
+        self._max = max(self._max, other._max)
+
+    def reset(self) -> None:
+        self._counts = [0] * _BUCKETS
+        self.count = 0
+        self._total = 0
+        self._max = 0
+
+    def summary(self) -> LatencySummary:
+        return LatencySummary(
+            count=self.count,
+            p50=self.percentile(0.5),
+            p99=self.percentile(0.99),
+            p999=self.percentile(0.999),
+            max=self._max,
+            mean=self.mean,
+        )
+
+    def buckets(self) -> list[tuple[int, int]]:
+        """Non-empty buckets as ``(value_ns, count)`` pairs, ascending."""
+        return [(_bucket_value(i), n) for i, n in enumerate(self._counts) if n]
+
+
+__all__ = ["LatencyHistogram", "LatencySummary", "_bucket_index", "_bucket_value"]

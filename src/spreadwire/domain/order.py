@@ -1,0 +1,221 @@
+"""The order aggregate and its table-driven state machine.
+
+``TRANSITIONS[(status, event type)]`` gives the next status; a pair missing from the
+table is an illegal transition and raises :class:`IllegalTransition`. ``PREVIOUS`` means
+"back to the status before the pending request" (a rejected modify or cancel, or the
+update that answers a modify).
+"""
+
+from __future__ import annotations
+
+from typing import Final, final
+
+from spreadwire.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
+from spreadwire.domain.events import (
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderDenied,
+    OrderEvent,
+    OrderExpired,
+    OrderFill,
+    OrderFilled,
+    OrderInitialized,
+    OrderModifyRejected,
+    OrderPartiallyFilled,
+    OrderPendingCancel,
+    OrderPendingUpdate,
+    OrderRejected,
+    OrderSubmitted,
+    OrderTriggered,
+    OrderUpdated,
+)
+from spreadwire.domain.values import Price, Quantity
+from spreadwire.errors import InvariantError
+
+S = OrderStatus
+PREVIOUS: Final = None
+
+_WORKING_MOVES: dict[type[OrderEvent], OrderStatus | None] = {
+    OrderPendingUpdate: S.PENDING_UPDATE,
+    OrderPendingCancel: S.PENDING_CANCEL,
+    OrderCanceled: S.CANCELED,
+    OrderExpired: S.EXPIRED,
+    OrderPartiallyFilled: S.PARTIALLY_FILLED,
+    OrderFilled: S.FILLED,
+}
+
+
+def _table() -> dict[tuple[OrderStatus, type[OrderEvent]], OrderStatus | None]:
+    table: dict[tuple[OrderStatus, type[OrderEvent]], OrderStatus | None] = {
+        (S.INITIALIZED, OrderDenied): S.DENIED,
+        (S.INITIALIZED, OrderSubmitted): S.SUBMITTED,
+        (S.INITIALIZED, OrderRejected): S.REJECTED,
+        (S.SUBMITTED, OrderAccepted): S.ACCEPTED,
+        (S.SUBMITTED, OrderRejected): S.REJECTED,
+        (S.SUBMITTED, OrderTriggered): S.TRIGGERED,
+        (S.ACCEPTED, OrderTriggered): S.TRIGGERED,
+        (S.ACCEPTED, OrderUpdated): S.ACCEPTED,
+        (S.TRIGGERED, OrderUpdated): S.TRIGGERED,
+        (S.PARTIALLY_FILLED, OrderUpdated): S.PARTIALLY_FILLED,
+        (S.PENDING_UPDATE, OrderUpdated): PREVIOUS,
+        (S.PENDING_UPDATE, OrderModifyRejected): PREVIOUS,
+        (S.PENDING_UPDATE, OrderAccepted): S.PENDING_UPDATE,
+        (S.PENDING_UPDATE, OrderTriggered): S.PENDING_UPDATE,
+        (S.PENDING_CANCEL, OrderCancelRejected): PREVIOUS,
+        (S.PENDING_CANCEL, OrderAccepted): S.PENDING_CANCEL,
+        (S.PENDING_CANCEL, OrderModifyRejected): S.PENDING_CANCEL,
+        (S.PENDING_CANCEL, OrderUpdated): S.PENDING_CANCEL,
+        # a modify or cancel the venue has not answered yet may be overtaken by a fill
+        (S.ACCEPTED, OrderModifyRejected): S.ACCEPTED,
+        (S.ACCEPTED, OrderCancelRejected): S.ACCEPTED,
+        (S.PARTIALLY_FILLED, OrderModifyRejected): S.PARTIALLY_FILLED,
+        (S.PARTIALLY_FILLED, OrderCancelRejected): S.PARTIALLY_FILLED,
+        (S.TRIGGERED, OrderModifyRejected): S.TRIGGERED,
+        (S.TRIGGERED, OrderCancelRejected): S.TRIGGERED,
+        # "too late to cancel": the fill already closed the order
+        (S.FILLED, OrderCancelRejected): S.FILLED,
+        (S.FILLED, OrderModifyRejected): S.FILLED,
+    }
+    for status in (
+        S.SUBMITTED,
+        S.ACCEPTED,
+        S.TRIGGERED,
+        S.PENDING_UPDATE,
+        S.PENDING_CANCEL,
+        S.PARTIALLY_FILLED,
+    ):
+        for event_type, target in _WORKING_MOVES.items():
+            table.setdefault((status, event_type), target)
+    return table
+
+
+TRANSITIONS: Final = _table()
+
+
+class IllegalTransition(InvariantError):
+    """An event that the order's current status does not allow."""
+
+
+@final
+class Order:
+    """One order's state, changed only by applying its events in order."""
+
+    __slots__ = (
+        "_previous",
+        "avg_px_numerator",
+        "client_order_id",
+        "events",
+        "expire_time_ns",
+        "filled_qty",
+        "instrument_id",
+        "order_type",
+        "pair_id",
+        "post_only",
+        "price",
+        "quantity",
+        "reduce_only",
+        "side",
+        "status",
+        "strategy_id",
+        "time_in_force",
+        "trade_ids",
+        "trigger_price",
+        "ts_last",
+        "venue_order_id",
+    )
+
+    def __init__(self, init: OrderInitialized) -> None:
+        self.strategy_id = init.strategy_id
+        self.instrument_id = init.instrument_id
+        self.client_order_id = init.client_order_id
+        self.side: OrderSide = init.side
+        self.order_type: OrderType = init.order_type
+        self.quantity: Quantity = init.quantity
+        self.price: Price | None = init.price
+        self.trigger_price: Price | None = init.trigger_price
+        self.time_in_force: TimeInForce = init.time_in_force
+        self.expire_time_ns = init.expire_time_ns
+        self.post_only = init.post_only
+        self.reduce_only = init.reduce_only
+        self.pair_id = init.pair_id
+        self.status = S.INITIALIZED
+        self._previous = S.INITIALIZED
+        self.venue_order_id: str | None = None
+        self.filled_qty = Quantity(raw=0, precision=init.quantity.precision)
+        self.avg_px_numerator = 0
+        self.trade_ids: set[str] = set()
+        self.events: list[OrderEvent] = [init]
+        self.ts_last = init.ts_event
+
+    @property
+    def leaves_qty(self) -> Quantity:
+        return Quantity(
+            raw=self.quantity.raw - self.filled_qty.raw, precision=self.quantity.precision
+        )
+
+    @property
+    def avg_px(self) -> float | None:
+        if not self.filled_qty.raw:
+            return None
+        return self.avg_px_numerator / self.filled_qty.raw / 1e9
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status.is_terminal
+
+    def can_apply(self, event: OrderEvent) -> bool:
+        return (self.status, type(event)) in TRANSITIONS
+
+    def apply(self, event: OrderEvent) -> None:
+        """Apply ``event``; raise :class:`IllegalTransition` when the table forbids it."""
+        if event.client_order_id != self.client_order_id:
+            raise InvariantError(
+                f"event for {event.client_order_id} applied to order {self.client_order_id}"
+            )
+        key = (self.status, type(event))
+        if key not in TRANSITIONS:
+            raise IllegalTransition(
+                f"order {self.client_order_id}: {type(event).__name__} is not allowed "
+                f"in status {self.status}"
+            )
+        target = TRANSITIONS[key]
+        if target is PREVIOUS:
+            target = self._previous
+        elif target in (S.PENDING_UPDATE, S.PENDING_CANCEL) and self.status not in (
+            S.PENDING_UPDATE,
+            S.PENDING_CANCEL,
+        ):
+            self._previous = self.status
+        self._apply_fields(event)
+        self.status = target
+        self.events.append(event)
+        self.ts_last = event.ts_event
+
+    def _apply_fields(self, event: OrderEvent) -> None:
+        if isinstance(event, OrderFill):
+            self.trade_ids.add(event.trade_id)
+            self.filled_qty = event.cum_qty
+            self.avg_px_numerator += event.last_px.raw * event.last_qty.raw
+            self.venue_order_id = event.venue_order_id
+            if self._previous in (S.ACCEPTED, S.SUBMITTED, S.TRIGGERED):
+                self._previous = S.PARTIALLY_FILLED
+        elif isinstance(event, OrderAccepted):
+            self.venue_order_id = event.venue_order_id
+        elif isinstance(event, OrderUpdated):
+            self.quantity = event.quantity
+            if event.price is not None:
+                self.price = event.price
+            if event.trigger_price is not None:
+                self.trigger_price = event.trigger_price
+        elif isinstance(event, OrderTriggered) and self._previous in (S.ACCEPTED, S.SUBMITTED):
+            self._previous = S.TRIGGERED
+
+
+def fill_event_type(leaves_qty: Quantity) -> type[OrderPartiallyFilled] | type[OrderFilled]:
+    """``OrderFilled`` when nothing is left, else ``OrderPartiallyFilled``."""
+    return OrderFilled if leaves_qty.raw == 0 else OrderPartiallyFilled

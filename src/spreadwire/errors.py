@@ -1,0 +1,53 @@
+"""The error tree of spreadwire.
+
+Business outcomes (a risk denial, a venue rejection, a breaker trip) are events, not
+exceptions. Exceptions are for bad input at an edge and for broken invariants::
+
+    SpreadwireError
+    ├── ValidationError        bad input at an edge; names the offending field
+    │   └── ValueOverflowError a fixed-point value outside the int64 range
+    ├── ConfigError            bad configuration (file, environment, CLI)
+    ├── InvariantError         a broken internal invariant: the node must stop
+    ├── QueueFullError         a bounded queue with the ``raise`` policy is full
+    └── StoreError             the event store failed (I/O, corruption, concurrency)
+        └── ConcurrencyError   optimistic-concurrency conflict on (stream, version)
+"""
+
+from __future__ import annotations
+
+
+class SpreadwireError(Exception):
+    """Root of every error raised by spreadwire."""
+
+
+class ValidationError(SpreadwireError, ValueError):
+    """Bad input at an edge. ``field`` names the offending field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class ValueOverflowError(ValidationError):
+    """A fixed-point value does not fit the int64 raw range."""
+
+
+class ConfigError(SpreadwireError):
+    """Invalid configuration; the message names the setting."""
+
+
+class InvariantError(SpreadwireError):
+    """An internal invariant is broken; the node stops rather than trade on bad state."""
+
+
+class QueueFullError(SpreadwireError):
+    """A bounded queue whose overflow policy is ``raise`` is full."""
+
+
+class StoreError(SpreadwireError):
+    """The event store failed."""
+
+
+class ConcurrencyError(StoreError):
+    """An append expected a stream version that is no longer current."""
