@@ -1,0 +1,102 @@
+"""An L2 order book rebuilt from venue deltas: price level -> total size per side."""
+
+from __future__ import annotations
+
+from typing import final
+
+from spreadwire.domain.enums import BookAction, BookSide
+from spreadwire.domain.market import BookDelta, BookLevel, BookSnapshot
+from spreadwire.domain.values import Price, Quantity
+
+
+@final
+class L2Book:
+    """Levels keyed by raw price; the best bid and ask are kept current incrementally."""
+
+    __slots__ = (
+        "asks",
+        "best_ask",
+        "best_bid",
+        "bids",
+        "instrument_id",
+        "price_precision",
+        "sequence",
+        "size_precision",
+    )
+
+    def __init__(self, instrument_id: str, price_precision: int, size_precision: int) -> None:
+        self.instrument_id = instrument_id
+        self.price_precision = price_precision
+        self.size_precision = size_precision
+        self.bids: dict[int, int] = {}
+        self.asks: dict[int, int] = {}
+        self.best_bid: int | None = None
+        self.best_ask: int | None = None
+        self.sequence = 0
+
+    def apply(self, delta: BookDelta) -> None:
+        """Apply one delta (``sequence`` is checked by the caller)."""
+        self.sequence = delta.sequence
+        if delta.action is BookAction.CLEAR:
+            self.clear()
+            return
+        price = delta.price.raw
+        size = delta.size.raw
+        if delta.side is BookSide.BID:
+            if size == 0 or delta.action is BookAction.DELETE:
+                if self.bids.pop(price, None) is not None and price == self.best_bid:
+                    self.best_bid = max(self.bids) if self.bids else None
+            else:
+                self.bids[price] = size
+                if self.best_bid is None or price > self.best_bid:
+                    self.best_bid = price
+        elif size == 0 or delta.action is BookAction.DELETE:
+            if self.asks.pop(price, None) is not None and price == self.best_ask:
+                self.best_ask = min(self.asks) if self.asks else None
+        else:
+            self.asks[price] = size
+            if self.best_ask is None or price < self.best_ask:
+                self.best_ask = price
+
+    def clear(self) -> None:
+        self.bids.clear()
+        self.asks.clear()
+        self.best_bid = None
+        self.best_ask = None
+
+    def load(self, snapshot: BookSnapshot) -> None:
+        self.clear()
+        for level in snapshot.bids:
+            self.bids[level.price.raw] = level.size.raw
+        for level in snapshot.asks:
+            self.asks[level.price.raw] = level.size.raw
+        self.best_bid = max(self.bids) if self.bids else None
+        self.best_ask = min(self.asks) if self.asks else None
+        self.sequence = snapshot.sequence
+
+    def is_crossed(self) -> bool:
+        return (
+            self.best_bid is not None
+            and self.best_ask is not None
+            and self.best_bid >= self.best_ask
+        )
+
+    def depth(self, levels: int = 5) -> tuple[list[BookLevel], list[BookLevel]]:
+        """The top ``levels`` of each side, best first."""
+        price_precision = self.price_precision
+        size_precision = self.size_precision
+        bids = [
+            BookLevel(
+                price=Price(raw=p, precision=price_precision),
+                size=Quantity(raw=self.bids[p], precision=size_precision),
+            )
+            for p in sorted(self.bids, reverse=True)[:levels]
+        ]
+        asks = [
+            BookLevel(
+                price=Price(raw=p, precision=price_precision),
+                size=Quantity(raw=self.asks[p], precision=size_precision),
+            )
+            for p in sorted(self.asks)[:levels]
+        ]
+        return bids, asks

@@ -1,0 +1,203 @@
+"""The market-data engine: venue deltas in, L2 books maintained, quotes out.
+
+It checks every delta's sequence: a gap marks the book invalid, publishes a
+:class:`DataGap` and asks the feed for a snapshot; no quote is published from an invalid
+book. A staleness watchdog publishes ``DataGap(reason="stale")`` for an instrument that
+has not updated within ``stale_after_ns``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Annotated, final
+
+import msgspec
+
+from spreadwire.core.clock import Clock
+from spreadwire.domain.instrument import Instrument
+from spreadwire.domain.market import BookDelta, BookSnapshot, DataGap, QuoteTick, TradeTick
+from spreadwire.domain.values import Price, Quantity
+from spreadwire.marketdata.book import L2Book
+
+log = logging.getLogger("spreadwire.marketdata")
+
+
+class MarketDataConfig(msgspec.Struct, frozen=True, kw_only=True):
+    stale_after_ns: Annotated[int, msgspec.Meta(gt=0)] = 2_000_000_000
+
+
+class MarketDataStats(msgspec.Struct, frozen=True, kw_only=True):
+    deltas: int
+    quotes: int
+    trades: int
+    gaps: int
+    stale: int
+    snapshots: int
+
+
+@final
+class MarketDataEngine:
+    __slots__ = (
+        "_books",
+        "_clock",
+        "_config",
+        "_deltas",
+        "_gaps",
+        "_instruments",
+        "_last_top",
+        "_last_update",
+        "_publish",
+        "_quotes",
+        "_request_snapshot",
+        "_snapshots",
+        "_stale",
+        "_stale_flagged",
+        "_trades",
+        "_valid",
+    )
+
+    def __init__(
+        self,
+        config: MarketDataConfig,
+        clock: Clock,
+        instruments: Mapping[str, Instrument],
+        *,
+        publish: Callable[[object], None],
+        request_snapshot: Callable[[str], None],
+    ) -> None:
+        self._config = config
+        self._clock = clock
+        self._instruments = dict(instruments)
+        self._publish = publish
+        self._request_snapshot = request_snapshot
+        self._books = {
+            iid: L2Book(iid, inst.price_precision, inst.size_precision)
+            for iid, inst in instruments.items()
+        }
+        self._valid = dict.fromkeys(instruments, True)
+        self._last_update = dict.fromkeys(instruments, clock.timestamp_ns())
+        self._stale_flagged: set[str] = set()
+        self._last_top: dict[str, tuple[int, int, int, int]] = {}
+        self._deltas = 0
+        self._quotes = 0
+        self._trades = 0
+        self._gaps = 0
+        self._stale = 0
+        self._snapshots = 0
+
+    def book(self, instrument_id: str) -> L2Book:
+        return self._books[instrument_id]
+
+    def on_delta(self, delta: BookDelta) -> None:
+        iid = delta.instrument_id
+        book = self._books.get(iid)
+        if book is None:
+            return
+        self._deltas += 1
+        self._last_update[iid] = self._clock.timestamp_ns()
+        self._stale_flagged.discard(iid)
+        if not self._valid[iid]:
+            return
+        if delta.sequence != book.sequence + 1:
+            self._on_gap(book, delta)
+            return
+        book.apply(delta)
+        if delta.last:
+            self._maybe_quote(book, delta.ts_event)
+
+    def _maybe_quote(self, book: L2Book, ts_event: int) -> None:
+        """Publish a quote when the top of the book (prices or sizes) changed."""
+        bid = book.best_bid
+        ask = book.best_ask
+        if bid is None or ask is None or bid >= ask:
+            return
+        top = (bid, ask, book.bids[bid], book.asks[ask])
+        if self._last_top.get(book.instrument_id) == top:
+            return
+        self._last_top[book.instrument_id] = top
+        price_precision = book.price_precision
+        size_precision = book.size_precision
+        quote = QuoteTick(
+            instrument_id=book.instrument_id,
+            bid_price=Price(raw=bid, precision=price_precision),
+            ask_price=Price(raw=ask, precision=price_precision),
+            bid_size=Quantity(raw=top[2], precision=size_precision),
+            ask_size=Quantity(raw=top[3], precision=size_precision),
+            ts_event=ts_event,
+            ts_init=self._clock.timestamp_ns(),
+        )
+        self._quotes += 1
+        self._publish(quote)
+
+    def _on_gap(self, book: L2Book, delta: BookDelta) -> None:
+        self._gaps += 1
+        self._valid[book.instrument_id] = False
+        log.warning(
+            "sequence gap on %s: expected %d, got %d; requesting a snapshot",
+            book.instrument_id,
+            book.sequence + 1,
+            delta.sequence,
+        )
+        self._publish(
+            DataGap(
+                instrument_id=book.instrument_id,
+                reason="sequence_gap",
+                expected_sequence=book.sequence + 1,
+                received_sequence=delta.sequence,
+                ts_event=delta.ts_event,
+                ts_init=self._clock.timestamp_ns(),
+            )
+        )
+        self._request_snapshot(book.instrument_id)
+
+    def on_snapshot(self, snapshot: BookSnapshot) -> None:
+        book = self._books.get(snapshot.instrument_id)
+        if book is None:
+            return
+        self._snapshots += 1
+        book.load(snapshot)
+        self._valid[snapshot.instrument_id] = True
+        self._last_update[snapshot.instrument_id] = self._clock.timestamp_ns()
+        self._last_top.pop(snapshot.instrument_id, None)
+        self._maybe_quote(book, snapshot.ts_event)
+
+    def on_trade(self, trade: TradeTick) -> None:
+        if trade.instrument_id in self._books:
+            self._trades += 1
+            self._publish(trade)
+
+    def check_staleness(self) -> list[str]:
+        """Flag instruments with no update within ``stale_after_ns``; return new ones."""
+        now = self._clock.timestamp_ns()
+        limit = self._config.stale_after_ns
+        flagged: list[str] = []
+        for iid, last in self._last_update.items():
+            if now - last > limit and iid not in self._stale_flagged:
+                self._stale_flagged.add(iid)
+                self._stale += 1
+                flagged.append(iid)
+                self._publish(
+                    DataGap(
+                        instrument_id=iid,
+                        reason="stale",
+                        expected_sequence=self._books[iid].sequence + 1,
+                        received_sequence=self._books[iid].sequence,
+                        ts_event=now,
+                        ts_init=now,
+                    )
+                )
+        return flagged
+
+    def is_valid(self, instrument_id: str) -> bool:
+        return self._valid.get(instrument_id, False)
+
+    def stats(self) -> MarketDataStats:
+        return MarketDataStats(
+            deltas=self._deltas,
+            quotes=self._quotes,
+            trades=self._trades,
+            gaps=self._gaps,
+            stale=self._stale,
+            snapshots=self._snapshots,
+        )

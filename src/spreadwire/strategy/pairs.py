@@ -1,0 +1,221 @@
+"""A pairs (spread) strategy on a rolling OLS hedge ratio and the residual's z-score."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+from enum import StrEnum
+from math import isnan
+from typing import Protocol, final
+
+from spreadwire.core.clock import Clock
+from spreadwire.core.ids import IdGenerator
+from spreadwire.domain.commands import SubmitOrder
+from spreadwire.domain.enums import OrderSide, OrderType, TimeInForce
+from spreadwire.domain.events import (
+    OrderCanceled,
+    OrderDenied,
+    OrderEvent,
+    OrderExpired,
+    OrderFill,
+    OrderFilled,
+    OrderRejected,
+)
+from spreadwire.domain.instrument import Instrument
+from spreadwire.domain.market import QuoteTick
+from spreadwire.domain.values import FIXED_SCALAR, Quantity
+from spreadwire.strategy.config import PairStrategyConfig
+
+log = logging.getLogger("spreadwire.strategy")
+
+_TERMINAL_EVENTS = (OrderFilled, OrderCanceled, OrderExpired, OrderRejected, OrderDenied)
+
+
+class HedgeModel(Protocol):
+    """A streaming model of ``y = alpha + beta * x`` and the z-score of its residual."""
+
+    def update(self, x: float, y: float) -> None: ...
+
+    @property
+    def ready(self) -> bool: ...
+
+    @property
+    def beta(self) -> float: ...
+
+    @property
+    def zscore(self) -> float: ...
+
+
+class SpreadState(StrEnum):
+    FLAT = "FLAT"
+    LONG = "LONG"  # long y, short beta * x
+    SHORT = "SHORT"  # short y, long beta * x
+
+
+@final
+class PairsStrategy:
+    """Turns quotes of two legs into orders that move positions to a target."""
+
+    __slots__ = (
+        "_cooldown_until",
+        "_ids",
+        "_in_flight",
+        "_quotes",
+        "_submit",
+        "beta",
+        "clock",
+        "config",
+        "model",
+        "orders_submitted",
+        "positions",
+        "running",
+        "state",
+        "targets",
+        "x",
+        "y",
+        "zscore",
+    )
+
+    def __init__(
+        self,
+        config: PairStrategyConfig,
+        *,
+        y: Instrument,
+        x: Instrument,
+        model: HedgeModel,
+        clock: Clock,
+        submit: Callable[[SubmitOrder], None],
+    ) -> None:
+        self.config = config
+        self.y = y
+        self.x = x
+        self.model = model
+        self.clock = clock
+        self._submit = submit
+        self._ids = IdGenerator(config.strategy_id)
+        self._quotes: dict[str, QuoteTick] = {}
+        self._in_flight: set[str] = set()
+        self._cooldown_until = 0
+        self.positions = {y.instrument_id: 0, x.instrument_id: 0}
+        self.targets = {y.instrument_id: 0, x.instrument_id: 0}
+        self.state = SpreadState.FLAT
+        self.zscore = float("nan")
+        self.beta = float("nan")
+        self.orders_submitted = 0
+        self.running = True
+
+    @property
+    def strategy_id(self) -> str:
+        return self.config.strategy_id
+
+    @property
+    def instrument_ids(self) -> tuple[str, str]:
+        return self.y.instrument_id, self.x.instrument_id
+
+    def on_quote(self, quote: QuoteTick) -> None:
+        self._quotes[quote.instrument_id] = quote
+        qy = self._quotes.get(self.y.instrument_id)
+        qx = self._quotes.get(self.x.instrument_id)
+        if qy is None or qx is None:
+            return
+        model = self.model
+        model.update(qx.mid_raw / FIXED_SCALAR, qy.mid_raw / FIXED_SCALAR)
+        if not model.ready:
+            return
+        self.zscore = z = model.zscore
+        self.beta = model.beta
+        if not self.running or isnan(z):  # a flat window has no z-score
+            return
+        self._decide(z, qy)
+        if not self._in_flight:
+            self._trade(qy, qx)
+
+    def _decide(self, z: float, qy: QuoteTick) -> None:
+        config = self.config
+        state = self.state
+        if state is SpreadState.FLAT:
+            if self.clock.timestamp_ns() < self._cooldown_until:
+                return
+            if z >= config.entry_z:
+                self._enter(SpreadState.SHORT, qy)
+            elif z <= -config.entry_z:
+                self._enter(SpreadState.LONG, qy)
+            return
+        if abs(z) >= config.stop_z:
+            log.info("%s stop at z=%.2f", config.strategy_id, z)
+            self._cooldown_until = self.clock.timestamp_ns() + config.cooldown_ns
+            self._flatten()
+        elif abs(z) <= config.exit_z:
+            self._flatten()
+
+    def _enter(self, state: SpreadState, qy: QuoteTick) -> None:
+        beta = self.beta
+        if not self.config.min_beta <= beta <= self.config.max_beta:
+            return
+        notional = Decimal(self.config.notional) * self.config.size_multiplier
+        y_price = Decimal(qy.mid_raw) / FIXED_SCALAR
+        qty_y = self.y.round_to_lot(int(notional / y_price * FIXED_SCALAR))
+        qty_x = self.x.round_to_lot(int(Decimal(qty_y) * Decimal(repr(beta))))
+        if qty_y <= 0 or qty_x <= 0:
+            return
+        sign = 1 if state is SpreadState.LONG else -1
+        self.state = state
+        self.targets[self.y.instrument_id] = sign * qty_y
+        self.targets[self.x.instrument_id] = -sign * qty_x
+
+    def _flatten(self) -> None:
+        self.state = SpreadState.FLAT
+        for iid in self.targets:
+            self.targets[iid] = 0
+
+    def _trade(self, qy: QuoteTick, qx: QuoteTick) -> None:
+        for instrument, quote in ((self.y, qy), (self.x, qx)):
+            iid = instrument.instrument_id
+            delta = self.targets[iid] - self.positions[iid]
+            if delta:
+                self._send(instrument, quote, delta)
+
+    def _send(self, instrument: Instrument, quote: QuoteTick, delta_raw: int) -> None:
+        side = OrderSide.BUY if delta_raw > 0 else OrderSide.SELL
+        price = quote.ask_price if side is OrderSide.BUY else quote.bid_price
+        client_order_id = self._ids.next()
+        self._in_flight.add(client_order_id)
+        self.orders_submitted += 1
+        self._submit(
+            SubmitOrder(
+                strategy_id=self.config.strategy_id,
+                instrument_id=instrument.instrument_id,
+                client_order_id=client_order_id,
+                side=side,
+                order_type=OrderType.LIMIT,
+                quantity=Quantity(raw=abs(delta_raw), precision=instrument.size_precision),
+                price=price,
+                time_in_force=TimeInForce.IOC,
+                ts_init=self.clock.timestamp_ns(),
+            )
+        )
+
+    def on_event(self, event: OrderEvent) -> None:
+        """Own order events: fills move positions; terminal events free the slot."""
+        if isinstance(event, OrderFill):
+            signed = event.last_qty.raw if event.side is OrderSide.BUY else -event.last_qty.raw
+            self.positions[event.instrument_id] = (
+                self.positions.get(event.instrument_id, 0) + signed
+            )
+        if isinstance(event, _TERMINAL_EVENTS):
+            self._in_flight.discard(event.client_order_id)
+
+    def start(self) -> None:
+        self.running = True
+
+    def stop(self) -> None:
+        """Stop opening positions; existing targets stay until flattened."""
+        self.running = False
+
+    def flatten(self) -> None:
+        self._flatten()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._in_flight)
