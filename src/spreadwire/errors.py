@@ -28,6 +28,11 @@ class ValidationError(SpreadwireError, ValueError):
         self.field = field
         self.message = message
 
+    def __reduce__(self) -> tuple[type[ValidationError], tuple[str, str]]:
+        # The default pickling replays ``args`` (one string) into a two-argument
+        # __init__, so the error could not cross a process boundary.
+        return type(self), (self.field, self.message)
+
 
 class ValueOverflowError(ValidationError):
     """A fixed-point value does not fit the int64 raw range."""

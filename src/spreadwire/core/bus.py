@@ -2,6 +2,10 @@
 
 ``publish`` looks the handlers up by ``type(message)`` in a dict and calls them in
 subscription order, synchronously: the core is single-writer and deterministic.
+
+Handler lists are copied on write, so a handler may subscribe or unsubscribe during a
+publish: the message being delivered still reaches exactly the handlers subscribed when
+its publish began.
 """
 
 from __future__ import annotations
@@ -25,17 +29,19 @@ class MessageBus:
         """Call ``handler`` for every published message of exactly this type (or types)."""
         types = (message_type,) if isinstance(message_type, type) else tuple(message_type)
         for each in types:
-            self._routes.setdefault(each, []).append(handler)
+            self._routes[each] = [*self._routes.get(each, ()), handler]
 
     def subscribe_all(self, handler: Handler) -> None:
         """Call ``handler`` for every published message, after the typed handlers."""
-        self._catch_all.append(handler)
+        self._catch_all = [*self._catch_all, handler]
 
     def unsubscribe(self, message_type: type, handler: Handler) -> None:
         handlers = self._routes.get(message_type)
         if handlers is None or handler not in handlers:
             raise KeyError(f"handler is not subscribed to {message_type.__name__}")
-        handlers.remove(handler)
+        remaining = list(handlers)
+        remaining.remove(handler)
+        self._routes[message_type] = remaining
 
     def publish(self, message: object) -> None:
         self._published += 1

@@ -32,5 +32,5 @@ class IdGenerator:
     def advance_past(self, identifier: str) -> None:
         """Make sure ``next()`` never re-issues ``identifier`` (used on restart)."""
         head, _, tail = identifier.rpartition("-")
-        if head == self._prefix and tail.isdigit():
+        if head == self._prefix and tail.isascii() and tail.isdigit():
             self._count = max(self._count, int(tail))

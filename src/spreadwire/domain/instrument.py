@@ -34,6 +34,13 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
     tradable: bool = True
 
     def __post_init__(self) -> None:
+        # The Annotated constraints hold only when decoding; checked here for direct use.
+        for field, precision in (
+            ("price_precision", self.price_precision),
+            ("size_precision", self.size_precision),
+        ):
+            if not 0 <= precision <= FIXED_PRECISION:
+                raise ValidationError(field, f"must be within 0..9, got {precision}")
         if self.tick_size.raw <= 0:
             raise ValidationError("tick_size", "must be > 0")
         if self.tick_size.precision > self.price_precision:
@@ -44,6 +51,8 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
             raise ValidationError("lot_size", "has more decimals than size_precision")
         if self.min_notional.currency != self.currency:
             raise ValidationError("min_notional", "currency differs from the instrument's")
+        if self.min_notional.raw < 0:
+            raise ValidationError("min_notional", "must be >= 0")
 
     @property
     def instrument_id(self) -> str:

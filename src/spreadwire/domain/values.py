@@ -25,6 +25,8 @@ FIXED_SCALAR: Final[int] = 1_000_000_000
 RAW_MAX = 2**63 - 1
 RAW_MIN = -(2**63)
 _STEP = tuple(10 ** (FIXED_PRECISION - p) for p in range(FIXED_PRECISION + 1))
+_MAX_ADJUSTED = 18  # a decimal exponent above this is far outside the int64 raw range
+_FLOAT_LIMIT = 1e19
 
 
 def _check_precision(precision: int, field: str) -> None:
@@ -34,7 +36,14 @@ def _check_precision(precision: int, field: str) -> None:
 
 def _check_raw(raw: int, field: str) -> None:
     if not RAW_MIN <= raw <= RAW_MAX:
-        raise ValueOverflowError(field, f"value {raw / FIXED_SCALAR:.9g} overflows int64 raw")
+        raise ValueOverflowError(field, f"value {_describe(raw)} overflows int64 raw")
+
+
+def _describe(raw: int) -> str:
+    """An approximate rendering of a raw value of any size (never raises)."""
+    if raw.bit_length() < 1000:
+        return f"{raw / FIXED_SCALAR:.9g}"
+    return f"{'-' if raw < 0 else ''}2**{raw.bit_length() - 1} / 10**{FIXED_PRECISION}"
 
 
 def _round_div(numerator: int, denominator: int) -> int:
@@ -50,7 +59,7 @@ def _parse_decimal(text: str, field: str) -> tuple[int, int]:
     """Parse ``text`` into (raw, decimals); reject NaN, infinity and over-precise input."""
     try:
         value = Decimal(text.strip())
-    except (InvalidOperation, AttributeError):
+    except (InvalidOperation, AttributeError, TypeError):
         raise ValidationError(field, f"not a decimal number: {text!r}") from None
     if not value.is_finite():
         raise ValidationError(field, f"must be finite, got {text!r}")
@@ -59,6 +68,12 @@ def _parse_decimal(text: str, field: str) -> tuple[int, int]:
     decimals = max(0, -exponent)
     if decimals > FIXED_PRECISION:
         raise ValidationError(field, f"more than 9 decimals in {text!r}")
+    if not value:
+        return 0, decimals
+    if value.adjusted() > _MAX_ADJUSTED:
+        # Checked before scaling: a huge exponent would overflow the decimal context
+        # (or build an enormous int) instead of failing with a clear message.
+        raise ValueOverflowError(field, f"{text!r} overflows int64 raw")
     raw = int(value.scaleb(FIXED_PRECISION))
     _check_raw(raw, field)
     return raw, decimals
@@ -68,6 +83,9 @@ def _raw_from_float(value: float, precision: int, field: str) -> int:
     if not math.isfinite(value):
         raise ValidationError(field, f"must be finite, got {value!r}")
     _check_precision(precision, field)
+    if abs(value) >= _FLOAT_LIMIT:
+        # Checked before quantizing, which fails past the 28-digit decimal context.
+        raise ValueOverflowError(field, f"{value!r} overflows int64 raw")
     scaled = Decimal(repr(value)).quantize(Decimal(1).scaleb(-precision), ROUND_HALF_EVEN)
     raw = int(scaled.scaleb(FIXED_PRECISION))
     _check_raw(raw, field)
@@ -232,6 +250,10 @@ class Money(msgspec.Struct, frozen=True, gc=False, array_like=True, eq=False):
     def __post_init__(self) -> None:
         _check_precision(self.precision, "money")
         _check_raw(self.raw, "money")
+        if self.raw % _STEP[self.precision]:
+            raise ValidationError(
+                "money", f"raw {self.raw} has more decimals than precision {self.precision}"
+            )
         if not self.currency or len(self.currency) > 8:
             raise ValidationError("currency", f"must be 1..8 characters, got {self.currency!r}")
 
@@ -248,7 +270,7 @@ class Money(msgspec.Struct, frozen=True, gc=False, array_like=True, eq=False):
         """Round an exact amount half to even at ``precision`` decimals."""
         _check_precision(precision, "money")
         step = _STEP[precision]
-        scaled = value * FIXED_SCALAR / step
+        scaled = Fraction(value) * FIXED_SCALAR / step
         raw = _round_div(scaled.numerator, scaled.denominator) * step
         return cls(raw=raw, precision=precision, currency=currency)
 
