@@ -1,0 +1,207 @@
+"""Streaming sliding-window statistics: one compiled O(1) call per update.
+
+Each object owns a flat ``float64`` state (shifted sums plus a ring buffer of the raw values)
+updated by the kernels of :mod:`spreadwire.stats._window`; the batch functions run the same
+arithmetic, so a streaming object equals its batch twin. Values are NaN until the window is
+full (pandas' default ``min_periods=window``). Non-finite input raises ``ValueError``.
+"""
+
+import math
+from typing import final
+
+import numpy as np
+import numpy.typing as npt
+
+from spreadwire.stats import _window
+from spreadwire.stats._validate import series, window_size
+
+Floats = npt.NDArray[np.float64]
+
+
+@final
+class RollingMoments:
+    """Mean, variance (ddof=1) and standard deviation of the last ``window`` values.
+
+    ``update(x)`` returns the variance and sets the attributes ``mean``, ``variance`` and
+    ``zscore`` (of ``x`` against its own window); property ``std``; ``count`` is the number
+    of values in the window. A constant window has exactly zero variance.
+    """
+
+    __slots__ = ("_state", "mean", "variance", "window", "zscore")
+
+    def __init__(self, window: int) -> None:
+        self.window = window_size(window)
+        self._state = _window.univariate_state(self.window)
+        self.mean = math.nan
+        self.variance = math.nan
+        self.zscore = math.nan
+
+    def update(self, x: float) -> float:
+        """Add ``x`` (dropping the oldest value once full); returns the variance."""
+        self.mean, self.variance, self.zscore = _window.uni_update(self._state, self.window, x)
+        return self.variance
+
+    @property
+    def std(self) -> float:
+        """Sample standard deviation of the window (NaN until full)."""
+        return math.sqrt(self.variance)
+
+    @property
+    def count(self) -> int:
+        """Number of values currently in the window."""
+        return int(self._state[_window.U_N])
+
+
+@final
+class RollingZScore:
+    """z-score of each new value against the last ``window`` values (itself included).
+
+    ``update(x)`` returns ``(x - mean) / std`` with ddof=1, as pandas
+    ``(s - s.rolling(w).mean()) / s.rolling(w).std()``; NaN until full and for a constant
+    window. Attributes ``zscore``, ``mean``, ``std``.
+    """
+
+    __slots__ = ("_state", "mean", "std", "window", "zscore")
+
+    def __init__(self, window: int) -> None:
+        self.window = window_size(window)
+        self._state = _window.univariate_state(self.window)
+        self.mean = math.nan
+        self.std = math.nan
+        self.zscore = math.nan
+
+    def update(self, x: float) -> float:
+        """Add ``x``; returns its z-score against the window."""
+        self.mean, variance, self.zscore = _window.uni_update(self._state, self.window, x)
+        self.std = math.sqrt(variance)
+        return self.zscore
+
+
+@final
+class RollingCovariance:
+    """Sample covariance (ddof=1) of the last ``window`` pairs ``(x, y)``.
+
+    ``update(x, y)`` returns the covariance and sets the attribute ``covariance``.
+    """
+
+    __slots__ = ("_state", "covariance", "window")
+
+    def __init__(self, window: int) -> None:
+        self.window = window_size(window)
+        self._state = _window.bivariate_state(self.window)[0]
+        self.covariance = math.nan
+
+    def update(self, x: float, y: float) -> float:
+        """Add the pair; returns the window covariance (NaN until full)."""
+        self.covariance = _window.pair_update(self._state, self.window, x, y)[5]
+        return self.covariance
+
+
+@final
+class RollingCorrelation:
+    """Pearson correlation of the last ``window`` pairs ``(x, y)``.
+
+    ``update(x, y)`` returns the correlation and sets ``correlation`` (NaN until full and
+    when either side of the window is constant).
+    """
+
+    __slots__ = ("_state", "correlation", "window")
+
+    def __init__(self, window: int) -> None:
+        self.window = window_size(window)
+        self._state = _window.bivariate_state(self.window)[0]
+        self.correlation = math.nan
+
+    def update(self, x: float, y: float) -> float:
+        """Add the pair; returns the window correlation."""
+        self.correlation = _window.pair_update(self._state, self.window, x, y)[4]
+        return self.correlation
+
+
+@final
+class RollingOLS:
+    """Rolling OLS hedge of ``y`` on ``x`` over the last ``window`` ticks (window >= 3).
+
+    ``update(x, y)`` refits in O(1) and returns ``zscore``. Attributes after each update:
+
+    * ``alpha``, ``beta``: intercept and slope of ``y = alpha + beta * x`` on the window,
+      equal to ``statsmodels.regression.rolling.RollingOLS(y, add_constant(x), window)``;
+    * ``residual``: ``y - alpha - beta * x`` for the newest tick (the spread);
+    * ``zscore``: ``residual / sqrt(ssr / (window - 2))``, the newest residual in units of
+      the regression's standard error (statsmodels ``sqrt(mse_resid)``);
+    * ``correlation``: Pearson correlation of the window.
+
+    All are NaN until the window is full; ``beta`` is NaN if ``x`` is constant on the window
+    and ``zscore`` is NaN on a perfect fit.
+    """
+
+    __slots__ = ("_state", "alpha", "beta", "correlation", "residual", "window", "zscore")
+
+    def __init__(self, window: int) -> None:
+        self.window = window_size(window, minimum=3)
+        self._state = _window.bivariate_state(self.window)[0]
+        self.alpha = math.nan
+        self.beta = math.nan
+        self.residual = math.nan
+        self.zscore = math.nan
+        self.correlation = math.nan
+
+    def update(self, x: float, y: float) -> float:
+        """Add the tick ``(x, y)``; returns the residual z-score."""
+        (
+            self.alpha,
+            self.beta,
+            self.residual,
+            self.zscore,
+            self.correlation,
+            _,
+        ) = _window.pair_update(self._state, self.window, x, y)
+        return self.zscore
+
+    @property
+    def count(self) -> int:
+        """Number of ticks currently in the window."""
+        return int(self._state[_window.B_N])
+
+
+@final
+class PairBook:
+    """``pairs`` independent :class:`RollingOLS` windows updated together in one compiled call.
+
+    ``update(x, y)`` takes two float arrays of length ``pairs`` (the x and y leg prices of
+    every pair for this tick) and refreshes the arrays ``alpha``, ``beta``, ``residual``,
+    ``zscore`` and ``correlation`` (views of one (5, pairs) buffer, overwritten in place on
+    each tick; copy them to keep them). Pair ``k`` equals a ``RollingOLS(window)`` fed
+    ``(x[k], y[k])``.
+    """
+
+    __slots__ = (
+        "_out",
+        "_states",
+        "alpha",
+        "beta",
+        "correlation",
+        "pairs",
+        "residual",
+        "window",
+        "zscore",
+    )
+
+    def __init__(self, window: int, pairs: int) -> None:
+        self.window = window_size(window, minimum=3)
+        self.pairs = window_size(pairs, name="pairs", minimum=1)
+        self._states = _window.bivariate_state(self.window, self.pairs)
+        self._out = np.full((5, self.pairs), np.nan)
+        self.alpha, self.beta, self.residual, self.zscore, self.correlation = self._out
+
+    def update(self, x: Floats, y: Floats) -> Floats:
+        """Add one tick for every pair; returns the ``zscore`` array."""
+        xs = series(x, "x")
+        ys = series(y, "y")
+        if xs.shape[0] != self.pairs or ys.shape[0] != self.pairs:
+            raise ValueError(
+                f"x and y must both have length pairs={self.pairs}, got {xs.shape[0]} and "
+                f"{ys.shape[0]}"
+            )
+        _window.book_update(self._states, self.window, xs, ys, self._out)
+        return self.zscore
