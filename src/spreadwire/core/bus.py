@@ -46,10 +46,11 @@ class MessageBus:
     def publish(self, message: object) -> None:
         self._published += 1
         handlers = self._routes.get(type(message))
+        catch_all = self._catch_all
         if handlers is not None:
             for handler in handlers:
                 handler(message)
-        for handler in self._catch_all:
+        for handler in catch_all:
             handler(message)
 
     @property

@@ -79,6 +79,18 @@ def _parse_decimal(text: str, field: str) -> tuple[int, int]:
     return raw, decimals
 
 
+def _parse_at(text: str, precision: int | None, field: str) -> tuple[int, int]:
+    """Parse ``text`` at ``precision`` decimals (as written when None): (raw, precision)."""
+    if precision is not None:
+        _check_precision(precision, field)
+    raw, decimals = _parse_decimal(text, field)
+    if precision is None:
+        return raw, decimals
+    if decimals > precision:
+        raise ValidationError(field, f"{text!r} has more than {precision} decimals")
+    return raw, precision
+
+
 def _raw_from_float(value: float, precision: int, field: str) -> int:
     if not math.isfinite(value):
         raise ValidationError(field, f"must be finite, got {value!r}")
@@ -166,11 +178,7 @@ class Price(_Fixed, frozen=True, gc=False, array_like=True, eq=False):
 
     @classmethod
     def parse(cls, text: str, precision: int | None = None) -> Price:
-        raw, decimals = _parse_decimal(text, "price")
-        if precision is None:
-            precision = decimals
-        elif decimals > precision:
-            raise ValidationError("price", f"{text!r} has more than {precision} decimals")
+        raw, precision = _parse_at(text, precision, "price")
         return cls(raw=raw, precision=precision)
 
     @classmethod
@@ -211,11 +219,7 @@ class Quantity(_Fixed, frozen=True, gc=False, array_like=True, eq=False):
 
     @classmethod
     def parse(cls, text: str, precision: int | None = None) -> Quantity:
-        raw, decimals = _parse_decimal(text, "quantity")
-        if precision is None:
-            precision = decimals
-        elif decimals > precision:
-            raise ValidationError("quantity", f"{text!r} has more than {precision} decimals")
+        raw, precision = _parse_at(text, precision, "quantity")
         return cls(raw=raw, precision=precision)
 
     @classmethod
@@ -259,10 +263,7 @@ class Money(msgspec.Struct, frozen=True, gc=False, array_like=True, eq=False):
 
     @classmethod
     def parse(cls, text: str, currency: str, precision: int | None = None) -> Money:
-        raw, decimals = _parse_decimal(text, "money")
-        precision = decimals if precision is None else precision
-        if decimals > precision:
-            raise ValidationError("money", f"{text!r} has more than {precision} decimals")
+        raw, precision = _parse_at(text, precision, "money")
         return cls(raw=raw, precision=precision, currency=currency)
 
     @classmethod
