@@ -71,7 +71,9 @@ def matrix(values: Any, name: str, *, min_rows: int = 1, min_columns: int = 1) -
 def same_length(first: Floats, second: Floats, names: str) -> None:
     """Raise unless both series have the same length."""
     if first.shape[0] != second.shape[0]:
-        raise ValueError(f"{names} must have the same length, got {first.shape[0]} and {second.shape[0]}")
+        raise ValueError(
+            f"{names} must have the same length, got {first.shape[0]} and {second.shape[0]}"
+        )
 
 
 def choice(value: Any, name: str, options: tuple[str, ...]) -> str:

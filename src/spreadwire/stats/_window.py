@@ -351,7 +351,9 @@ def rolling_pair_kernel(
 
 
 @njit(cache=True, error_model="numpy")
-def ewm_kernel(x: Floats, alpha: float, out_mean: Floats, out_var: Floats) -> None:  # pragma: no cover
+def ewm_kernel(
+    x: Floats, alpha: float, out_mean: Floats, out_var: Floats
+) -> None:  # pragma: no cover
     """Finch (2009) exponentially weighted mean and biased variance, pandas adjust=False."""
     mean = x[0]
     var = 0.0
@@ -367,7 +369,9 @@ def ewm_kernel(x: Floats, alpha: float, out_mean: Floats, out_var: Floats) -> No
 
 
 @njit(cache=True, error_model="numpy")
-def _exact_window(x: Floats, start: int, stop: int) -> tuple[float, float, float]:  # pragma: no cover
+def _exact_window(
+    x: Floats, start: int, stop: int
+) -> tuple[float, float, float]:  # pragma: no cover
     shift = x[stop - 1]
     total = 0.0
     for i in range(start, stop):
@@ -381,7 +385,9 @@ def _exact_window(x: Floats, start: int, stop: int) -> tuple[float, float, float
 
 
 @njit(cache=True, error_model="numpy")
-def rolling_var_kernel(x: Floats, window: int, out_mean: Floats, out_var: Floats) -> None:  # pragma: no cover
+def rolling_var_kernel(
+    x: Floats, window: int, out_mean: Floats, out_var: Floats
+) -> None:  # pragma: no cover
     """Fast batch rolling mean and variance (ddof=1) with the same guards as the stream."""
     n_obs = x.shape[0]
     for i in range(min(window - 1, n_obs)):

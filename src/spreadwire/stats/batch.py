@@ -64,7 +64,8 @@ def rolling_corr(x: Any, y: Any, window: int) -> Floats:
 
 def rolling_cov(x: Any, y: Any, window: int) -> Floats:
     """Rolling sample covariance (ddof=1), as pandas ``x.rolling(window).cov(y)``."""
-    return _rolling_pair(x, y, window, minimum=2)[5]
+    covariance: Floats = _rolling_pair(x, y, window, minimum=2)[5]
+    return covariance
 
 
 def rolling_ols(x: Any, y: Any, window: int) -> Floats:
