@@ -1,0 +1,130 @@
+"""Turning a batch of appends into rows: the logic every backend shares.
+
+A backend opens its write transaction, reads the current head position, calls
+:meth:`BatchPlanner.plan` and writes the planned records and keys in that same
+transaction. The planner checks idempotency keys and expected versions, assigns
+versions and gap-free positions after the head, and computes checksums. Each append is
+all-or-nothing: a conflicting or duplicate append contributes no rows, the others in
+the batch still commit (group commit never couples unrelated callers).
+
+Stream versions are cached between batches; the cache is trusted only while the head
+read at the start of a transaction equals the head this planner last committed, i.e. no
+other writer committed in between. Otherwise it is dropped and reloaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import final
+
+import msgspec
+
+from spreadwire.eventstore.checksum import entry_checksum
+from spreadwire.eventstore.records import (
+    Append,
+    Committed,
+    Conflict,
+    Duplicate,
+    KeyRecord,
+    Outcome,
+    Record,
+)
+
+VersionLoader = Callable[[Collection[str]], Mapping[str, int]]
+KeyLoader = Callable[[Collection[str]], Mapping[str, KeyRecord]]
+
+
+class Plan(msgspec.Struct, kw_only=True):
+    """Rows to write in one transaction and the outcome of each append."""
+
+    records: list[Record]
+    keys: list[KeyRecord]
+    outcomes: list[Outcome]
+    head: int
+    versions: dict[str, int]
+
+
+@final
+class BatchPlanner:
+    __slots__ = ("_head", "_max_cached", "_versions")
+
+    def __init__(self, *, max_cached_streams: int = 100_000) -> None:
+        self._head = -1
+        self._versions: dict[str, int] = {}
+        self._max_cached = max_cached_streams
+
+    def plan(
+        self,
+        head: int,
+        appends: Sequence[Append],
+        load_versions: VersionLoader,
+        load_keys: KeyLoader,
+    ) -> Plan:
+        """Plan ``appends`` after ``head`` (the highest committed position)."""
+        if head != self._head or len(self._versions) > self._max_cached:
+            self._versions.clear()
+        keys = [a.idempotency_key for a in appends if a.idempotency_key is not None]
+        seen = dict(load_keys(keys)) if keys else {}
+        versions: dict[str, int] = {}
+        missing = {a.stream for a in appends if a.stream not in self._versions}
+        if missing:
+            loaded = load_versions(missing)
+            for stream in missing:
+                self._versions[stream] = loaded.get(stream, 0)
+        plan = Plan(records=[], keys=[], outcomes=[], head=head, versions=versions)
+        for append in appends:
+            plan.outcomes.append(self._plan_one(plan, append, seen))
+        return plan
+
+    def _plan_one(self, plan: Plan, append: Append, seen: dict[str, KeyRecord]) -> Outcome:
+        key = append.idempotency_key
+        if key is not None and key in seen:
+            known = seen[key]
+            return Duplicate(known.first_position, known.last_position)
+        stream = append.stream
+        current = plan.versions.get(stream, self._versions[stream])
+        expected = append.expected_version
+        if expected is not None and expected != current:
+            return Conflict(stream, expected, current)
+        first = plan.head + 1
+        records = plan.records
+        for event in append.events:
+            plan.head += 1
+            current += 1
+            checksum = entry_checksum(
+                plan.head,
+                stream,
+                current,
+                type_name=event.type,
+                schema=event.schema,
+                ts=event.ts,
+                payload=event.payload,
+            )
+            records.append(
+                Record(
+                    plan.head,
+                    stream,
+                    current,
+                    event.type,
+                    event.schema,
+                    event.ts,
+                    event.payload,
+                    checksum,
+                )
+            )
+        plan.versions[stream] = current
+        if key is not None:
+            known = KeyRecord(key, stream, first, plan.head)
+            seen[key] = known
+            plan.keys.append(known)
+        return Committed(first, plan.head, current)
+
+    def committed(self, plan: Plan) -> None:
+        """The plan's transaction committed: remember the new head and versions."""
+        self._head = plan.head
+        self._versions.update(plan.versions)
+
+    def forget(self) -> None:
+        """The transaction failed or the store changed underneath: trust nothing cached."""
+        self._head = -1
+        self._versions.clear()

@@ -1,0 +1,116 @@
+"""The ``Recorder`` port: one protocol for every event-store backend.
+
+Backends (in-memory here; SQLite and PostgreSQL in ``spreadwire.persistence``) store
+:class:`~spreadwire.eventstore.records.Record` rows and share the batch planning in
+:mod:`spreadwire.eventstore.planner`; the contract test suite runs against each.
+
+Guarantees every implementation gives:
+
+* positions start at 1, are gap-free and increase in commit order;
+* ``(stream, version)`` is unique, versions of a stream count 1, 2, 3... with no gaps;
+* every append in a ``commit`` call is all-or-nothing; a call returns only after its
+  transaction committed with the requested durability;
+* ``read`` sees only committed entries, in position order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol
+
+from spreadwire.eventstore.codec import Codec
+from spreadwire.eventstore.records import (
+    Append,
+    Durability,
+    Entry,
+    NewEvent,
+    Outcome,
+    Record,
+    RecoveryReport,
+)
+
+
+class Recorder(Protocol):
+    """An append-only event log with a gap-free global position."""
+
+    @property
+    def url(self) -> str:
+        """The store's URL with any password removed."""
+        ...
+
+    @property
+    def codec(self) -> Codec: ...
+
+    @property
+    def recovery(self) -> RecoveryReport:
+        """What opening the store found (torn tail truncated or not)."""
+        ...
+
+    def commit(
+        self, appends: Sequence[Append], *, durability: Durability = Durability.DURABLE
+    ) -> list[Outcome]:
+        """Store ``appends`` in one transaction; one outcome per append, in order."""
+        ...
+
+    def records(self, after: int = 0, limit: int | None = None) -> Iterator[Record]:
+        """Stored entries with positions above ``after``, encoded, in position order."""
+        ...
+
+    def read(self, after: int = 0, limit: int | None = None) -> Iterator[Entry]:
+        """Stored entries with positions above ``after``, decoded, in position order."""
+        ...
+
+    def read_stream(self, stream: str, after_version: int = 0) -> Iterator[Entry]:
+        """Entries of one stream with versions above ``after_version``, in version order."""
+        ...
+
+    def last_position(self) -> int:
+        """The highest committed position (0 when empty)."""
+        ...
+
+    def stream_version(self, stream: str) -> int:
+        """The current version of ``stream`` (0 when it does not exist)."""
+        ...
+
+    def wait_for(self, after: int, timeout_s: float | None) -> int:
+        """Block until a position above ``after`` is committed in this process, or timeout;
+        return the highest committed position known."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def decode_records(codec: Codec, records: Iterable[Record]) -> Iterator[Entry]:
+    """Decode stored records into entries (the shared body of ``Recorder.read``)."""
+    decode = codec.decode
+    for record in records:
+        yield Entry(
+            record.position,
+            record.stream,
+            record.version,
+            record.type,
+            record.ts,
+            decode(record.type, record.schema, record.payload),
+        )
+
+
+def encode_append(
+    codec: Codec,
+    stream: str,
+    messages: Sequence[object],
+    ts: int,
+    *,
+    expected_version: int | None = None,
+    idempotency_key: str | None = None,
+) -> Append:
+    """An :class:`Append` of ``messages`` to ``stream`` recorded at ``ts``."""
+    events = []
+    for message in messages:
+        type_name, schema, payload = codec.encode(message)
+        events.append(NewEvent(type_name, schema, ts, payload))
+    return Append(
+        stream=stream,
+        events=tuple(events),
+        expected_version=expected_version,
+        idempotency_key=idempotency_key,
+    )

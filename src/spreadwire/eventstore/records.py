@@ -1,0 +1,133 @@
+"""What the event store holds and what an append asks for.
+
+A :class:`Record` is one stored entry as bytes (what a backend reads and writes); an
+:class:`Entry` is the same entry with its payload decoded into the domain message.
+An :class:`Append` is one atomic request: events for one stream, optionally guarded by
+an expected stream version (optimistic concurrency) and an idempotency key.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import msgspec
+
+from spreadwire.errors import StoreError
+
+
+class Durability(StrEnum):
+    """When an append is acknowledged.
+
+    ``durable`` (the default): after the commit is on stable storage (SQLite WAL
+    ``synchronous=FULL``, PostgreSQL ``synchronous_commit=on``). ``relaxed``: after the
+    commit reached the operating system (survives a process crash, not a power loss).
+    """
+
+    DURABLE = "durable"
+    RELAXED = "relaxed"
+
+
+class NewEvent(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """An encoded event waiting for its position and version."""
+
+    type: str
+    schema: int
+    ts: int
+    payload: bytes
+
+
+#: ``Append.expected_version`` value that means "the stream must not exist yet".
+NO_STREAM = 0
+
+
+class Append(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Append ``events`` to ``stream`` atomically.
+
+    ``expected_version`` None appends at the end whatever the version; an int must equal
+    the stream's current version (0: the stream must not exist). ``idempotency_key``
+    makes a retried request a no-op that reports the first outcome.
+    """
+
+    stream: str
+    events: tuple[NewEvent, ...]
+    expected_version: int | None = None
+    idempotency_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.events:
+            raise StoreError(f"append to {self.stream!r} has no events")
+        if not self.stream:
+            raise StoreError("append has an empty stream name")
+
+
+class Committed(msgspec.Struct, frozen=True, gc=False):
+    """The append was stored at positions ``first..last`` and left the stream at ``version``."""
+
+    first_position: int
+    last_position: int
+    version: int
+
+
+class Duplicate(msgspec.Struct, frozen=True, gc=False):
+    """The idempotency key was seen before; nothing was written this time."""
+
+    first_position: int
+    last_position: int
+
+
+class Conflict(msgspec.Struct, frozen=True, gc=False):
+    """The stream was not at the expected version; nothing was written."""
+
+    stream: str
+    expected_version: int
+    actual_version: int
+
+
+Outcome = Committed | Duplicate | Conflict
+
+
+class Record(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """One stored entry, payload still encoded. ``checksum`` covers every other field."""
+
+    position: int
+    stream: str
+    version: int
+    type: str
+    schema: int
+    ts: int
+    payload: bytes
+    checksum: int
+
+
+class Entry(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """One stored entry with its payload decoded (and upcast) into a domain message."""
+
+    position: int
+    stream: str
+    version: int
+    type: str
+    ts: int
+    message: Any
+
+
+class KeyRecord(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """A remembered idempotency key and the positions its append was stored at."""
+
+    key: str
+    stream: str
+    first_position: int
+    last_position: int
+
+
+class RecoveryReport(msgspec.Struct, frozen=True, kw_only=True):
+    """What opening a store found at the tail of the log.
+
+    ``checked`` entries were verified (checksum and position); ``truncated`` trailing
+    entries failed and were removed (a torn tail); ``head`` is the position after it.
+    """
+
+    checked: int = 0
+    truncated: int = 0
+    head: int = 0
+    detail: str = ""

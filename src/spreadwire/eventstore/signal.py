@@ -1,0 +1,46 @@
+"""In-process commit notification: a new commit wakes every waiting reader at once."""
+
+from __future__ import annotations
+
+import threading
+from typing import final
+
+
+@final
+class CommitSignal:
+    """Carries the highest committed position; readers block until it passes theirs."""
+
+    __slots__ = ("_condition", "_position")
+
+    def __init__(self, position: int = 0) -> None:
+        self._condition = threading.Condition(threading.Lock())
+        self._position = position
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    def publish(self, position: int) -> None:
+        """Record that everything up to ``position`` is committed and wake all waiters."""
+        with self._condition:
+            if position > self._position:
+                self._position = position
+            self._condition.notify_all()
+
+    def reset(self, position: int) -> None:
+        """Set the position without the monotonic check (after a truncation on open)."""
+        with self._condition:
+            self._position = position
+
+    def wait(self, after: int, timeout_s: float | None) -> int:
+        """Block until a position above ``after`` is committed or the timeout passes."""
+        if self._position > after:
+            return self._position
+        with self._condition:
+            self._condition.wait_for(lambda: self._position > after, timeout_s)
+            return self._position
+
+    def wake(self) -> None:
+        """Wake every waiter without a new position (used when closing)."""
+        with self._condition:
+            self._condition.notify_all()

@@ -1,0 +1,335 @@
+"""The group-commit event writer: the hot path's only way into the event store.
+
+``append`` is synchronous and cheap: it stamps the message and puts it on a bounded
+queue (blocking only when the queue is full: backpressure, never a drop). One writer
+thread drains everything queued (up to ``max_batch``) into a single transaction, so one
+durable commit covers every caller that was waiting, and acknowledges them together.
+
+Acknowledgement: ``flush()`` returns when everything appended before it is committed;
+``append_durable`` and ``submit`` block until their own commit and return where it went.
+A failed commit is retried a few times (the batch is re-planned from the store), then
+the writer stops and every later call raises :class:`~spreadwire.errors.StoreError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Sequence
+from typing import Annotated, Any, final
+
+import msgspec
+
+from spreadwire.core.clock import Clock, LiveClock, perf_counter_ns
+from spreadwire.core.histogram import LatencyHistogram
+from spreadwire.errors import StoreError
+from spreadwire.eventstore.recorder import Recorder
+from spreadwire.eventstore.records import Append, Committed, Durability, NewEvent, Outcome
+from spreadwire.eventstore.streams import stream_of
+
+_log = logging.getLogger("spreadwire.eventstore.writer")
+
+
+class WriterConfig(msgspec.Struct, frozen=True, kw_only=True):
+    capacity: Annotated[int, msgspec.Meta(gt=0)] = 65_536
+    max_batch: Annotated[int, msgspec.Meta(gt=0)] = 1_024
+    durability: Durability = Durability.DURABLE
+    retries: Annotated[int, msgspec.Meta(ge=0)] = 5
+    retry_backoff_ns: Annotated[int, msgspec.Meta(gt=0)] = 2_000_000
+
+
+class WriterStats(msgspec.Struct, frozen=True, kw_only=True):
+    appended: int
+    committed: int
+    batches: int
+    largest_batch: int
+    queue_depth: int
+    queue_peak: int
+    capacity: int
+    backpressure_waits: int
+    retries: int
+    ack_p50_ns: int
+    ack_p99_ns: int
+    ack_max_ns: int
+    last_position: int
+    durability: str
+    failed: bool
+
+
+@final
+class _Slot:
+    """Where the writer leaves one durable caller's outcome."""
+
+    __slots__ = ("done", "error", "outcome")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.outcome: Outcome | None = None
+        self.error: BaseException | None = None
+
+
+# A queued item: (message or Append, stream or None, ts, enqueued perf ns, slot or None).
+_Item = tuple[Any, str | None, int, int, _Slot | None]
+
+
+@final
+class EventWriter:
+    """Single writer thread doing group commit into a :class:`Recorder`."""
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        *,
+        clock: Clock | None = None,
+        capacity: int = 65_536,
+        max_batch: int = 1_024,
+        durability: Durability | str = Durability.DURABLE,
+        config: WriterConfig | None = None,
+        name: str = "event-writer",
+    ) -> None:
+        self._config = config or WriterConfig(
+            capacity=capacity, max_batch=max_batch, durability=Durability(durability)
+        )
+        self._recorder = recorder
+        self._codec = recorder.codec
+        self._clock = clock or LiveClock()
+        self._queue: deque[_Item] = deque()
+        self._put_lock = threading.Lock()
+        self._wake = threading.Condition(threading.Lock())
+        self._space = threading.Condition(threading.Lock())
+        self._done = threading.Condition(threading.Lock())
+        self._idle = False
+        self._space_waiters = 0
+        self._closing = False
+        self._failure: BaseException | None = None
+        self._tickets = 0
+        self._processed = 0
+        self._committed = 0
+        self._batches = 0
+        self._largest = 0
+        self._peak = 0
+        self._waits = 0
+        self._retries = 0
+        self._last_position = recorder.last_position()
+        self._ack = LatencyHistogram("event_store_ack")
+        self._retry_sleep = threading.Event()
+        self._encoder = msgspec.msgpack.Encoder()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    # ----------------------------------------------------------------- producers
+
+    def append(self, message: object, stream: str | None = None) -> None:
+        """Hand ``message`` to the writer; blocks only while the queue is full."""
+        self._codec.meta(type(message))
+        self._put((message, stream, self._clock.timestamp_ns(), perf_counter_ns(), None))
+
+    def append_durable(
+        self, message: object, stream: str | None = None, timeout_s: float | None = None
+    ) -> int:
+        """Append ``message`` and wait for the commit covering it; return its position."""
+        self._codec.meta(type(message))
+        slot = _Slot()
+        self._put((message, stream, self._clock.timestamp_ns(), perf_counter_ns(), slot))
+        outcome = self._await(slot, timeout_s)
+        assert isinstance(outcome, Committed)
+        return outcome.first_position
+
+    def submit(self, append: Append, timeout_s: float | None = None) -> Outcome:
+        """Commit a prepared :class:`Append` (expected version, idempotency key) through
+        the group commit and return its outcome once committed."""
+        slot = _Slot()
+        self._put((append, None, 0, perf_counter_ns(), slot))
+        return self._await(slot, timeout_s)
+
+    def _put(self, item: _Item) -> None:
+        queue = self._queue
+        with self._put_lock:
+            if self._failure is not None or self._closing:
+                self._raise_stopped()
+            if len(queue) >= self._config.capacity:
+                self._wait_for_space()
+            queue.append(item)
+            self._tickets += 1
+            depth = len(queue)
+            if depth > self._peak:
+                self._peak = depth
+        if self._idle:
+            with self._wake:
+                self._wake.notify()
+
+    def _wait_for_space(self) -> None:
+        self._waits += 1
+        capacity = self._config.capacity
+        with self._space:
+            self._space_waiters += 1
+            try:
+                while len(self._queue) >= capacity and self._failure is None:
+                    self._space.wait()
+            finally:
+                self._space_waiters -= 1
+        if self._failure is not None:
+            self._raise_stopped()
+
+    def _await(self, slot: _Slot, timeout_s: float | None) -> Outcome:
+        if not slot.done.wait(timeout_s):
+            raise StoreError(f"no acknowledgement within {timeout_s} s")
+        if slot.error is not None:
+            raise StoreError(f"append failed: {slot.error}") from slot.error
+        assert slot.outcome is not None
+        return slot.outcome
+
+    def _raise_stopped(self) -> None:
+        if self._failure is not None:
+            raise StoreError(f"the event writer stopped: {self._failure}") from self._failure
+        raise StoreError("the event writer is closed")
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        """Return when everything appended so far is committed; raise if it cannot be."""
+        with self._put_lock:
+            target = self._tickets
+        with self._done:
+            ok = self._done.wait_for(
+                lambda: self._processed >= target or self._failure is not None, timeout_s
+            )
+        if self._failure is not None:
+            self._raise_stopped()
+        if not ok:
+            raise StoreError(f"flush did not complete within {timeout_s} s")
+
+    def close(self, timeout_s: float | None = None) -> WriterStats:
+        """Commit what is queued, stop the writer thread and return the final statistics."""
+        with self._put_lock:
+            self._closing = True
+        with self._wake:
+            self._wake.notify()
+        self._retry_sleep.set()
+        self._thread.join(timeout_s)
+        return self.stats()
+
+    def __enter__(self) -> EventWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------- writer
+
+    def _run(self) -> None:
+        while True:
+            batch = self._take()
+            if not batch:
+                return
+            try:
+                self._write(batch)
+            except BaseException as error:
+                self._fail(batch, error)
+                return
+
+    def _take(self) -> list[_Item]:
+        queue = self._queue
+        if not queue:
+            with self._wake:
+                self._idle = True
+                while not queue and not self._closing:
+                    self._wake.wait()
+                self._idle = False
+        count = min(len(queue), self._config.max_batch)
+        batch = [queue.popleft() for _ in range(count)]
+        if self._space_waiters:
+            with self._space:
+                self._space.notify_all()
+        return batch
+
+    def _encode(self, batch: Sequence[_Item]) -> list[Append]:
+        encode = self._encoder.encode
+        meta = self._codec.meta
+        appends: list[Append] = []
+        for message, stream, ts, _, _ in batch:
+            if isinstance(message, Append):
+                appends.append(message)
+                continue
+            type_name, schema = meta(type(message))
+            event = NewEvent(type_name, schema, ts, encode(message))
+            appends.append(Append(stream=stream or stream_of(message), events=(event,)))
+        return appends
+
+    def _write(self, batch: list[_Item]) -> None:
+        appends = self._encode(batch)
+        outcomes = self._commit_with_retry(appends)
+        now = perf_counter_ns()
+        record = self._ack.record
+        for (_, _, _, enqueued, slot), outcome in zip(batch, outcomes, strict=True):
+            record(now - enqueued)
+            if slot is not None:
+                slot.outcome = outcome
+                slot.done.set()
+        for outcome in reversed(outcomes):
+            if isinstance(outcome, Committed):
+                self._last_position = max(self._last_position, outcome.last_position)
+                break
+        self._batches += 1
+        self._largest = max(self._largest, len(batch))
+        self._committed += len(batch)
+        with self._done:
+            self._processed += len(batch)
+            self._done.notify_all()
+
+    def _commit_with_retry(self, appends: list[Append]) -> list[Outcome]:
+        attempt = 0
+        while True:
+            try:
+                return self._recorder.commit(appends, durability=self._config.durability)
+            except StoreError as error:
+                if attempt >= self._config.retries:
+                    raise
+                attempt += 1
+                self._retries += 1
+                _log.warning("event store commit failed (attempt %d): %s", attempt, error)
+                self._retry_sleep.wait(self._config.retry_backoff_ns * attempt / 1e9)
+
+    def _fail(self, batch: list[_Item], error: BaseException) -> None:
+        _log.error("event writer stopped: %s", error)
+        with self._put_lock:
+            self._failure = error
+            pending = batch + list(self._queue)
+            self._queue.clear()
+        for _, _, _, _, slot in pending:
+            if slot is not None:
+                slot.error = error
+                slot.done.set()
+        with self._done:
+            self._done.notify_all()
+        with self._space:
+            self._space.notify_all()
+
+    # ------------------------------------------------------------------ statistics
+
+    @property
+    def last_position(self) -> int:
+        """The highest position this writer has seen committed."""
+        return self._last_position
+
+    def stats(self) -> WriterStats:
+        return WriterStats(
+            appended=self._tickets,
+            committed=self._committed,
+            batches=self._batches,
+            largest_batch=self._largest,
+            queue_depth=len(self._queue),
+            queue_peak=self._peak,
+            capacity=self._config.capacity,
+            backpressure_waits=self._waits,
+            retries=self._retries,
+            ack_p50_ns=self._ack.percentile(0.5),
+            ack_p99_ns=self._ack.percentile(0.99),
+            ack_max_ns=self._ack.max,
+            last_position=self._last_position,
+            durability=str(self._config.durability),
+            failed=self._failure is not None,
+        )
+
+    def ack_histogram(self) -> LatencyHistogram:
+        """Append-to-acknowledgement latency of every committed item."""
+        return self._ack

@@ -1,0 +1,304 @@
+"""The PostgreSQL recorder: psycopg 3 with a ``psycopg_pool`` connection pool.
+
+Every connection runs with a statement timeout, a lock timeout and an idle-in-transaction
+timeout, and prepares statements on first use. A commit is one transaction: lock the
+head row, plan the batch, insert all rows with one pipelined ``executemany``, move the
+head, commit (``synchronous_commit=off`` only for the named relaxed mode).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import Annotated, Any, final
+
+import msgspec
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from spreadwire.errors import ConcurrencyError, ConfigError, StoreError
+from spreadwire.eventstore.codec import Codec
+from spreadwire.eventstore.planner import BatchPlanner, Plan
+from spreadwire.eventstore.records import (
+    Append,
+    Durability,
+    Entry,
+    KeyRecord,
+    Outcome,
+    Record,
+    RecoveryReport,
+)
+from spreadwire.eventstore.signal import CommitSignal
+from spreadwire.eventstore.streams import category_of
+from spreadwire.eventstore.tail import first_bad_position
+from spreadwire.persistence import postgres_schema as sql
+
+_PAGE = 5_000
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+
+
+class PostgresConfig(msgspec.Struct, frozen=True, kw_only=True):
+    pool_min: Annotated[int, msgspec.Meta(ge=1)] = 1
+    pool_max: Annotated[int, msgspec.Meta(ge=1)] = 8
+    connect_timeout_s: Annotated[int, msgspec.Meta(gt=0)] = 10
+    acquire_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    statement_timeout_ms: Annotated[int, msgspec.Meta(gt=0)] = 5_000
+    lock_timeout_ms: Annotated[int, msgspec.Meta(gt=0)] = 5_000
+    idle_in_transaction_timeout_ms: Annotated[int, msgspec.Meta(gt=0)] = 10_000
+    high_volume_categories: tuple[str, ...] = ("order",)
+    hash_partitions: Annotated[int, msgspec.Meta(ge=1, le=64)] = 8
+    tail_check: Annotated[int, msgspec.Meta(ge=0)] = 1_000
+
+
+def redact(url: str) -> str:
+    """``url`` without its password."""
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1@", url)
+
+
+def _configure(connection: psycopg.Connection[Any]) -> None:
+    connection.autocommit = True
+
+
+@final
+class PostgresRecorder:
+    """An event log in PostgreSQL tables (see :mod:`postgres_schema`)."""
+
+    __slots__ = (
+        "_closed",
+        "_codec",
+        "_config",
+        "_lock",
+        "_planner",
+        "_pool",
+        "_recovery",
+        "_signal",
+        "_url",
+    )
+
+    def __init__(
+        self, url: str, codec: Codec | None = None, config: PostgresConfig | None = None
+    ) -> None:
+        self._config = config or PostgresConfig()
+        for category in self._config.high_volume_categories:
+            if not _IDENTIFIER.match(category):
+                raise ConfigError(f"high_volume_categories: {category!r} is not an identifier")
+        self._url = url
+        self._codec = codec or Codec()
+        self._lock = threading.Lock()
+        self._planner = BatchPlanner()
+        self._closed = False
+        self._pool = self._open_pool(url)
+        try:
+            self._create_schema()
+            self._recovery = self._recover(self._config.tail_check)
+        except BaseException:
+            self._pool.close()
+            raise
+        self._signal = CommitSignal(self._recovery.head)
+
+    def _open_pool(self, url: str) -> ConnectionPool[psycopg.Connection[Any]]:
+        config = self._config
+        options = (
+            f"-c statement_timeout={config.statement_timeout_ms}"
+            f" -c lock_timeout={config.lock_timeout_ms}"
+            f" -c idle_in_transaction_session_timeout={config.idle_in_transaction_timeout_ms}"
+        )
+        pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
+            url.replace("postgres://", "postgresql://", 1),
+            min_size=config.pool_min,
+            max_size=max(config.pool_max, config.pool_min),
+            kwargs={
+                "options": options,
+                "connect_timeout": config.connect_timeout_s,
+                "prepare_threshold": 0,
+            },
+            configure=_configure,
+            open=False,
+            name="event-store",
+        )
+        try:
+            pool.open(wait=True, timeout=config.acquire_timeout_s)
+        except Exception as error:
+            pool.close()
+            raise StoreError(f"cannot connect to {redact(url)}: {error}") from error
+        return pool
+
+    def _connection(self) -> Any:
+        if self._closed:
+            raise StoreError("the recorder is closed")
+        return self._pool.connection(timeout=self._config.acquire_timeout_s)
+
+    def _create_schema(self) -> None:
+        statements = sql.schema(self._config.high_volume_categories, self._config.hash_partitions)
+        with self._connection() as connection, connection.transaction():
+            connection.execute(sql.SCHEMA_LOCK)
+            for statement in statements:
+                connection.execute(statement)
+
+    @property
+    def url(self) -> str:
+        return redact(self._url)
+
+    @property
+    def codec(self) -> Codec:
+        return self._codec
+
+    @property
+    def recovery(self) -> RecoveryReport:
+        return self._recovery
+
+    def pool_stats(self) -> dict[str, int]:
+        """psycopg_pool statistics (connections, waiting requests, errors, timings)."""
+        return dict(self._pool.get_stats())
+
+    def _recover(self, tail_check: int) -> RecoveryReport:
+        head = self.last_position()
+        start = max(0, head - tail_check)
+        tail = list(self.records(start))
+        bad = first_bad_position(tail, start)
+        if bad is None and (not tail or tail[-1].position == head):
+            return RecoveryReport(checked=len(tail), head=head)
+        cut = bad if bad is not None else tail[-1].position + 1 if tail else start + 1
+        with self._connection() as connection, connection.transaction():
+            connection.execute(sql.LOCK_HEAD)
+            deleted = connection.execute("DELETE FROM events WHERE position >= %s", (cut,))
+            connection.execute("DELETE FROM idempotency WHERE last_position >= %s", (cut,))
+            connection.execute(sql.SET_HEAD, (cut - 1,))
+        return RecoveryReport(
+            checked=len(tail),
+            truncated=deleted.rowcount,
+            head=cut - 1,
+            detail=f"torn tail from position {cut} truncated",
+        )
+
+    # -------------------------------------------------------------------- writes
+
+    def commit(
+        self, appends: Sequence[Append], *, durability: Durability = Durability.DURABLE
+    ) -> list[Outcome]:
+        with self._lock:
+            try:
+                with self._connection() as connection:
+                    plan = self._commit_in(connection, appends, durability)
+            except psycopg.errors.UniqueViolation as error:
+                self._planner.forget()
+                raise ConcurrencyError(f"concurrent append: {error}") from error
+            except Exception as error:  # psycopg errors, pool timeouts, OS errors
+                self._planner.forget()
+                raise StoreError(f"PostgreSQL commit failed: {error}") from error
+            self._planner.committed(plan)
+        if plan.records:
+            self._signal.publish(plan.head)
+        return plan.outcomes
+
+    def _commit_in(
+        self, connection: Any, appends: Sequence[Append], durability: Durability
+    ) -> Plan:
+        with connection.transaction():
+            if durability is not Durability.DURABLE:
+                connection.execute("SET LOCAL synchronous_commit = off")
+            head = connection.execute(sql.LOCK_HEAD).fetchone()[0]
+
+            def versions(streams: Collection[str]) -> Mapping[str, int]:
+                names = list(streams)
+                categories = list({category_of(s) for s in names})
+                rows = connection.execute(sql.SELECT_VERSIONS, (categories, names)).fetchall()
+                return dict(rows)
+
+            def keys(wanted: Collection[str]) -> Mapping[str, KeyRecord]:
+                rows = connection.execute(sql.SELECT_KEYS, (list(wanted),)).fetchall()
+                return {row[0]: KeyRecord(*row) for row in rows}
+
+            plan = self._planner.plan(head, appends, versions, keys)
+            if plan.records:
+                with connection.cursor() as cursor:
+                    cursor.executemany(
+                        sql.INSERT_EVENT,
+                        [
+                            (
+                                r.position,
+                                category_of(r.stream),
+                                r.stream,
+                                r.version,
+                                r.type,
+                                r.schema,
+                                r.ts,
+                                r.payload,
+                                r.checksum,
+                            )
+                            for r in plan.records
+                        ],
+                    )
+                    if plan.keys:
+                        cursor.executemany(
+                            sql.INSERT_KEY,
+                            [
+                                (k.key, k.stream, k.first_position, k.last_position)
+                                for k in plan.keys
+                            ],
+                        )
+                connection.execute(sql.SET_HEAD, (plan.head,))
+        return plan
+
+    # --------------------------------------------------------------------- reads
+
+    def _fetch(self, query: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+        try:
+            with self._connection() as connection:
+                rows: list[tuple[Any, ...]] = connection.execute(query, params).fetchall()
+                return rows
+        except psycopg.Error as error:
+            raise StoreError(f"PostgreSQL read failed: {error}") from error
+
+    def records(self, after: int = 0, limit: int | None = None) -> Iterator[Record]:
+        remaining = -1 if limit is None else limit
+        while remaining != 0:
+            page = _PAGE if remaining < 0 else min(_PAGE, remaining)
+            rows = self._fetch(sql.SELECT_AFTER, (after, page))
+            for row in rows:
+                yield Record(*row)
+            if len(rows) < page:
+                return
+            after = rows[-1][0]
+            remaining = remaining - len(rows) if remaining > 0 else remaining
+
+    def read(self, after: int = 0, limit: int | None = None) -> Iterator[Entry]:
+        decode = self._codec.decode
+        for r in self.records(after, limit):
+            yield Entry(
+                r.position, r.stream, r.version, r.type, r.ts, decode(r.type, r.schema, r.payload)
+            )
+
+    def read_stream(self, stream: str, after_version: int = 0) -> Iterator[Entry]:
+        decode = self._codec.decode
+        category = category_of(stream)
+        while True:
+            rows = self._fetch(sql.SELECT_STREAM, (category, stream, after_version, _PAGE))
+            for position, name, version, type_name, schema, ts, payload, _ in rows:
+                yield Entry(
+                    position, name, version, type_name, ts, decode(type_name, schema, payload)
+                )
+            if len(rows) < _PAGE:
+                return
+            after_version = rows[-1][2]
+
+    def last_position(self) -> int:
+        value = self._fetch(sql.SELECT_HEAD, ())[0][0]
+        return int(value)
+
+    def stream_version(self, stream: str) -> int:
+        value = self._fetch(sql.SELECT_VERSION, (category_of(stream), stream))[0][0]
+        return int(value)
+
+    def wait_for(self, after: int, timeout_s: float | None) -> int:
+        return self._signal.wait(after, timeout_s)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._pool.close()
+        if hasattr(self, "_signal"):
+            self._signal.wake()

@@ -1,0 +1,87 @@
+"""PostgreSQL schema of the event store, with declarative partitioning.
+
+``events`` is LIST-partitioned by category (the stream name before the first ``-``).
+High-volume categories (orders by default) get their own partition, itself
+HASH-partitioned by stream into ``hash_partitions`` tables, so each physical table and
+its indexes stay small; every other category lands in the default partition. The
+primary key ``(category, stream, version)`` enforces one event per stream version (the
+category is a function of the stream, so this is ``UNIQUE (stream, version)``).
+
+Positions come from the one-row ``event_head`` table: a writer locks it, takes the next
+positions and commits; the next writer sees the committed head. Positions are therefore
+gap-free and in commit order (a rolled-back transaction takes none).
+"""
+
+from __future__ import annotations
+
+COLUMNS = "position, stream, version, type, schema, ts, payload, checksum"
+
+
+def schema(high_volume: tuple[str, ...], hash_partitions: int) -> list[str]:
+    statements = [
+        """CREATE TABLE IF NOT EXISTS events (
+            position bigint NOT NULL,
+            category text NOT NULL,
+            stream text NOT NULL,
+            version bigint NOT NULL,
+            type text NOT NULL,
+            schema integer NOT NULL,
+            ts bigint NOT NULL,
+            payload bytea NOT NULL,
+            checksum bigint NOT NULL,
+            PRIMARY KEY (category, stream, version)
+        ) PARTITION BY LIST (category)""",
+        "CREATE TABLE IF NOT EXISTS events_other PARTITION OF events DEFAULT",
+    ]
+    for category in high_volume:
+        parent = f"events_{category}"
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {parent} PARTITION OF events"
+            f" FOR VALUES IN ('{category}') PARTITION BY HASH (stream)"
+        )
+        statements.extend(
+            f"CREATE TABLE IF NOT EXISTS {parent}_{i} PARTITION OF {parent}"
+            f" FOR VALUES WITH (MODULUS {hash_partitions}, REMAINDER {i})"
+            for i in range(hash_partitions)
+        )
+    statements += [
+        "CREATE INDEX IF NOT EXISTS events_position ON events (position)",
+        """CREATE TABLE IF NOT EXISTS event_head (
+            id integer PRIMARY KEY CHECK (id = 1),
+            position bigint NOT NULL
+        )""",
+        "INSERT INTO event_head (id, position) VALUES (1, 0) ON CONFLICT DO NOTHING",
+        """CREATE TABLE IF NOT EXISTS idempotency (
+            key text PRIMARY KEY,
+            stream text NOT NULL,
+            first_position bigint NOT NULL,
+            last_position bigint NOT NULL
+        )""",
+    ]
+    return statements
+
+
+INSERT_EVENT = (
+    "INSERT INTO events (position, category, stream, version, type, schema, ts, payload,"
+    " checksum) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+INSERT_KEY = (
+    "INSERT INTO idempotency (key, stream, first_position, last_position) VALUES (%s, %s, %s, %s)"
+)
+LOCK_HEAD = "SELECT position FROM event_head WHERE id = 1 FOR UPDATE"
+SET_HEAD = "UPDATE event_head SET position = %s WHERE id = 1"
+SELECT_HEAD = "SELECT position FROM event_head WHERE id = 1"
+SELECT_AFTER = f"SELECT {COLUMNS} FROM events WHERE position > %s ORDER BY position LIMIT %s"
+SELECT_STREAM = (
+    f"SELECT {COLUMNS} FROM events WHERE category = %s AND stream = %s AND version > %s"
+    " ORDER BY version LIMIT %s"
+)
+SELECT_VERSIONS = (
+    "SELECT stream, max(version) FROM events WHERE category = ANY(%s) AND stream = ANY(%s)"
+    " GROUP BY stream"
+)
+SELECT_VERSION = "SELECT coalesce(max(version), 0) FROM events WHERE category = %s AND stream = %s"
+SELECT_KEYS = (
+    "SELECT key, stream, first_position, last_position FROM idempotency WHERE key = ANY(%s)"
+)
+SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(7263500917)"

@@ -1,0 +1,214 @@
+"""The Recorder contract: every backend behaves the same."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from spreadwire.domain.enums import TradingState
+from spreadwire.domain.events import OrderAccepted, TradingStateChanged
+from spreadwire.errors import StoreError
+from spreadwire.eventstore.codec import message_types
+from spreadwire.eventstore.recorder import Recorder, encode_append
+from spreadwire.eventstore.records import (
+    NO_STREAM,
+    Append,
+    Committed,
+    Conflict,
+    Duplicate,
+    Durability,
+)
+from spreadwire.eventstore.tail import first_bad_position
+from spreadwire.persistence import open_store
+from tests.contract.backends import recorder, url
+from tests.unit.eventstore.samples import sample
+
+__all__ = ["recorder", "url"]
+
+
+def accepted(client_order_id: str, n: int = 0) -> OrderAccepted:
+    return OrderAccepted(
+        strategy_id="s1",
+        instrument_id="AAA.SIM",
+        client_order_id=client_order_id,
+        venue_order_id=f"V{n}",
+        ts_event=n,
+        ts_init=n,
+    )
+
+
+def halted(reason: str) -> TradingStateChanged:
+    return TradingStateChanged(
+        state=TradingState.HALTED,
+        previous=TradingState.ACTIVE,
+        reason=reason,
+        ts_event=1,
+        ts_init=1,
+    )
+
+
+def append(
+    recorder: Recorder,
+    stream: str,
+    *messages: object,
+    expected: int | None = None,
+    key: str | None = None,
+) -> Append:
+    return encode_append(
+        recorder.codec, stream, messages, 1_000, expected_version=expected, idempotency_key=key
+    )
+
+
+def test_recorder_empty_store_has_position_zero_and_no_entries(recorder: Recorder) -> None:
+    assert recorder.last_position() == 0
+    assert list(recorder.read()) == []
+    assert recorder.stream_version("order-1") == 0
+    assert recorder.recovery.truncated == 0
+
+
+def test_recorder_commit_assigns_gap_free_positions_and_stream_versions(
+    recorder: Recorder,
+) -> None:
+    outcomes = recorder.commit(
+        [
+            append(recorder, "order-1", accepted("1", 1), accepted("1", 2)),
+            append(recorder, "order-2", accepted("2", 3)),
+        ]
+    )
+    outcomes += recorder.commit([append(recorder, "order-1", accepted("1", 4))])
+
+    assert outcomes == [Committed(1, 2, 2), Committed(3, 3, 1), Committed(4, 4, 3)]
+    entries = list(recorder.read())
+    assert [e.position for e in entries] == [1, 2, 3, 4]
+    assert [(e.stream, e.version) for e in entries] == [
+        ("order-1", 1),
+        ("order-1", 2),
+        ("order-2", 1),
+        ("order-1", 3),
+    ]
+    assert entries[3].message == accepted("1", 4)
+    assert entries[3].type == "OrderAccepted"
+    assert entries[3].ts == 1_000
+    assert recorder.last_position() == 4
+    assert recorder.stream_version("order-1") == 3
+
+
+def test_recorder_wrong_expected_version_conflicts_and_writes_nothing_of_it(
+    recorder: Recorder,
+) -> None:
+    recorder.commit([append(recorder, "order-1", accepted("1"))])
+
+    outcomes = recorder.commit(
+        [
+            append(recorder, "order-1", accepted("1", 2), expected=0),
+            append(recorder, "order-2", accepted("2", 3), expected=NO_STREAM),
+            append(recorder, "order-1", accepted("1", 4), expected=1),
+        ]
+    )
+
+    assert outcomes == [Conflict("order-1", 0, 1), Committed(2, 2, 1), Committed(3, 3, 2)]
+    assert [e.message.venue_order_id for e in recorder.read_stream("order-1")] == ["V0", "V4"]
+
+
+def test_recorder_repeated_idempotency_key_is_applied_once(recorder: Recorder) -> None:
+    first = recorder.commit([append(recorder, "order-1", accepted("1"), key="cmd-1")])
+    again = recorder.commit(
+        [
+            append(recorder, "order-1", accepted("1"), key="cmd-1"),
+            append(recorder, "order-9", accepted("9"), key="cmd-9"),
+            append(recorder, "order-9", accepted("9"), key="cmd-9"),
+        ]
+    )
+
+    assert first == [Committed(1, 1, 1)]
+    assert again == [Duplicate(1, 1), Committed(2, 2, 1), Duplicate(2, 2)]
+    assert recorder.last_position() == 2
+
+
+def test_recorder_read_pages_by_after_and_limit(recorder: Recorder) -> None:
+    recorder.commit([append(recorder, f"order-{i}", accepted(str(i), i)) for i in range(25)])
+
+    assert [e.position for e in recorder.read(after=20)] == [21, 22, 23, 24, 25]
+    assert [e.position for e in recorder.read(after=3, limit=4)] == [4, 5, 6, 7]
+    assert [r.position for r in recorder.records(after=23)] == [24, 25]
+    assert list(recorder.read(after=25)) == []
+
+
+def test_recorder_read_stream_starts_after_the_given_version(recorder: Recorder) -> None:
+    recorder.commit([append(recorder, "trading", halted("a"), halted("b"), halted("c"))])
+
+    reasons = [e.message.reason for e in recorder.read_stream("trading", after_version=1)]
+
+    assert reasons == ["b", "c"]
+
+
+def test_recorder_every_domain_message_type_round_trips(recorder: Recorder) -> None:
+    messages = [sample(cls) for cls in message_types()]
+
+    recorder.commit([append(recorder, "samples", *messages)])
+
+    assert [e.message for e in recorder.read()] == messages
+
+
+def test_recorder_stored_checksums_verify(recorder: Recorder) -> None:
+    recorder.commit([append(recorder, f"order-{i}", accepted(str(i), i)) for i in range(10)])
+
+    assert first_bad_position(recorder.records(), 0) is None
+
+
+def test_recorder_relaxed_commit_is_readable_like_a_durable_one(recorder: Recorder) -> None:
+    recorder.commit([append(recorder, "trading", halted("r"))], durability=Durability.RELAXED)
+    recorder.commit([append(recorder, "trading", halted("d"))])
+
+    assert [e.message.reason for e in recorder.read()] == ["r", "d"]
+
+
+def test_recorder_commit_wakes_a_waiting_reader(recorder: Recorder) -> None:
+    seen: list[int] = []
+    ready = threading.Event()
+
+    def wait() -> None:
+        ready.set()
+        seen.append(recorder.wait_for(0, timeout_s=30))
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    ready.wait()
+    recorder.commit([append(recorder, "trading", halted("x"))])
+    thread.join()
+
+    assert seen == [1]
+
+
+def test_recorder_committed_entries_survive_reopening(url: str) -> None:
+    if url == "memory://":
+        pytest.skip("the in-memory store keeps nothing across instances")
+    store = open_store(url)
+    store.commit([append(store, "order-1", accepted("1"), accepted("1", 2), key="k")])
+    store.close()
+
+    reopened = open_store(url)
+    try:
+        assert reopened.last_position() == 2
+        assert reopened.commit([append(reopened, "order-1", accepted("1"), key="k")]) == [
+            Duplicate(1, 2)
+        ]
+        assert reopened.commit([append(reopened, "order-1", accepted("1"), expected=2)]) == [
+            Committed(3, 3, 3)
+        ]
+    finally:
+        reopened.close()
+
+
+def test_recorder_closed_store_refuses_commits(url: str) -> None:
+    store = open_store(url)
+    store.close()
+
+    with pytest.raises(StoreError):
+        store.commit([append(store, "trading", halted("late"))])
+
+
+def test_recorder_empty_append_is_rejected() -> None:
+    with pytest.raises(StoreError, match="no events"):
+        Append(stream="s", events=())

@@ -1,0 +1,231 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import pytest
+
+from spreadwire.core.clock import SimClock
+from spreadwire.domain.enums import TradingState
+from spreadwire.domain.events import OrderAccepted, TradingStateChanged
+from spreadwire.errors import StoreError
+from spreadwire.eventstore.codec import Codec
+from spreadwire.eventstore.memory import MemoryRecorder
+from spreadwire.eventstore.recorder import encode_append
+from spreadwire.eventstore.records import (
+    Append,
+    Committed,
+    Conflict,
+    Duplicate,
+    Durability,
+    Outcome,
+)
+from spreadwire.eventstore.writer import EventWriter, WriterConfig
+
+
+def accepted(client_order_id: str, n: int = 0) -> OrderAccepted:
+    return OrderAccepted(
+        strategy_id="s1",
+        instrument_id="AAA.SIM",
+        client_order_id=client_order_id,
+        venue_order_id=f"V{n}",
+        ts_event=n,
+        ts_init=n,
+    )
+
+
+def halted() -> TradingStateChanged:
+    return TradingStateChanged(
+        state=TradingState.HALTED, previous=TradingState.ACTIVE, reason="r", ts_event=1, ts_init=1
+    )
+
+
+class GatedRecorder:
+    """A memory recorder whose commits wait for a gate (to hold the writer busy)."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryRecorder()
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.fail_with: Exception | None = None
+        self.durabilities: list[Durability] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def commit(
+        self, appends: Sequence[Append], *, durability: Durability = Durability.DURABLE
+    ) -> list[Outcome]:
+        self.entered.set()
+        self.gate.wait()
+        self.durabilities.append(durability)
+        if self.fail_with is not None:
+            raise self.fail_with
+        return self.inner.commit(appends, durability=durability)
+
+
+def test_writer_appended_messages_are_committed_in_order_after_flush() -> None:
+    recorder = MemoryRecorder()
+    with EventWriter(recorder, clock=SimClock(5)) as writer:
+        for i in range(1_000):
+            writer.append(accepted(str(i % 10), i))
+        writer.append(halted())
+        writer.flush()
+
+        stats = writer.stats()
+    entries = list(recorder.read())
+    assert [e.position for e in entries] == list(range(1, 1_002))
+    assert [e.message.ts_event for e in entries[:-1]] == list(range(1_000))
+    assert entries[0].stream == "order-0"
+    assert entries[-1].stream == "trading"
+    assert entries[0].ts == 5
+    assert stats.appended == stats.committed == 1_001
+    assert stats.last_position == 1_001
+    assert stats.failed is False
+
+
+def test_writer_explicit_stream_overrides_the_derived_one() -> None:
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        writer.append(halted(), stream="risk-desk")
+        writer.flush()
+
+    assert [e.stream for e in recorder.read()] == ["risk-desk"]
+
+
+def test_writer_append_durable_returns_the_committed_position() -> None:
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        writer.append(halted())
+        position = writer.append_durable(accepted("7"))
+
+    assert position == 2
+    assert recorder.stream_version("order-7") == 1
+
+
+def test_writer_submit_reports_conflicts_and_duplicates_per_append() -> None:
+    recorder = MemoryRecorder()
+    codec = recorder.codec
+    with EventWriter(recorder) as writer:
+        first = writer.submit(
+            encode_append(codec, "order-1", [accepted("1")], 1, idempotency_key="k")
+        )
+        repeat = writer.submit(
+            encode_append(codec, "order-1", [accepted("1")], 1, idempotency_key="k")
+        )
+        stale = writer.submit(
+            encode_append(codec, "order-1", [accepted("1")], 1, expected_version=0)
+        )
+
+    assert first == Committed(1, 1, 1)
+    assert repeat == Duplicate(1, 1)
+    assert stale == Conflict("order-1", 0, 1)
+
+
+def test_writer_full_queue_blocks_the_producer_and_drops_nothing() -> None:
+    recorder = GatedRecorder()
+    writer = EventWriter(recorder, capacity=2, max_batch=1)  # type: ignore[arg-type]
+    writer.append(accepted("a"))
+    recorder.entered.wait()
+    writer.append(accepted("b"))
+    writer.append(accepted("c"))
+    blocked_done = threading.Event()
+
+    def produce() -> None:
+        writer.append(accepted("d"))
+        blocked_done.set()
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    was_blocked = not blocked_done.wait(0.05)
+    recorder.gate.set()
+    producer.join()
+    writer.close()
+
+    assert was_blocked
+    assert [e.message.client_order_id for e in recorder.inner.read()] == ["a", "b", "c", "d"]
+    assert writer.stats().backpressure_waits == 1
+    assert writer.stats().queue_peak == 2
+
+
+def test_writer_relaxed_durability_is_passed_to_every_commit() -> None:
+    recorder = GatedRecorder()
+    recorder.gate.set()
+    with EventWriter(recorder, durability="relaxed") as writer:  # type: ignore[arg-type]
+        writer.append(halted())
+
+    assert recorder.durabilities == [Durability.RELAXED]
+    assert writer.stats().durability == "relaxed"
+
+
+def test_writer_persistent_store_failure_stops_the_writer_and_surfaces_an_error() -> None:
+    recorder = GatedRecorder()
+    recorder.fail_with = StoreError("disk gone")
+    recorder.gate.set()
+    config = WriterConfig(retries=2, retry_backoff_ns=1_000)
+    writer = EventWriter(recorder, config=config)  # type: ignore[arg-type]
+
+    writer.append(halted())
+    with pytest.raises(StoreError, match="disk gone"):
+        writer.flush()
+    with pytest.raises(StoreError, match="stopped"):
+        writer.append(halted())
+    writer.close()
+
+    assert writer.stats().failed
+    assert writer.stats().retries == 2
+
+
+def test_writer_transient_store_failure_is_retried_and_commits() -> None:
+    recorder = GatedRecorder()
+    recorder.fail_with = StoreError("busy")
+    writer = EventWriter(recorder, config=WriterConfig(retry_backoff_ns=1_000))  # type: ignore[arg-type]
+    writer.append(halted())
+    recorder.entered.wait()
+    recorder.gate.set()
+    recorder.fail_with = None
+    writer.flush()
+    writer.close()
+
+    assert recorder.inner.last_position() == 1
+    assert writer.stats().failed is False
+
+
+def test_writer_unregistered_message_is_refused_at_append() -> None:
+    with EventWriter(MemoryRecorder()) as writer, pytest.raises(StoreError):
+        writer.append(object())
+
+
+def test_writer_close_commits_what_is_queued_and_refuses_more() -> None:
+    recorder = MemoryRecorder(Codec())
+    writer = EventWriter(recorder)
+    for i in range(100):
+        writer.append(accepted(str(i)))
+    stats = writer.close()
+
+    assert stats.committed == 100
+    assert recorder.last_position() == 100
+    with pytest.raises(StoreError, match="closed"):
+        writer.append(halted())
+
+
+def test_writer_many_producer_threads_all_get_distinct_durable_positions() -> None:
+    recorder = MemoryRecorder()
+    positions: list[int] = []
+    lock = threading.Lock()
+
+    with EventWriter(recorder) as writer:
+
+        def produce(n: int) -> None:
+            for i in range(200):
+                position = writer.append_durable(accepted(f"{n}-{i}"))
+                with lock:
+                    positions.append(position)
+
+        threads = [threading.Thread(target=produce, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert sorted(positions) == list(range(1, 801))
