@@ -1,1 +1,467 @@
-"""Composition root pieces (being built)."""
+"""The composition root: builds a trading node from its configuration and wires it.
+
+This is the only module that picks concrete adapters (the event-store backend, the
+simulated venue). Engines never see each other: they get callables, and the bus routes
+messages between them by type.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any, final
+
+import msgspec
+
+from spreadwire.config import NodeConfig
+from spreadwire.core.bus import MessageBus
+from spreadwire.core.clock import SimClock, perf_counter_ns
+from spreadwire.core.scheduler import Scheduler
+from spreadwire.domain.commands import (
+    CancelAllOrders,
+    CancelOrder,
+    ModifyOrder,
+    SubmitOrder,
+)
+from spreadwire.domain.enums import ReportKind
+from spreadwire.domain.events import (
+    ORDER_EVENT_TYPES,
+    OrderDenied,
+    OrderFilled,
+    OrderPartiallyFilled,
+    OrderRejected,
+    TradingStateChanged,
+)
+from spreadwire.domain.market import BookDelta, BookSnapshot, DataGap, QuoteTick, TradeTick
+from spreadwire.domain.reports import ExecutionReport
+from spreadwire.domain.values import Money, Price
+from spreadwire.eventstore.recorder import Recorder
+from spreadwire.eventstore.writer import EventWriter
+from spreadwire.marketdata.engine import MarketDataEngine
+from spreadwire.node import NodeView, PairView
+from spreadwire.oms.manager import OrderManager
+from spreadwire.persistence.store import open_store
+from spreadwire.risk.engine import RiskEngine
+from spreadwire.stats import RollingOLS
+from spreadwire.strategy.config import PairStrategyConfig
+from spreadwire.strategy.engine import StrategyEngine
+from spreadwire.telemetry.latency import LatencyTracker
+from spreadwire.venue.config import GeneratorConfig, default_pairs
+from spreadwire.venue.simulator import SimulatedVenue
+
+log = logging.getLogger("spreadwire.app")
+
+#: Simulated time starts here (2026-01-05 14:30:00 UTC), so a seeded run replays exactly.
+SIM_EPOCH_NS = 1_767_623_400_000_000_000
+CURRENCY = "USD"
+
+
+def _venue_config(config: NodeConfig) -> Any:
+    venue = config.venue
+    if venue.generator.pairs == GeneratorConfig().pairs:
+        generator = msgspec.structs.replace(venue.generator, pairs=default_pairs(config.pairs))
+        venue = msgspec.structs.replace(venue, generator=generator)
+    return venue
+
+
+class PositionRow(msgspec.Struct, frozen=True, kw_only=True):
+    strategy_id: str
+    instrument_id: str
+    quantity: str
+    avg_price: str | None
+    realized_pnl: str
+    unrealized_pnl: str
+    mark: str | None
+
+
+@final
+class TradingNode:
+    """One node: simulated venue, market data, strategies, risk, OMS and event store."""
+
+    def __init__(
+        self,
+        config: NodeConfig,
+        *,
+        store_url: str,
+        recorder: Recorder | None = None,
+    ) -> None:
+        self.config = config
+        self.store_url = store_url
+        self.clock = SimClock(SIM_EPOCH_NS)
+        self.scheduler = Scheduler(self.clock)
+        self.bus = MessageBus()
+        self.latency = LatencyTracker()
+        self.venue = SimulatedVenue(_venue_config(config), self.clock, self.scheduler, config.seed)
+        self.instruments = {i.instrument_id: i for i in self.venue.instruments}
+        self.recorder = recorder if recorder is not None else open_store(store_url)
+        self.writer = EventWriter(
+            self.recorder,
+            clock=self.clock,
+            capacity=config.store.capacity,
+            durability=config.store.durability,
+        )
+        self.oms = OrderManager(
+            self.clock,
+            self.instruments,
+            send=self._send,
+            publish=self.bus.publish,
+            query_order=self.venue.query_order,
+        )
+        self.risk = RiskEngine(
+            config.risk,
+            self.clock,
+            self.instruments,
+            forward=self._forward,
+            publish=self.bus.publish,
+        )
+        self.marketdata = MarketDataEngine(
+            config.marketdata,
+            self.clock,
+            self.instruments,
+            publish=self.bus.publish,
+            request_snapshot=self._request_snapshot,
+        )
+        self.strategies = StrategyEngine(
+            self.clock, self.instruments, submit=self._submit, model_factory=RollingOLS
+        )
+        self.marks: dict[str, Price] = {}
+        self.orders = 0
+        self.fills = 0
+        self.denied = 0
+        self.rejected = 0
+        self.trading_events: list[TradingStateChanged] = []
+        self._sent_at: dict[str, int] = {}
+        self._t_tick = 0
+        self._t_quote = 0
+        self._t_submit = 0
+        self._t_forward = 0
+        self._stage = {name: self.latency.stage(name) for name in self.latency.names()}
+        self._wire()
+        self._add_default_strategies()
+        self._started = False
+        self.writer_open = True
+
+    # ------------------------------------------------------------------ wiring
+
+    def _wire(self) -> None:
+        bus = self.bus
+        bus.subscribe(QuoteTick, self._on_quote)
+        bus.subscribe(TradeTick, self.risk.on_event)
+        bus.subscribe(DataGap, self._on_data_gap)
+        bus.subscribe(ORDER_EVENT_TYPES, self._on_order_event)
+        bus.subscribe(TradingStateChanged, self._on_trading_state)
+        self.venue.connect(on_market_data=self._on_market_data, on_report=self._on_report)
+
+    def _add_default_strategies(self) -> None:
+        defaults = self.config.strategy
+        for pair in _venue_config(self.config).generator.pairs:
+            y, x = (f"{symbol}.{pair.venue}" for symbol in (pair.leg_a, pair.leg_b))
+            self.strategies.add(
+                PairStrategyConfig(
+                    strategy_id=f"pairs.{pair.leg_a}_{pair.leg_b}",
+                    leg_y=y,
+                    leg_x=x,
+                    window=defaults.window,
+                    entry_z=defaults.entry_z,
+                    exit_z=defaults.exit_z,
+                    stop_z=defaults.stop_z,
+                    notional=defaults.notional,
+                    size_multiplier=defaults.size_multiplier,
+                )
+            )
+
+    # ------------------------------------------------------------------ hot path
+
+    def _on_market_data(self, message: object) -> None:
+        self._t_tick = perf_counter_ns()
+        match message:
+            case BookDelta():
+                self.marketdata.on_delta(message)
+            case TradeTick():
+                self.marketdata.on_trade(message)
+            case BookSnapshot():
+                self.marketdata.on_snapshot(message)
+        self._t_tick = 0
+
+    def _on_quote(self, quote: QuoteTick) -> None:
+        now = perf_counter_ns()
+        if self._t_tick:
+            self._stage["marketdata"].record(now - self._t_tick)
+        self._t_quote = now
+        # the mid of two prices at precision p is exact at precision p + 1
+        self.marks[quote.instrument_id] = Price(
+            raw=quote.mid_raw, precision=min(9, quote.bid_price.precision + 1)
+        )
+        self.risk.on_quote(quote)
+        self.strategies.on_quote(quote)
+
+    def _submit(self, command: SubmitOrder) -> None:
+        """Strategy -> risk gate."""
+        now = perf_counter_ns()
+        if self._t_quote:
+            self._stage["strategy"].record(now - self._t_quote)
+        self._t_submit = now
+        self.orders += 1
+        self.writer.append(command)
+        self.risk.execute(command)
+
+    def execute(self, command: object) -> None:
+        """An operator or API command: recorded, then through the risk gate."""
+        self.writer.append(command)
+        self._t_submit = perf_counter_ns()
+        self.risk.execute(command)
+
+    def _forward(self, command: Any) -> None:
+        """Risk gate -> OMS."""
+        now = perf_counter_ns()
+        if self._t_submit:
+            self._stage["risk"].record(now - self._t_submit)
+        self._t_forward = now
+        match command:
+            case SubmitOrder():
+                self.oms.submit(command)
+            case CancelOrder():
+                self.oms.cancel(command)
+            case ModifyOrder():
+                self.oms.modify(command)
+            case CancelAllOrders():
+                self.oms.cancel_all(command)
+            case _:
+                self.oms.execute(command)
+
+    def _send(self, command: Any) -> None:
+        """OMS -> venue gateway."""
+        now = perf_counter_ns()
+        if self._t_forward:
+            self._stage["oms"].record(now - self._t_forward)
+        if self._t_tick:
+            tick_to_order = now - self._t_tick
+            self._stage["tick_to_order"].record(tick_to_order)
+            self.risk.record_latency(tick_to_order)
+        if isinstance(command, SubmitOrder):
+            self._sent_at[command.client_order_id] = self.clock.timestamp_ns()
+        self.venue.send(command)
+
+    def _on_report(self, report: ExecutionReport) -> None:
+        start = perf_counter_ns()
+        if report.kind in (ReportKind.ACCEPTED, ReportKind.REJECTED, ReportKind.FILL):
+            sent = self._sent_at.pop(report.client_order_id, None)
+            if sent is not None:
+                self._stage["order_ack"].record(self.clock.timestamp_ns() - sent)
+        self.oms.on_report(report)
+        self._stage["report"].record(perf_counter_ns() - start)
+
+    def _request_snapshot(self, instrument_id: str) -> None:
+        snapshot = self.venue.snapshot(instrument_id)
+        self.scheduler.after(0, lambda: self.marketdata.on_snapshot(snapshot))
+
+    # ------------------------------------------------------------------ bus handlers
+
+    def _on_order_event(self, event: Any) -> None:
+        self.writer.append(event)
+        self.risk.on_event(event)
+        self.strategies.on_event(event)
+        if isinstance(event, (OrderFilled, OrderPartiallyFilled)):
+            self.fills += 1
+        elif isinstance(event, OrderDenied):
+            self.denied += 1
+        elif isinstance(event, OrderRejected):
+            self.rejected += 1
+
+    def _on_data_gap(self, gap: DataGap) -> None:
+        self.writer.append(gap)
+        self.risk.on_event(gap)
+
+    def _on_trading_state(self, event: TradingStateChanged) -> None:
+        self.writer.append(event)
+        self.trading_events.append(event)
+        log.warning("trading state %s -> %s: %s", event.previous, event.state, event.reason)
+
+    # ------------------------------------------------------------------ running
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self.venue.start()
+        self._schedule_timer()
+
+    def _schedule_timer(self) -> None:
+        interval = self.config.timer_interval_ns
+
+        def tick() -> None:
+            now = self.clock.timestamp_ns()
+            self.marketdata.check_staleness()
+            self.risk.check(now)
+            self.oms.check_in_flight(now)
+            self.scheduler.after(interval, tick)
+
+        self.scheduler.after(interval, tick)
+
+    def advance(self, ts_ns: int) -> int:
+        """Run everything due up to simulated time ``ts_ns``."""
+        return self.scheduler.run_until(ts_ns)
+
+    def now(self) -> int:
+        return self.clock.timestamp_ns()
+
+    def close(self) -> None:
+        """Make every handed-in event durable (the store stays open for reading)."""
+        if self.writer_open:
+            self.writer.close()
+            self.writer_open = False
+
+    # ------------------------------------------------------------------ views
+
+    def _money(self, amount: Fraction) -> str:
+        return Money.from_fraction(amount, 2, CURRENCY).amount()
+
+    def strategy_pnl(self, strategy_id: str) -> Fraction:
+        total = Fraction(0)
+        for position in self.oms.positions():
+            if position.strategy_id == strategy_id:
+                total += position.realized
+                mark = self.marks.get(position.instrument_id)
+                if mark is not None:
+                    total += position.unrealized(mark)
+        return total
+
+    def position_rows(self) -> list[PositionRow]:
+        rows = []
+        for p in sorted(self.oms.positions(), key=lambda p: (p.strategy_id, p.instrument_id)):
+            mark = self.marks.get(p.instrument_id)
+            avg = p.avg_open_price()
+            rows.append(
+                PositionRow(
+                    strategy_id=p.strategy_id,
+                    instrument_id=p.instrument_id,
+                    quantity=str(Fraction(p.quantity_raw, 10**9)),
+                    avg_price=None if avg is None else f"{float(avg):.6f}",
+                    realized_pnl=self._money(p.realized),
+                    unrealized_pnl=self._money(p.unrealized(mark)) if mark else "0.00",
+                    mark=None if mark is None else str(mark),
+                )
+            )
+        return rows
+
+    def view(self) -> NodeView:
+        pairs = []
+        total = Fraction(0)
+        for strategy in self.strategies.strategies():
+            pnl = self.strategy_pnl(strategy.strategy_id)
+            total += pnl
+            y, x = strategy.instrument_ids
+            size_y = strategy.y.size_precision
+            size_x = strategy.x.size_precision
+            pairs.append(
+                PairView(
+                    strategy_id=strategy.strategy_id,
+                    leg_y=y,
+                    leg_x=x,
+                    zscore=strategy.zscore,
+                    beta=strategy.beta,
+                    state=str(strategy.state),
+                    running=strategy.running,
+                    position_y=_signed(strategy.positions[y], size_y),
+                    position_x=_signed(strategy.positions[x], size_x),
+                    pnl=self._money(pnl),
+                )
+            )
+        return NodeView(
+            ts_ns=self.clock.timestamp_ns(),
+            sim_seconds=(self.clock.timestamp_ns() - SIM_EPOCH_NS) / 1e9,
+            quotes=self.marketdata.stats().quotes,
+            orders=self.orders,
+            fills=self.fills,
+            denied=self.denied,
+            rejected=self.rejected,
+            events_stored=self.writer.stats().committed,
+            trading_state=str(self.risk.trading_state),
+            pairs=pairs,
+            pnl_total=self._money(total),
+            latency_ns=self.latency.summaries(),
+        )
+
+
+def _signed(raw: int, precision: int) -> str:
+    sign = "-" if raw < 0 else ""
+    whole, frac = divmod(abs(raw), 10**9)
+    if precision == 0:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{frac:09d}"[: len(f"{sign}{whole}.") + precision]
+
+
+ProgressCallback = Callable[[NodeView], None]
+
+
+class RunSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """What a run did; written to ``summary.json``. Money amounts are strings."""
+
+    run_id: str
+    seed: int
+    speed: str
+    scenario: str | None
+    sim_seconds: float
+    wall_seconds: float
+    quotes: int
+    orders: int
+    fills: int
+    denied: int
+    rejected: int
+    denied_by_reason: dict[str, int]
+    events_stored: int
+    pnl: dict[str, str]
+    positions: list[PositionRow]
+    latency_ns: dict[str, dict[str, int]]
+    trading_state: str
+    breaker_trips: list[dict[str, Any]]
+    event_store: str
+    out_dir: str
+
+
+def summarize(
+    node: TradingNode,
+    *,
+    run_id: str,
+    speed: str,
+    scenario: str | None,
+    wall_seconds: float,
+    out_dir: str,
+) -> RunSummary:
+    """The run's figures; call after :meth:`TradingNode.close` so every event is stored."""
+    view = node.view()
+    pnl = {row.strategy_id: row.pnl for row in view.pairs}
+    pnl["total"] = view.pnl_total
+    latency = {
+        stage: {
+            "p50": s.p50,
+            "p99": s.p99,
+            "p999": s.p999,
+            "max": s.max,
+            "count": s.count,
+        }
+        for stage, s in view.latency_ns.items()
+    }
+    return RunSummary(
+        run_id=run_id,
+        seed=node.config.seed,
+        speed=speed,
+        scenario=scenario,
+        sim_seconds=view.sim_seconds,
+        wall_seconds=round(wall_seconds, 3),
+        quotes=view.quotes,
+        orders=view.orders,
+        fills=view.fills,
+        denied=view.denied,
+        rejected=view.rejected,
+        denied_by_reason=dict(node.risk.stats().denied_by_reason),
+        events_stored=node.recorder.last_position() if not node.writer_open else view.events_stored,
+        pnl=pnl,
+        positions=node.position_rows(),
+        latency_ns=latency,
+        trading_state=view.trading_state,
+        breaker_trips=node.risk.breaker_trips,
+        event_store=node.store_url,
+        out_dir=out_dir,
+    )

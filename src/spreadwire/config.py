@@ -1,1 +1,110 @@
-"""Composition root pieces (being built)."""
+"""Node configuration: one frozen tree of Structs, read only by :func:`load`.
+
+The embedded defaults run a demo with no file at all. A TOML file overrides any part,
+and ``SPREADWIRE_<SECTION>__<FIELD>=value`` environment variables override the file
+(``SPREADWIRE_SEED=3``, ``SPREADWIRE_RISK__MAX_ORDER_QUANTITY=500``). Every error names
+the offending setting.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+
+from spreadwire.errors import ConfigError
+from spreadwire.marketdata.engine import MarketDataConfig
+from spreadwire.risk.config import RiskConfig
+from spreadwire.venue.config import VenueConfig
+
+ENV_PREFIX = "SPREADWIRE_"
+
+
+class StrategyDefaults(msgspec.Struct, frozen=True, kw_only=True):
+    """Parameters of the pair strategy the node starts on every simulated pair."""
+
+    window: Annotated[int, msgspec.Meta(ge=10, le=100_000)] = 300
+    entry_z: Annotated[float, msgspec.Meta(gt=0)] = 2.0
+    exit_z: Annotated[float, msgspec.Meta(ge=0)] = 0.5
+    stop_z: Annotated[float, msgspec.Meta(gt=0)] = 4.5
+    notional: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+(\.[0-9]+)?$")] = "10000"
+    size_multiplier: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1
+
+
+class StoreConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Where events go: a store URL; empty means ``sqlite:///<run dir>/events.db``."""
+
+    url: str = ""
+    durability: str = "durable"
+    capacity: Annotated[int, msgspec.Meta(gt=0)] = 65_536
+
+
+class ApiConfig(msgspec.Struct, frozen=True, kw_only=True):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    rest_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8080
+    ws_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8081
+
+
+class NodeConfig(msgspec.Struct, frozen=True, kw_only=True):
+    seed: Annotated[int, msgspec.Meta(ge=0, le=2**32 - 1)] = 7
+    pairs: Annotated[int, msgspec.Meta(ge=1, le=13)] = 3
+    timer_interval_ns: Annotated[int, msgspec.Meta(gt=0)] = 100_000_000
+    venue: VenueConfig = msgspec.field(default_factory=VenueConfig)
+    risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
+    marketdata: MarketDataConfig = msgspec.field(default_factory=MarketDataConfig)
+    strategy: StrategyDefaults = msgspec.field(default_factory=StrategyDefaults)
+    store: StoreConfig = msgspec.field(default_factory=StoreConfig)
+    api: ApiConfig = msgspec.field(default_factory=ApiConfig)
+
+
+def _overlay(data: dict[str, Any], environ: Mapping[str, str]) -> None:
+    for key, value in sorted(environ.items()):
+        if not key.startswith(ENV_PREFIX):
+            continue
+        path = key.removeprefix(ENV_PREFIX).lower().split("__")
+        if path[0] not in NodeConfig.__struct_fields__:
+            continue  # other SPREADWIRE_ variables (keys, tokens) are not node settings
+        node: dict[str, Any] = data
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"{key}: {part} is not a section")
+            node = child
+        node[path[-1]] = _parse_env_value(value)
+
+
+def _parse_env_value(value: str) -> Any:
+    """Environment values are TOML scalars when they parse as one, else plain strings."""
+    try:
+        return tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return value
+
+
+def load(
+    path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> NodeConfig:
+    """Read the configuration: defaults, then ``path`` (TOML), then the environment,
+    then ``overrides`` (top-level fields, e.g. from the command line)."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config: no such file {str(path)!r}") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"config: {path}: {error}") from None
+    if environ is not None:
+        _overlay(data, environ)
+    if overrides:
+        data.update(overrides)
+    try:
+        return msgspec.convert(data, NodeConfig, strict=False)
+    except msgspec.ValidationError as error:
+        raise ConfigError(f"config: {error}") from None

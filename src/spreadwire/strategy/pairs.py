@@ -33,18 +33,12 @@ _TERMINAL_EVENTS = (OrderFilled, OrderCanceled, OrderExpired, OrderRejected, Ord
 
 
 class HedgeModel(Protocol):
-    """A streaming model of ``y = alpha + beta * x`` and the z-score of its residual."""
+    """A streaming model of ``y = alpha + beta * x``: ``update`` returns the z-score of the
+    newest residual (NaN until the window is full), ``beta`` is the current hedge ratio."""
 
-    def update(self, x: float, y: float) -> None: ...
+    beta: float
 
-    @property
-    def ready(self) -> bool: ...
-
-    @property
-    def beta(self) -> float: ...
-
-    @property
-    def zscore(self) -> float: ...
+    def update(self, x: float, y: float) -> float: ...
 
 
 class SpreadState(StrEnum):
@@ -120,12 +114,9 @@ class PairsStrategy:
         if qy is None or qx is None:
             return
         model = self.model
-        model.update(qx.mid_raw / FIXED_SCALAR, qy.mid_raw / FIXED_SCALAR)
-        if not model.ready:
-            return
-        self.zscore = z = model.zscore
+        self.zscore = z = model.update(qx.mid_raw / FIXED_SCALAR, qy.mid_raw / FIXED_SCALAR)
         self.beta = model.beta
-        if not self.running or isnan(z):  # a flat window has no z-score
+        if not self.running or isnan(z):  # warming up, or a perfect fit
             return
         self._decide(z, qy)
         if not self._in_flight:

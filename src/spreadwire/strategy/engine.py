@@ -1,0 +1,114 @@
+"""The strategy engine: owns the running strategies and routes quotes and events to them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, final
+
+import msgspec
+
+from spreadwire.core.clock import Clock
+from spreadwire.domain.commands import SubmitOrder
+from spreadwire.domain.events import OrderEvent
+from spreadwire.domain.instrument import Instrument
+from spreadwire.domain.market import QuoteTick
+from spreadwire.errors import ValidationError
+from spreadwire.strategy.config import PairStrategyConfig
+from spreadwire.strategy.pairs import HedgeModel, PairsStrategy
+
+log = logging.getLogger("spreadwire.strategy")
+
+ModelFactory = Callable[[int], HedgeModel]
+
+
+@final
+class StrategyEngine:
+    __slots__ = (
+        "_by_instrument",
+        "_clock",
+        "_instruments",
+        "_model_factory",
+        "_strategies",
+        "_submit",
+    )
+
+    def __init__(
+        self,
+        clock: Clock,
+        instruments: Mapping[str, Instrument],
+        *,
+        submit: Callable[[SubmitOrder], None],
+        model_factory: ModelFactory,
+    ) -> None:
+        self._clock = clock
+        self._instruments = dict(instruments)
+        self._submit = submit
+        self._model_factory = model_factory
+        self._strategies: dict[str, PairsStrategy] = {}
+        self._by_instrument: dict[str, list[PairsStrategy]] = {}
+
+    def add(self, config: PairStrategyConfig) -> PairsStrategy:
+        if config.strategy_id in self._strategies:
+            raise ValidationError("strategy_id", f"{config.strategy_id!r} already exists")
+        for field, iid in (("leg_y", config.leg_y), ("leg_x", config.leg_x)):
+            if iid not in self._instruments:
+                raise ValidationError(field, f"unknown instrument {iid!r}")
+        strategy = PairsStrategy(
+            config,
+            y=self._instruments[config.leg_y],
+            x=self._instruments[config.leg_x],
+            model=self._model_factory(config.window),
+            clock=self._clock,
+            submit=self._submit,
+        )
+        self._strategies[config.strategy_id] = strategy
+        for iid in strategy.instrument_ids:
+            self._by_instrument.setdefault(iid, []).append(strategy)
+        log.info("strategy %s added on %s/%s", config.strategy_id, config.leg_y, config.leg_x)
+        return strategy
+
+    def get(self, strategy_id: str) -> PairsStrategy:
+        strategy = self._strategies.get(strategy_id)
+        if strategy is None:
+            raise ValidationError("strategy_id", f"unknown strategy {strategy_id!r}")
+        return strategy
+
+    def strategies(self) -> list[PairsStrategy]:
+        return list(self._strategies.values())
+
+    def start(self, strategy_id: str) -> None:
+        self.get(strategy_id).start()
+        log.info("strategy %s started", strategy_id)
+
+    def stop(self, strategy_id: str) -> None:
+        self.get(strategy_id).stop()
+        log.info("strategy %s stopped", strategy_id)
+
+    def update_params(self, strategy_id: str, changes: Mapping[str, Any]) -> PairStrategyConfig:
+        """Apply parameter changes (validated); a new window restarts the model."""
+        strategy = self.get(strategy_id)
+        for name in changes:
+            if name in ("strategy_id", "leg_y", "leg_x"):
+                raise ValidationError(name, "cannot be changed; add a new strategy instead")
+        merged = msgspec.structs.asdict(strategy.config) | dict(changes)
+        try:
+            config = msgspec.convert(merged, PairStrategyConfig)
+        except msgspec.ValidationError as error:
+            raise ValidationError("params", str(error)) from None
+        if config.window != strategy.config.window:
+            strategy.model = self._model_factory(config.window)
+        strategy.config = config
+        log.info("strategy %s parameters changed: %s", strategy_id, sorted(changes))
+        return config
+
+    def on_quote(self, quote: QuoteTick) -> None:
+        strategies = self._by_instrument.get(quote.instrument_id)
+        if strategies is not None:
+            for strategy in strategies:
+                strategy.on_quote(quote)
+
+    def on_event(self, event: OrderEvent) -> None:
+        strategy = self._strategies.get(event.strategy_id)
+        if strategy is not None:
+            strategy.on_event(event)
