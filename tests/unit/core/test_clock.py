@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spreadwire.core.clock import Clock, LiveClock, SimClock, perf_counter_ns, sleep_until_perf
 
@@ -134,3 +136,34 @@ def test_sleep_until_perf_past_deadline_returns() -> None:
 
     # Assert
     assert perf_counter_ns() > deadline
+
+
+_moves = st.lists(
+    st.tuples(st.sampled_from(["set", "advance"]), st.integers(min_value=-50, max_value=1_000)),
+    max_size=50,
+)
+
+
+@given(st.integers(min_value=0, max_value=10**18), _moves)
+def test_sim_clock_any_moves_never_go_backwards(start: int, moves: list[tuple[str, int]]) -> None:
+    # Arrange
+    clock = SimClock(start)
+    seen = [clock.timestamp_ns()]
+
+    # Act
+    for kind, amount in moves:
+        before = clock.timestamp_ns()
+        target = amount if kind == "set" else before + amount
+        try:
+            if kind == "set":
+                clock.set_time(amount)
+            else:
+                clock.advance(amount)
+        except ValueError:
+            assert target < before
+        else:
+            assert clock.timestamp_ns() == target
+        seen.append(clock.timestamp_ns())
+
+    # Assert
+    assert seen == sorted(seen)

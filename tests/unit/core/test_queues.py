@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spreadwire.core.queues import BoundedQueue, OverflowPolicy, QueueStats
 from spreadwire.errors import QueueFullError, SpreadwireError
@@ -259,3 +261,69 @@ def test_overflow_policy_values_are_config_strings() -> None:
 
     # Assert
     assert values == {"raise", "drop_oldest", "drop_newest", "conflate"}
+
+
+class _ModelQueue:
+    """A plain-list model of each overflow policy, to check BoundedQueue against."""
+
+    def __init__(self, capacity: int, policy: OverflowPolicy) -> None:
+        self.capacity = capacity
+        self.policy = policy
+        self.items: list[tuple[str, int]] = []
+        self.dropped = 0
+
+    def put(self, item: tuple[str, int]) -> bool:
+        if self.policy is OverflowPolicy.CONFLATE:
+            for position, queued in enumerate(self.items):
+                if queued[0] == item[0]:
+                    self.items[position] = item
+                    return True
+        if len(self.items) < self.capacity:
+            self.items.append(item)
+            return True
+        if self.policy is OverflowPolicy.RAISE:
+            raise QueueFullError("full")
+        self.dropped += 1
+        if self.policy is not OverflowPolicy.DROP_NEWEST:
+            self.items = [*self.items[1:], item]
+        return False
+
+
+_operations = st.lists(
+    st.one_of(st.tuples(st.sampled_from("ABCD"), st.integers(0, 99)), st.none()), max_size=60
+)
+
+
+@given(st.sampled_from(list(OverflowPolicy)), st.integers(min_value=1, max_value=4), _operations)
+def test_bounded_queue_any_operations_match_model(
+    policy: OverflowPolicy, capacity: int, operations: list[tuple[str, int] | None]
+) -> None:
+    # Arrange
+    queue: BoundedQueue[tuple[str, int]] = BoundedQueue(capacity, policy, key=_key)
+    model = _ModelQueue(capacity, policy)
+    peak = 0
+
+    # Act / Assert
+    for operation in operations:
+        if operation is None:
+            if model.items:
+                assert queue.get() == model.items.pop(0)
+            else:
+                with pytest.raises(IndexError):
+                    queue.get()
+            continue
+        try:
+            expected = model.put(operation)
+        except QueueFullError:
+            with pytest.raises(QueueFullError):
+                queue.put(operation)
+        else:
+            assert queue.put(operation) is expected
+        peak = max(peak, len(model.items))
+        assert len(queue) == len(model.items) <= capacity
+
+    stats = queue.stats()
+    assert stats.dropped == model.dropped
+    assert stats.peak == peak
+    assert stats.enqueued - stats.dequeued - stats.dropped - stats.conflated == stats.depth
+    assert queue.drain() == model.items

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from spreadwire.core.clock import SimClock
 from spreadwire.core.scheduler import Scheduler
 
@@ -195,3 +198,25 @@ def test_scheduler_same_schedule_twice_gives_identical_trace() -> None:
     # Assert
     assert first == second
     assert [name for name, when in first if when == 7] == ["e0", "e5", "e6"]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=20), max_size=60))
+def test_scheduler_any_schedule_runs_in_time_then_insertion_order(times: list[int]) -> None:
+    # Arrange
+    clock = SimClock()
+    scheduler = Scheduler(clock)
+    ran: list[tuple[int, int]] = []
+
+    def stamp(index: int) -> Callable[[], None]:
+        return lambda: ran.append((clock.timestamp_ns(), index))
+
+    for index, when in enumerate(times):
+        scheduler.at(when, stamp(index))
+
+    # Act
+    count = scheduler.run_until(20)
+
+    # Assert
+    assert count == len(times)
+    assert ran == sorted((when, index) for index, when in enumerate(times))
+    assert len(scheduler) == 0

@@ -176,3 +176,25 @@ def test_market_message_is_immutable(message: MarketMessage) -> None:
     # Arrange / Act / Assert
     with pytest.raises(AttributeError):
         message.ts_init = 0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("side", "sign", "opposite"),
+    [(OrderSide.BUY, 1, OrderSide.SELL), (OrderSide.SELL, -1, OrderSide.BUY)],
+)
+def test_order_side_sign_and_opposite(side: OrderSide, sign: int, opposite: OrderSide) -> None:
+    # Arrange / Act / Assert
+    assert side.sign == sign
+    assert side.opposite() is opposite
+    assert side.opposite().opposite() is side
+
+
+def test_market_enums_encode_as_their_names() -> None:
+    # Arrange
+    members = [*BookSide, *BookAction, *OrderSide]
+
+    # Act
+    encoded = msgspec.json.decode(msgspec.json.encode(members))
+
+    # Assert
+    assert encoded == [member.name for member in members]
