@@ -49,6 +49,7 @@ class BookOrder:
         "quantity",
         "status",
         "strategy_id",
+        "withdrawn",
     )
 
     def __init__(
@@ -71,12 +72,32 @@ class BookOrder:
         self.filled = 0
         self.leaves = quantity
         self.live = False
+        self.withdrawn = False
         self.owner = owner
         self.client_order_id = client_order_id
         self.instrument_id = instrument_id
         self.strategy_id = strategy_id
         self.post_only = post_only
         self.status = OrderStatus.SUBMITTED
+
+    def requeued(self) -> BookOrder:
+        """A copy that may rest again (a canceled order object never rests twice:
+        its tombstone may still sit in a level). Used when a modify loses priority."""
+        copy = BookOrder(
+            self.order_id,
+            self.is_buy,
+            self.price,
+            self.quantity,
+            owner=self.owner,
+            client_order_id=self.client_order_id,
+            instrument_id=self.instrument_id,
+            strategy_id=self.strategy_id,
+            post_only=self.post_only,
+        )
+        copy.filled = self.filled
+        copy.leaves = self.leaves
+        copy.status = self.status
+        return copy
 
     def __repr__(self) -> str:
         side = "BUY" if self.is_buy else "SELL"
@@ -234,7 +255,12 @@ class OrderBook:
         return remaining
 
     def rest(self, order: BookOrder) -> None:
-        """Put ``order`` at the back of its level; the caller makes sure it does not cross."""
+        """Put ``order`` at the back of its level; the caller makes sure it does not cross.
+
+        An order object rests once: after :meth:`cancel` rest :meth:`BookOrder.requeued`.
+        """
+        if order.withdrawn:
+            raise ValueError(f"order: {order!r} was canceled; rest order.requeued() instead")
         price = order.price
         if order.is_buy:
             levels, touched = self._bids, self.touched_bids
@@ -261,6 +287,7 @@ class OrderBook:
         if not order.live:
             return False
         order.live = False
+        order.withdrawn = True
         price = order.price
         if order.is_buy:
             levels, touched = self._bids, self.touched_bids

@@ -257,6 +257,8 @@ class SimulatedExchange:
             self._report_modified(order)
         else:
             book.cancel(order)
+            order = order.requeued()
+            self._orders[(owner, cmd.client_order_id)] = order
             order.price = price
             order.quantity = quantity
             order.leaves = quantity - order.filled

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from spreadwire.venue.book import NO_LIMIT, BookOrder, OrderBook
 
 
@@ -131,3 +133,15 @@ def test_book_many_cancels_compact_level_and_stale_heap_entries() -> None:
     assert book.orders_at(True, 100) == [keep]
     assert book.level_size(True, 100) == 1
     assert book.best_ask() is None
+
+
+def test_book_rest_of_canceled_order_object_is_refused() -> None:
+    order = _order(1, True, 100, 5)
+    book = _book_with(_order(2, True, 100, 1), order)
+    book.cancel(order)
+
+    with pytest.raises(ValueError, match="requeued"):
+        book.rest(order)
+    book.rest(order.requeued())
+
+    assert book.level_size(True, 100) == 6

@@ -387,3 +387,15 @@ def test_exchange_background_place_and_withdraw_move_the_book(venue: Recorder) -
 
     assert venue.exchange.book(INSTRUMENT_ID).best_bid() is None
     assert [d.action for d in venue.deltas] == [BookAction.ADD, BookAction.DELETE]
+
+
+def test_exchange_modify_requeue_within_level_does_not_duplicate_order(venue: Recorder) -> None:
+    venue.submit(BUY, "1", "99.00", owner="mm")
+    cid = venue.submit(BUY, "1", "99.00")
+
+    venue.modify(cid, quantity="2")
+    venue.modify(cid, quantity="3")
+
+    book = venue.exchange.book(INSTRUMENT_ID)
+    assert book.level_size(True, raw("99")) == raw("4")
+    assert sum(o.leaves for o in book.orders_at(True, raw("99"))) == raw("4")
