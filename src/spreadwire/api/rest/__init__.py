@@ -1,0 +1,1 @@
+"""REST admin and config API (Litestar behind the gateway, served by uvicorn)."""

@@ -1,0 +1,1 @@
+"""WebSocket market-data API (picows server, per-client queues, broadcaster)."""
