@@ -26,6 +26,7 @@ MESSAGE_MODULES: tuple[str, ...] = (
     "spreadwire.domain.commands",
     "spreadwire.domain.events",
     "spreadwire.domain.reports",
+    "spreadwire.domain.market",
 )
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
