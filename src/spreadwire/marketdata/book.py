@@ -67,9 +67,11 @@ class L2Book:
     def load(self, snapshot: BookSnapshot) -> None:
         self.clear()
         for level in snapshot.bids:
-            self.bids[level.price.raw] = level.size.raw
+            if level.size.raw > 0:  # an empty level is no level, as in ``apply``
+                self.bids[level.price.raw] = level.size.raw
         for level in snapshot.asks:
-            self.asks[level.price.raw] = level.size.raw
+            if level.size.raw > 0:
+                self.asks[level.price.raw] = level.size.raw
         self.best_bid = max(self.bids) if self.bids else None
         self.best_ask = min(self.asks) if self.asks else None
         self.sequence = snapshot.sequence

@@ -2,8 +2,10 @@
 
 It checks every delta's sequence: a gap marks the book invalid, publishes a
 :class:`DataGap` and asks the feed for a snapshot; no quote is published from an invalid
-book. A staleness watchdog publishes ``DataGap(reason="stale")`` for an instrument that
-has not updated within ``stale_after_ns``.
+book. Deltas at or below the book's sequence (duplicates, or deltas already contained in
+the snapshot that resynchronised it) are ignored. A staleness watchdog publishes
+``DataGap(reason="stale")`` for an instrument that has not updated within
+``stale_after_ns``.
 """
 
 from __future__ import annotations
@@ -99,6 +101,10 @@ class MarketDataEngine:
         self._stale_flagged.discard(iid)
         if not self._valid[iid]:
             return
+        if delta.sequence <= book.sequence:
+            # Already in the book: a duplicate, or a delta the snapshot we loaded after a
+            # gap already contains (the feed delivers it late). Not a gap.
+            return
         if delta.sequence != book.sequence + 1:
             self._on_gap(book, delta)
             return
@@ -155,11 +161,15 @@ class MarketDataEngine:
         book = self._books.get(snapshot.instrument_id)
         if book is None:
             return
+        iid = snapshot.instrument_id
+        if self._valid[iid] and snapshot.sequence < book.sequence:
+            return  # older than the book we hold: loading it would go back in time
         self._snapshots += 1
         book.load(snapshot)
-        self._valid[snapshot.instrument_id] = True
-        self._last_update[snapshot.instrument_id] = self._clock.timestamp_ns()
-        self._last_top.pop(snapshot.instrument_id, None)
+        self._valid[iid] = True
+        self._last_update[iid] = self._clock.timestamp_ns()
+        self._stale_flagged.discard(iid)
+        self._last_top.pop(iid, None)
         self._maybe_quote(book, snapshot.ts_event)
 
     def on_trade(self, trade: TradeTick) -> None:
