@@ -6,7 +6,7 @@ venue may reject them (``OrderRejected``).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -59,3 +59,65 @@ class CancelAllOrders(msgspec.Struct, frozen=True, kw_only=True, tag=True):
 
 
 TradingCommand = SubmitOrder | CancelOrder | ModifyOrder | CancelAllOrders
+
+
+# --- risk and OMS operator commands (#5) ------------------------------------------------
+
+KillSwitchScope = Literal["all", "strategy", "instrument"]
+
+
+class EngageKillSwitch(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Block risk-increasing orders in ``scope`` at once and cancel its working orders.
+
+    ``target`` names the strategy or instrument (ignored for ``all``); ``operator`` is who
+    pulled the switch (audited).
+    """
+
+    scope: KillSwitchScope = "all"
+    target: str | None = None
+    operator: Identifier
+    reason: str = ""
+    ts_init: int
+
+
+class ReleaseKillSwitch(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Audited release of a kill switch engaged with the same scope and target."""
+
+    scope: KillSwitchScope = "all"
+    target: str | None = None
+    operator: Identifier
+    reason: str = ""
+    ts_init: int
+
+
+class ResetTradingState(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Audited return of the trading state to ACTIVE after a breaker trip."""
+
+    operator: Identifier
+    reason: str = ""
+    ts_init: int
+
+
+LeggingPolicy = Literal["unwind", "complete"]
+
+
+class SubmitPairOrder(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Two legs entered as one decision (both pass the risk gate or neither is sent).
+
+    If one leg fails or fills only partly, ``legging`` decides: ``complete`` re-sends the
+    missing quantity of the lagging leg as a marketable order until ``leg_timeout_ns``
+    (then unwinds); ``unwind`` cancels what is left and flattens the excess of the other
+    leg. Leg quantities define the hedge ratio; every leg carries ``pair_id``.
+    """
+
+    pair_id: Identifier
+    strategy_id: Identifier
+    first: SubmitOrder
+    second: SubmitOrder
+    legging: LeggingPolicy = "unwind"
+    leg_timeout_ns: Annotated[int, msgspec.Meta(gt=0)] = 2_000_000_000
+    max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 3
+    ts_init: int
+
+
+RiskCommand = EngageKillSwitch | ReleaseKillSwitch | ResetTradingState

@@ -164,3 +164,51 @@ ORDER_EVENT_TYPES: tuple[type[OrderEvent], ...] = (
     OrderCanceled,
     OrderExpired,
 )
+
+
+# --- risk and OMS events (#5) -----------------------------------------------------------
+
+
+class TradingAlert(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """Something an operator must see: a breaker trip, an overfill, an unknown outcome.
+
+    ``source`` is the component (``risk``, ``oms``), ``code`` a machine-readable reason,
+    ``severity`` one of ``info``, ``warning``, ``critical``.
+    """
+
+    source: str
+    code: str
+    message: str
+    severity: str = "warning"
+    client_order_id: str | None = None
+    ts_event: int
+    ts_init: int
+
+
+class VenueStateChanged(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """A venue connection breaker moved (``closed``, ``open``, ``half_open``)."""
+
+    venue: str
+    state: str
+    previous: str
+    reason: str
+    ts_event: int
+    ts_init: int
+
+
+class PairStateChanged(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    """A pair order moved (``working``, ``legging``, ``completing``, ``unwinding``,
+    ``complete``, ``unwound``, ``failed``); ``residual_*`` is the signed quantity of each
+    leg not matched by the other leg at the pair's hedge ratio (raw fixed point, 1e9)."""
+
+    pair_id: str
+    strategy_id: str
+    state: str
+    previous: str
+    reason: str
+    first_instrument_id: str
+    second_instrument_id: str
+    residual_first_raw: int
+    residual_second_raw: int
+    ts_event: int
+    ts_init: int

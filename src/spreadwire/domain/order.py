@@ -76,6 +76,23 @@ def _table() -> dict[tuple[OrderStatus, type[OrderEvent]], OrderStatus | None]:
         # "too late to cancel": the fill already closed the order
         (S.FILLED, OrderCancelRejected): S.FILLED,
         (S.FILLED, OrderModifyRejected): S.FILLED,
+        # a request answered before the venue acknowledged the order
+        (S.SUBMITTED, OrderModifyRejected): S.SUBMITTED,
+        (S.SUBMITTED, OrderCancelRejected): S.SUBMITTED,
+        # the venue acknowledges a released (triggered) stop order
+        (S.TRIGGERED, OrderAccepted): S.TRIGGERED,
+        # the venue rejects the order itself while a request is pending
+        (S.PENDING_UPDATE, OrderRejected): S.REJECTED,
+        (S.PENDING_CANCEL, OrderRejected): S.REJECTED,
+        # late fills after a cancel or expiry ("real world possibility"): the order stays
+        # closed unless the fill completes it; the fill always counts
+        (S.CANCELED, OrderPartiallyFilled): S.CANCELED,
+        (S.CANCELED, OrderFilled): S.FILLED,
+        (S.EXPIRED, OrderPartiallyFilled): S.EXPIRED,
+        (S.EXPIRED, OrderFilled): S.FILLED,
+        # an overfill: the order stays filled, the extra fill is kept (and alerted)
+        (S.FILLED, OrderPartiallyFilled): S.FILLED,
+        (S.FILLED, OrderFilled): S.FILLED,
     }
     for status in (
         S.SUBMITTED,
@@ -150,9 +167,17 @@ class Order:
 
     @property
     def leaves_qty(self) -> Quantity:
+        """Quantity still working (0 once closed, never negative on an overfill)."""
+        if self.status.is_terminal:
+            return Quantity(raw=0, precision=self.quantity.precision)
         return Quantity(
-            raw=self.quantity.raw - self.filled_qty.raw, precision=self.quantity.precision
+            raw=max(0, self.quantity.raw - self.filled_qty.raw), precision=self.quantity.precision
         )
+
+    @property
+    def overfilled_raw(self) -> int:
+        """Raw quantity filled beyond the order quantity (0 normally)."""
+        return max(0, self.filled_qty.raw - self.quantity.raw)
 
     @property
     def avg_px(self) -> float | None:

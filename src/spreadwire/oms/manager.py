@@ -1,0 +1,835 @@
+"""The order manager: orders through their state machine, fills into positions.
+
+Commands come in (from the risk gate) and go out to the venue through ``send``; venue
+execution reports come back through :meth:`OrderManager.on_report`. Every fact is an
+order event applied to the :class:`~spreadwire.domain.order.Order` aggregate and then
+published (so the event store records it). Guarantees:
+
+* client order ids are unique (a reused id is refused with an alert, never overwrites);
+* reports are idempotent: a fill whose ``trade_id`` was seen is ignored;
+* ``cum + leaves == quantity`` is checked on every live report; a mismatch or an overfill
+  raises an alert and the fill is kept (positions always equal the sum of fills);
+* a request without an answer within ``ack_timeout_ns`` stays in flight and is reconciled
+  against the venue's order status (``query_order``); nothing is assumed or invented;
+* stop and stop-limit orders are held here and released when triggered (``emulate_stops``);
+  DAY and GTD orders are expired (canceled at the venue, reported as ``OrderExpired``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from fractions import Fraction
+from typing import Any, final
+
+import msgspec
+
+from spreadwire.core.clock import Clock
+from spreadwire.domain.commands import (
+    CancelAllOrders,
+    CancelOrder,
+    ModifyOrder,
+    SubmitOrder,
+    SubmitPairOrder,
+)
+from spreadwire.domain.enums import (
+    LiquiditySide,
+    OrderStatus,
+    OrderType,
+    ReportKind,
+    TimeInForce,
+)
+from spreadwire.domain.events import (
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderInitialized,
+    OrderModifyRejected,
+    OrderPartiallyFilled,
+    OrderPendingCancel,
+    OrderPendingUpdate,
+    OrderRejected,
+    OrderSubmitted,
+    OrderTriggered,
+    OrderUpdated,
+    TradingAlert,
+)
+from spreadwire.domain.instrument import Instrument
+from spreadwire.domain.market import QuoteTick
+from spreadwire.domain.order import Order
+from spreadwire.domain.position import Position
+from spreadwire.domain.reports import ExecutionReport
+from spreadwire.domain.values import Money, Price, Quantity
+from spreadwire.oms.config import DAY_NS, OmsConfig
+from spreadwire.oms.pairs import PairBook, PairOrder
+from spreadwire.oms.stops import StopBook
+
+log = logging.getLogger("spreadwire.oms")
+
+S = OrderStatus
+K = ReportKind
+_IN_FLIGHT = frozenset({S.SUBMITTED, S.PENDING_CANCEL, S.PENDING_UPDATE})
+_LIVE_REPORTS = frozenset({K.ACCEPTED, K.FILL, K.MODIFIED, K.TRIGGERED})
+UNKNOWN_AT_VENUE = "UNKNOWN_AT_VENUE"
+
+
+class PnlLine(msgspec.Struct, frozen=True, kw_only=True):
+    """Realized and unrealized PnL of one strategy in one instrument (at a mark)."""
+
+    strategy_id: str
+    instrument_id: str
+    quantity: str
+    side: str
+    realized: str
+    unrealized: str
+    total: str
+    currency: str
+
+
+@final
+class _InFlight:
+    __slots__ = ("attempts", "due_ns", "request", "unknown")
+
+    def __init__(self, request: str, due_ns: int) -> None:
+        self.request = request
+        self.due_ns = due_ns
+        self.attempts = 0
+        self.unknown = 0
+
+
+@final
+class OrderManager:
+    __slots__ = (
+        "_alerts",
+        "_clock",
+        "_config",
+        "_duplicates",
+        "_expiring",
+        "_in_flight",
+        "_instruments",
+        "_marks",
+        "_orders",
+        "_pairs",
+        "_positions",
+        "_publish",
+        "_query_order",
+        "_report_handlers",
+        "_route",
+        "_send",
+        "_stops",
+    )
+
+    def __init__(
+        self,
+        clock: Clock,
+        instruments: Mapping[str, Instrument],
+        *,
+        send: Callable[[Any], None],
+        publish: Callable[[object], None],
+        query_order: Callable[[str], ExecutionReport | None] | None = None,
+        route: Callable[[SubmitOrder], object] | None = None,
+        config: OmsConfig | None = None,
+    ) -> None:
+        """``send`` goes to the venue gateway, ``publish`` to the bus; ``query_order`` is
+        the reconciliation port (the venue's STATUS report, None when the venue does not
+        know the order); ``route`` is where orders this manager creates itself (pair
+        completion and unwind) go, normally the risk gate's ``execute`` (default: submit
+        them directly)."""
+        self._clock = clock
+        self._instruments = dict(instruments)
+        self._send = send
+        self._publish = publish
+        self._query_order = query_order
+        self._route = route
+        self._config = config or OmsConfig()
+        self._orders: dict[str, Order] = {}
+        self._positions: dict[tuple[str, str], Position] = {}
+        self._in_flight: dict[str, _InFlight] = {}
+        self._expiring: set[str] = set()
+        self._marks: dict[str, Price] = {}
+        self._alerts = 0
+        self._duplicates = 0
+        self._stops = StopBook()
+        self._pairs = PairBook(
+            clock,
+            route=route or self.submit,
+            cancel=self.cancel,
+            lookup=self._orders.get,
+            publish=publish,
+        )
+        self._report_handlers: dict[ReportKind, Callable[[Order, ExecutionReport], None]] = {
+            K.ACCEPTED: self._on_accepted,
+            K.REJECTED: self._on_rejected,
+            K.FILL: self._on_fill,
+            K.CANCELED: self._on_canceled,
+            K.EXPIRED: self._on_expired,
+            K.MODIFIED: self._on_modified,
+            K.TRIGGERED: self._on_triggered,
+            K.CANCEL_REJECTED: self._on_cancel_rejected,
+            K.MODIFY_REJECTED: self._on_modify_rejected,
+            K.STATUS: self._on_status,
+        }
+
+    # ------------------------------------------------------------------ commands
+
+    def execute(self, command: object) -> None:
+        """Dispatch one trading command (what the risk gate forwards)."""
+        match command:
+            case SubmitOrder():
+                self.submit(command)
+            case CancelOrder():
+                self.cancel(command)
+            case ModifyOrder():
+                self.modify(command)
+            case CancelAllOrders():
+                self.cancel_all(command)
+            case SubmitPairOrder():
+                self.submit_pair(command)
+            case _:
+                raise TypeError(f"command: {type(command).__name__} is not an OMS command")
+
+    def submit(self, cmd: SubmitOrder) -> Order | None:
+        """Create the order, publish ``OrderInitialized`` + ``OrderSubmitted``, send it."""
+        if cmd.client_order_id in self._orders:
+            self._alert(
+                "DUPLICATE_CLIENT_ORDER_ID",
+                f"client order id {cmd.client_order_id} is already in use; command ignored",
+                cmd.client_order_id,
+                "critical",
+            )
+            return None
+        now = self._clock.timestamp_ns()
+        order = Order(
+            OrderInitialized(
+                strategy_id=cmd.strategy_id,
+                instrument_id=cmd.instrument_id,
+                client_order_id=cmd.client_order_id,
+                side=cmd.side,
+                order_type=cmd.order_type,
+                quantity=cmd.quantity,
+                price=cmd.price,
+                trigger_price=cmd.trigger_price,
+                time_in_force=cmd.time_in_force,
+                expire_time_ns=cmd.expire_time_ns,
+                post_only=cmd.post_only,
+                reduce_only=cmd.reduce_only,
+                pair_id=cmd.pair_id,
+                ts_event=now,
+                ts_init=now,
+            )
+        )
+        self._orders[cmd.client_order_id] = order
+        self._publish(order.events[0])
+        self._apply(order, self._event(OrderSubmitted, order, now))
+        if cmd.order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT) and (
+            self._config.emulate_stops
+        ):
+            self._stops.add(order)
+            return order
+        self._in_flight[cmd.client_order_id] = _InFlight(
+            "submit", now + self._config.ack_timeout_ns
+        )
+        self._send(cmd)
+        return order
+
+    def cancel(self, cmd: CancelOrder) -> bool:
+        """Ask the venue to cancel a working order (publishes ``OrderPendingCancel``)."""
+        order = self._orders.get(cmd.client_order_id)
+        if order is None or not order.is_open:
+            return False
+        now = self._clock.timestamp_ns()
+        if self._stops.holds(order):
+            self._stops.remove(order)
+            self._apply(order, self._event(OrderPendingCancel, order, now))
+            self._apply(order, self._event(OrderCanceled, order, now))
+            return True
+        if order.status is not S.PENDING_CANCEL:
+            self._apply(order, self._event(OrderPendingCancel, order, now))
+        self._in_flight[order.client_order_id] = _InFlight(
+            "cancel", now + self._config.ack_timeout_ns
+        )
+        self._send(cmd)
+        return True
+
+    def modify(self, cmd: ModifyOrder) -> bool:
+        """Ask the venue to amend a working order (publishes ``OrderPendingUpdate``)."""
+        order = self._orders.get(cmd.client_order_id)
+        if order is None or not order.is_open or order.status is S.PENDING_CANCEL:
+            return False
+        now = self._clock.timestamp_ns()
+        if cmd.quantity is not None and cmd.quantity.raw <= order.filled_qty.raw:
+            self._apply(
+                order,
+                self._event(OrderModifyRejected, order, now, reason="QUANTITY_BELOW_FILLED"),
+            )
+            return False
+        if self._stops.holds(order):
+            self._apply(order, self._event(OrderPendingUpdate, order, now))
+            self._apply(order, self._updated(order, cmd, now))
+            return True
+        self._apply(order, self._event(OrderPendingUpdate, order, now))
+        self._in_flight[order.client_order_id] = _InFlight(
+            "modify", now + self._config.ack_timeout_ns
+        )
+        self._send(cmd)
+        return True
+
+    def cancel_all(self, cmd: CancelAllOrders) -> int:
+        """Cancel every working order of the strategy (one instrument or all)."""
+        sent = 0
+        for order in self.open_orders(cmd.strategy_id, cmd.instrument_id):
+            if order.status is not S.PENDING_CANCEL:
+                sent += self.cancel(
+                    CancelOrder(
+                        strategy_id=order.strategy_id,
+                        instrument_id=order.instrument_id,
+                        client_order_id=order.client_order_id,
+                        ts_init=cmd.ts_init,
+                    )
+                )
+        return sent
+
+    def submit_pair(self, cmd: SubmitPairOrder) -> bool:
+        """Submit both legs as one decision and manage legging (see ``oms.pairs``)."""
+        return self._pairs.submit(cmd, self.submit)
+
+    # ------------------------------------------------------------------ reports
+
+    def on_report(self, report: ExecutionReport) -> None:
+        """Apply one venue execution report through the order's state machine."""
+        order = self._orders.get(report.client_order_id)
+        if order is None:
+            self._alert(
+                "UNKNOWN_ORDER_REPORT",
+                f"{report.kind} report for unknown order {report.client_order_id}",
+                report.client_order_id,
+            )
+            return
+        if report.kind in _LIVE_REPORTS:
+            self._check_quantities(order, report)
+        self._report_handlers[report.kind](order, report)
+        flight = self._in_flight.get(order.client_order_id)
+        if flight is not None and (order.status not in _IN_FLIGHT or report.kind is not K.FILL):
+            self._settle_flight(order)
+        self._pairs.on_order(order)
+
+    def _settle_flight(self, order: Order) -> None:
+        if order.status not in _IN_FLIGHT or order.is_terminal:
+            self._in_flight.pop(order.client_order_id, None)
+        else:
+            flight = self._in_flight[order.client_order_id]
+            flight.due_ns = self._clock.timestamp_ns() + self._config.ack_timeout_ns
+
+    def _check_quantities(self, order: Order, report: ExecutionReport) -> None:
+        quantity = report.quantity.raw if report.quantity is not None else order.quantity.raw
+        total = report.cum_qty.raw + report.leaves_qty.raw
+        if total not in (quantity, order.quantity.raw):
+            self._alert(
+                "CUM_LEAVES_MISMATCH",
+                f"{order.client_order_id}: cum {report.cum_qty} + leaves {report.leaves_qty} "
+                f"!= quantity {order.quantity}",
+                order.client_order_id,
+            )
+
+    def _on_accepted(self, order: Order, report: ExecutionReport) -> None:
+        event = OrderAccepted(
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            client_order_id=order.client_order_id,
+            venue_order_id=report.venue_order_id,
+            ts_event=report.ts_event,
+            ts_init=self._clock.timestamp_ns(),
+        )
+        if order.can_apply(event) and order.venue_order_id is None:
+            self._apply(order, event)
+        else:
+            self._duplicates += 1
+
+    def _on_rejected(self, order: Order, report: ExecutionReport) -> None:
+        self._stops.remove(order)
+        self._transition(
+            order, self._event(OrderRejected, order, report.ts_event, reason=report.reason)
+        )
+
+    def _on_fill(self, order: Order, report: ExecutionReport) -> None:
+        trade_id = report.trade_id
+        last_qty = report.last_qty
+        last_px = report.last_px
+        if trade_id is None or last_qty is None or last_px is None or last_qty.raw <= 0:
+            self._alert("MALFORMED_FILL", f"fill report without trade id, qty or price: {report}")
+            return
+        if trade_id in order.trade_ids:
+            self._duplicates += 1
+            return
+        cum = order.filled_qty.raw + last_qty.raw
+        if cum != report.cum_qty.raw:
+            self._alert(
+                "CUM_QTY_GAP",
+                f"{order.client_order_id}: venue cum {report.cum_qty}, sum of fills "
+                f"{Quantity(raw=cum, precision=last_qty.precision)} (a fill is missing or late)",
+                order.client_order_id,
+            )
+        quantity = order.quantity.raw
+        if cum > quantity:
+            self._alert(
+                "OVERFILL",
+                f"{order.client_order_id}: filled {cum} raw of {quantity} raw; fill kept",
+                order.client_order_id,
+                "critical",
+            )
+        leaves = max(0, quantity - cum)
+        event_type = OrderFilled if leaves == 0 else OrderPartiallyFilled
+        precision = max(order.quantity.precision, last_qty.precision)
+        event = event_type(
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            client_order_id=order.client_order_id,
+            venue_order_id=report.venue_order_id,
+            trade_id=trade_id,
+            side=order.side,
+            last_qty=last_qty,
+            last_px=last_px,
+            cum_qty=Quantity(raw=cum, precision=precision),
+            leaves_qty=Quantity(raw=leaves, precision=precision),
+            liquidity_side=report.liquidity_side or _TAKER,
+            ts_event=report.ts_event,
+            ts_init=self._clock.timestamp_ns(),
+        )
+        self._stops.remove(order)
+        if order.can_apply(event):
+            order.apply(event)
+        else:
+            order.trade_ids.add(trade_id)
+            self._alert(
+                "FILL_IN_ILLEGAL_STATE",
+                f"{order.client_order_id}: fill in status {order.status}; position updated",
+                order.client_order_id,
+                "critical",
+            )
+        self._position(order).apply_fill(order.side, last_qty, last_px)
+        self._publish(event)
+
+    def _on_canceled(self, order: Order, report: ExecutionReport) -> None:
+        self._stops.remove(order)
+        if order.client_order_id in self._expiring:
+            self._expiring.discard(order.client_order_id)
+            self._transition(order, self._event(OrderExpired, order, report.ts_event))
+            return
+        self._transition(order, self._event(OrderCanceled, order, report.ts_event))
+
+    def _on_expired(self, order: Order, report: ExecutionReport) -> None:
+        self._stops.remove(order)
+        self._expiring.discard(order.client_order_id)
+        self._transition(order, self._event(OrderExpired, order, report.ts_event))
+
+    def _on_modified(self, order: Order, report: ExecutionReport) -> None:
+        event = OrderUpdated(
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            client_order_id=order.client_order_id,
+            quantity=report.quantity if report.quantity is not None else order.quantity,
+            price=report.price,
+            ts_event=report.ts_event,
+            ts_init=self._clock.timestamp_ns(),
+        )
+        self._transition(order, event)
+
+    def _on_triggered(self, order: Order, report: ExecutionReport) -> None:
+        self._transition(order, self._event(OrderTriggered, order, report.ts_event))
+
+    def _on_cancel_rejected(self, order: Order, report: ExecutionReport) -> None:
+        self._transition(
+            order, self._event(OrderCancelRejected, order, report.ts_event, reason=report.reason)
+        )
+
+    def _on_modify_rejected(self, order: Order, report: ExecutionReport) -> None:
+        self._transition(
+            order, self._event(OrderModifyRejected, order, report.ts_event, reason=report.reason)
+        )
+
+    def _on_status(self, order: Order, report: ExecutionReport) -> None:
+        """A STATUS report (reconciliation): derive only what the venue's view proves."""
+        if report.cum_qty.raw > order.filled_qty.raw:
+            self._alert(
+                "RECONCILE_MISSING_FILLS",
+                f"{order.client_order_id}: venue cum {report.cum_qty} > ours "
+                f"{order.filled_qty}; waiting for the fills",
+                order.client_order_id,
+                "critical",
+            )
+            return
+        if report.leaves_qty.raw > 0:
+            self._reconcile_working(order, report)
+        elif not order.is_terminal:
+            venue_status = report.reason
+            if venue_status == S.FILLED:
+                return  # the fills are missing, alerted above when cum differs
+            event_type = OrderExpired if venue_status == S.EXPIRED else OrderCanceled
+            if venue_status == S.REJECTED:
+                self._transition(
+                    order, self._event(OrderRejected, order, report.ts_event, reason="RECONCILED")
+                )
+                return
+            self._transition(order, self._event(event_type, order, report.ts_event))
+
+    def _reconcile_working(self, order: Order, report: ExecutionReport) -> None:
+        status = order.status
+        now = report.ts_event
+        if status is S.SUBMITTED and order.venue_order_id is None:
+            self._on_accepted(order, report)
+        elif status is S.PENDING_CANCEL:
+            self._transition(
+                order,
+                self._event(OrderCancelRejected, order, now, reason="RECONCILED_STILL_WORKING"),
+            )
+        elif status is S.PENDING_UPDATE:
+            quantity = report.quantity or order.quantity
+            if quantity != order.quantity or (
+                report.price is not None and report.price != order.price
+            ):
+                self._on_modified(order, report)
+            else:
+                self._transition(
+                    order, self._event(OrderModifyRejected, order, now, reason="RECONCILED")
+                )
+
+    # ------------------------------------------------------------------ timers
+
+    def check_in_flight(self, now: int | None = None) -> int:
+        """Reconcile requests unanswered for ``ack_timeout_ns``; return how many were due."""
+        if now is None:
+            now = self._clock.timestamp_ns()
+        due = [cid for cid, flight in self._in_flight.items() if flight.due_ns <= now]
+        for client_order_id in due:
+            self._reconcile(client_order_id, now)
+        return len(due)
+
+    def _reconcile(self, client_order_id: str, now: int) -> None:
+        flight = self._in_flight[client_order_id]
+        order = self._orders[client_order_id]
+        flight.attempts += 1
+        flight.due_ns = now + self._config.ack_timeout_ns
+        if flight.attempts == 1:
+            self._alert(
+                "UNKNOWN_OUTCOME",
+                f"{client_order_id}: no answer to {flight.request} within the ack timeout",
+                client_order_id,
+            )
+        if self._query_order is None:
+            return
+        try:
+            report = self._query_order(client_order_id)
+        except Exception as exc:
+            self._alert("RECONCILE_FAILED", f"{client_order_id}: {exc!r}", client_order_id)
+            return
+        if report is None:
+            self._on_unknown_at_venue(order, flight)
+            return
+        flight.unknown = 0
+        self.on_report(report)
+
+    def _on_unknown_at_venue(self, order: Order, flight: _InFlight) -> None:
+        flight.unknown += 1
+        if order.status is not S.SUBMITTED or flight.request != "submit":
+            self._alert(
+                "RECONCILE_UNKNOWN",
+                f"{order.client_order_id}: the venue does not know this order",
+                order.client_order_id,
+                "critical",
+            )
+            return
+        if flight.unknown >= self._config.unknown_confirmations:
+            self._transition(
+                order,
+                self._event(
+                    OrderRejected, order, self._clock.timestamp_ns(), reason=UNKNOWN_AT_VENUE
+                ),
+            )
+            self._in_flight.pop(order.client_order_id, None)
+            self._pairs.on_order(order)
+
+    def on_disconnect(self, venue: str) -> int:
+        """The venue session dropped: every request in flight there is due now."""
+        count = 0
+        for client_order_id, flight in self._in_flight.items():
+            instrument = self._instruments.get(self._orders[client_order_id].instrument_id)
+            if instrument is not None and instrument.venue == venue:
+                flight.due_ns = 0
+                count += 1
+        return count
+
+    def reconcile_all(self, venue: str | None = None) -> int:
+        """Query the venue for every open order (after a reconnect); return the count."""
+        count = 0
+        for order in list(self.open_orders()):
+            instrument = self._instruments.get(order.instrument_id)
+            if venue is not None and (instrument is None or instrument.venue != venue):
+                continue
+            if self._stops.holds(order) or self._query_order is None:
+                continue
+            report = self._query_order(order.client_order_id)
+            count += 1
+            if report is not None:
+                self.on_report(report)
+            elif order.client_order_id not in self._in_flight:
+                self._in_flight[order.client_order_id] = _InFlight("submit", 0)
+        return count
+
+    def check_expiry(self, now: int | None = None) -> int:
+        """Expire DAY orders at the session close and GTD orders at their expire time."""
+        if now is None:
+            now = self._clock.timestamp_ns()
+        count = 0
+        for order in list(self.open_orders()):
+            deadline = self._deadline(order)
+            if deadline is None or now < deadline or order.client_order_id in self._expiring:
+                continue
+            count += 1
+            if self._stops.holds(order):
+                self._stops.remove(order)
+                self._apply(order, self._event(OrderExpired, order, now))
+                continue
+            if self._config.expire_locally and order.status is not S.PENDING_CANCEL:
+                self._expiring.add(order.client_order_id)
+                self.cancel(
+                    CancelOrder(
+                        strategy_id=order.strategy_id,
+                        instrument_id=order.instrument_id,
+                        client_order_id=order.client_order_id,
+                        ts_init=now,
+                    )
+                )
+        return count
+
+    def _deadline(self, order: Order) -> int | None:
+        if order.time_in_force is TimeInForce.GTD:
+            return order.expire_time_ns
+        if order.time_in_force is TimeInForce.DAY:
+            created = order.events[0].ts_init
+            close = (created // DAY_NS) * DAY_NS + self._config.session_close_ns
+            return close if close > created else close + DAY_NS
+        return None
+
+    def on_timer(self, now: int | None = None) -> None:
+        """Periodic work: in-flight reconciliation, expiry, pair legging bounds."""
+        if now is None:
+            now = self._clock.timestamp_ns()
+        self.check_in_flight(now)
+        self.check_expiry(now)
+        self._pairs.check(now)
+
+    # ------------------------------------------------------------------ market data
+
+    def on_quote(self, quote: QuoteTick) -> None:
+        """Marks for PnL, and the trigger check of held stop orders."""
+        bid = quote.bid_price
+        ask = quote.ask_price
+        if bid.raw > 0 and ask.raw > 0:
+            self._marks[quote.instrument_id] = Price(
+                raw=(bid.raw + ask.raw) // 2, precision=max(bid.precision, ask.precision)
+            )
+        if self._stops:
+            for order in self._stops.triggered(quote):
+                self._release_stop(order)
+
+    def _release_stop(self, order: Order) -> None:
+        now = self._clock.timestamp_ns()
+        self._stops.remove(order)
+        self._apply(order, self._event(OrderTriggered, order, now))
+        child = SubmitOrder(
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            client_order_id=order.client_order_id,
+            side=order.side,
+            order_type=OrderType.LIMIT if order.order_type is OrderType.STOP_LIMIT else _MARKET,
+            quantity=order.leaves_qty,
+            price=order.price if order.order_type is OrderType.STOP_LIMIT else None,
+            time_in_force=order.time_in_force,
+            expire_time_ns=order.expire_time_ns,
+            reduce_only=order.reduce_only,
+            pair_id=order.pair_id,
+            ts_init=now,
+        )
+        self._in_flight[order.client_order_id] = _InFlight(
+            "submit", now + self._config.ack_timeout_ns
+        )
+        self._send(child)
+
+    # ------------------------------------------------------------------ queries
+
+    def order(self, client_order_id: str) -> Order | None:
+        return self._orders.get(client_order_id)
+
+    def orders(self) -> list[Order]:
+        return list(self._orders.values())
+
+    def open_orders(
+        self, strategy_id: str | None = None, instrument_id: str | None = None
+    ) -> list[Order]:
+        return [
+            order
+            for order in self._orders.values()
+            if order.status.is_open
+            and (strategy_id is None or order.strategy_id == strategy_id)
+            and (instrument_id is None or order.instrument_id == instrument_id)
+        ]
+
+    def in_flight(self) -> list[str]:
+        """Client order ids whose last request has no answer yet."""
+        return list(self._in_flight)
+
+    def positions(self) -> list[Position]:
+        return list(self._positions.values())
+
+    def position(self, strategy_id: str, instrument_id: str) -> Position | None:
+        return self._positions.get((strategy_id, instrument_id))
+
+    def mark(self, instrument_id: str) -> Price | None:
+        return self._marks.get(instrument_id)
+
+    def pnl(
+        self, marks: Mapping[str, Price] | None = None, strategy_id: str | None = None
+    ) -> list[PnlLine]:
+        """PnL per strategy and instrument at ``marks`` (default: the last quote mids)."""
+        marks = self._marks if marks is None else marks
+        lines = []
+        for (sid, iid), position in sorted(self._positions.items()):
+            if strategy_id is not None and sid != strategy_id:
+                continue
+            unrealized = position.unrealized(marks[iid]) if iid in marks else Fraction(0)
+            lines.append(
+                PnlLine(
+                    strategy_id=sid,
+                    instrument_id=iid,
+                    quantity=str(position.quantity),
+                    side=position.side,
+                    realized=position.realized_money().amount(),
+                    unrealized=self._money(position, unrealized).amount(),
+                    total=self._money(position, position.realized + unrealized).amount(),
+                    currency=position.currency,
+                )
+            )
+        return lines
+
+    def total_pnl(self, marks: Mapping[str, Price] | None = None) -> Fraction:
+        """Exact realized + unrealized PnL over every position."""
+        marks = self._marks if marks is None else marks
+        total = Fraction(0)
+        for (_, iid), position in self._positions.items():
+            total += position.realized
+            if iid in marks:
+                total += position.unrealized(marks[iid])
+        return total
+
+    @staticmethod
+    def _money(position: Position, amount: Fraction) -> Money:
+        return Money.from_fraction(amount, position.money_precision, position.currency)
+
+    @property
+    def alerts(self) -> int:
+        return self._alerts
+
+    @property
+    def duplicates_ignored(self) -> int:
+        return self._duplicates
+
+    def pair(self, pair_id: str) -> PairOrder | None:
+        """The state and residual exposure of a pair order."""
+        return self._pairs.get(pair_id)
+
+    def pairs(self) -> list[PairOrder]:
+        return self._pairs.pairs()
+
+    def iter_orders(self) -> Iterator[Order]:
+        return iter(self._orders.values())
+
+    # ------------------------------------------------------------------ internals
+
+    def _position(self, order: Order) -> Position:
+        key = (order.strategy_id, order.instrument_id)
+        position = self._positions.get(key)
+        if position is None:
+            instrument = self._instruments.get(order.instrument_id)
+            position = Position(
+                order.strategy_id,
+                order.instrument_id,
+                size_precision=instrument.size_precision if instrument else 9,
+                currency=instrument.currency if instrument else "USD",
+                money_precision=instrument.min_notional.precision if instrument else 2,
+            )
+            self._positions[key] = position
+        return position
+
+    def _event(
+        self, event_type: type[Any], order: Order, ts_event: int, **fields: Any
+    ) -> OrderEvent:
+        event: OrderEvent = event_type(
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            client_order_id=order.client_order_id,
+            ts_event=ts_event,
+            ts_init=self._clock.timestamp_ns(),
+            **fields,
+        )
+        return event
+
+    def _updated(self, order: Order, cmd: ModifyOrder, now: int) -> OrderUpdated:
+        return OrderUpdated(
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            client_order_id=order.client_order_id,
+            quantity=cmd.quantity if cmd.quantity is not None else order.quantity,
+            price=cmd.price,
+            trigger_price=cmd.trigger_price,
+            ts_event=now,
+            ts_init=now,
+        )
+
+    def _apply(self, order: Order, event: OrderEvent) -> None:
+        order.apply(event)
+        self._publish(event)
+
+    def _transition(self, order: Order, event: OrderEvent) -> None:
+        """Apply a venue fact if the state machine allows it; otherwise alert (duplicate
+        or out-of-order report) and keep the order as it is."""
+        if order.can_apply(event):
+            self._apply(order, event)
+            return
+        if order.status.is_terminal and type(event) in _CLOSING:
+            self._duplicates += 1
+            return
+        self._alert(
+            "ILLEGAL_TRANSITION",
+            f"{order.client_order_id}: {type(event).__name__} in status {order.status} ignored",
+            order.client_order_id,
+        )
+
+    def _alert(
+        self,
+        code: str,
+        message: str,
+        client_order_id: str | None = None,
+        severity: str = "warning",
+    ) -> None:
+        self._alerts += 1
+        log.warning("%s: %s", code, message)
+        now = self._clock.timestamp_ns()
+        self._publish(
+            TradingAlert(
+                source="oms",
+                code=code,
+                message=message,
+                severity=severity,
+                client_order_id=client_order_id,
+                ts_event=now,
+                ts_init=now,
+            )
+        )
+
+
+_MARKET = OrderType.MARKET
+_TAKER = LiquiditySide.TAKER
+_CLOSING = (OrderCanceled, OrderExpired, OrderRejected)

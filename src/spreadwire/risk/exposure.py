@@ -1,0 +1,347 @@
+"""The risk engine's own view of the world: open orders, positions, exposure and PnL.
+
+Everything is kept incrementally in exact integers so the gate only compares numbers:
+
+* quantities and prices are raw fixed-point ints (scale 1e9);
+* notionals are ``price_raw * quantity_raw`` ("raw2", scale 1e18), never divided;
+* the firm PnL is ``cash + sum(net_qty * mark)`` (cash = minus the signed cost of fills).
+
+The view is fed by the gate (an approved order counts against limits at once) and by
+the bus (order events, fills, quotes); it never reads the OMS.
+"""
+
+from __future__ import annotations
+
+from typing import final
+
+from spreadwire.domain.instrument import Instrument
+from spreadwire.domain.values import FIXED_SCALAR
+from spreadwire.risk.throttle import TokenBucket
+
+
+def _raw(amount: str) -> int:
+    whole, _, frac = amount.partition(".")
+    return int(whole) * FIXED_SCALAR + int((frac + "000000000")[:9])
+
+
+@final
+class Leg:
+    """One strategy's position and working quantity in one instrument."""
+
+    __slots__ = ("instrument", "open_buy", "open_sell", "position", "strategy")
+
+    def __init__(self, strategy: StrategyRisk, instrument: InstrumentRisk) -> None:
+        self.strategy = strategy
+        self.instrument = instrument
+        self.position = 0
+        self.open_buy = 0
+        self.open_sell = 0
+
+    def reduces(self, sign: int, quantity: int) -> bool:
+        """True when an order of ``sign * quantity`` only shrinks the position, counting
+        the working orders on the same side."""
+        position = self.position
+        if sign > 0:
+            return position < 0 and quantity + self.open_buy <= -position
+        return position > 0 and quantity + self.open_sell <= position
+
+
+@final
+class InstrumentRisk:
+    """Static limits of an instrument plus its reference price and firm-wide position."""
+
+    __slots__ = (
+        "abs_position",
+        "best_own_ask",
+        "best_own_bid",
+        "collar_bps",
+        "instrument_id",
+        "lot",
+        "mark",
+        "max_notional2",
+        "max_position",
+        "max_quantity",
+        "min_notional2",
+        "min_quantity",
+        "net_position",
+        "own_asks",
+        "own_bids",
+        "price_precision",
+        "price_step",
+        "quantity_step",
+        "reference",
+        "reference_ts",
+        "size_precision",
+        "tick",
+        "tradable",
+        "venue",
+    )
+
+    def __init__(
+        self,
+        instrument: Instrument,
+        *,
+        min_quantity: int,
+        max_quantity: int,
+        min_notional2: int,
+        max_notional2: int,
+        max_position: int,
+        collar_bps: int,
+    ) -> None:
+        self.instrument_id = instrument.instrument_id
+        self.venue = instrument.venue
+        self.tradable = instrument.tradable
+        self.tick = instrument.tick_size.raw
+        self.lot = instrument.lot_size.raw
+        self.price_precision = instrument.price_precision
+        self.size_precision = instrument.size_precision
+        self.price_step = 10 ** (9 - instrument.price_precision)
+        self.quantity_step = 10 ** (9 - instrument.size_precision)
+        self.min_quantity = max(min_quantity, self.lot)
+        self.max_quantity = max_quantity
+        self.min_notional2 = min_notional2
+        self.max_notional2 = max_notional2
+        self.max_position = max_position
+        self.collar_bps = collar_bps
+        self.reference = 0
+        self.reference_ts = 0
+        self.mark = 0
+        self.abs_position = 0
+        self.net_position = 0
+        self.own_bids: dict[int, int] = {}
+        self.own_asks: dict[int, int] = {}
+        self.best_own_bid: int | None = None
+        self.best_own_ask: int | None = None
+
+    def add_resting(self, sign: int, price: int) -> None:
+        book = self.own_bids if sign > 0 else self.own_asks
+        book[price] = book.get(price, 0) + 1
+        if sign > 0:
+            if self.best_own_bid is None or price > self.best_own_bid:
+                self.best_own_bid = price
+        elif self.best_own_ask is None or price < self.best_own_ask:
+            self.best_own_ask = price
+
+    def remove_resting(self, sign: int, price: int) -> None:
+        book = self.own_bids if sign > 0 else self.own_asks
+        left = book.get(price, 0) - 1
+        if left > 0:
+            book[price] = left
+            return
+        book.pop(price, None)
+        if sign > 0:
+            self.best_own_bid = max(book) if book else None
+        else:
+            self.best_own_ask = min(book) if book else None
+
+
+@final
+class StrategyRisk:
+    """A strategy's working orders, throttles, exposure and PnL."""
+
+    __slots__ = (
+        "cancel_blocked_until",
+        "cancel_bucket",
+        "cash2",
+        "gross2",
+        "legs",
+        "net2",
+        "open_count",
+        "open_notional2",
+        "order_bucket",
+        "strategy_id",
+    )
+
+    def __init__(self, strategy_id: str, order_bucket: TokenBucket, cancel_bucket: TokenBucket):
+        self.strategy_id = strategy_id
+        self.order_bucket = order_bucket
+        self.cancel_bucket = cancel_bucket
+        self.cancel_blocked_until = 0
+        self.open_count = 0
+        self.open_notional2 = 0
+        self.gross2 = 0
+        self.net2 = 0
+        self.cash2 = 0
+        self.legs: dict[str, Leg] = {}
+
+    @property
+    def pnl2(self) -> int:
+        return self.cash2 + self.net2
+
+
+@final
+class WorkingOrder:
+    """What the gate reserved for one order that has not reached a terminal state."""
+
+    __slots__ = (
+        "client_order_id",
+        "filled",
+        "leaves",
+        "leg",
+        "notional_price",
+        "resting_price",
+        "sign",
+    )
+
+    def __init__(
+        self,
+        client_order_id: str,
+        leg: Leg,
+        sign: int,
+        leaves: int,
+        notional_price: int,
+        *,
+        resting_price: int | None,
+    ) -> None:
+        self.client_order_id = client_order_id
+        self.leg = leg
+        self.sign = sign
+        self.leaves = leaves
+        self.filled = 0
+        self.notional_price = notional_price
+        self.resting_price = resting_price
+
+
+@final
+class Portfolio:
+    """Firm-wide aggregates over every strategy and instrument."""
+
+    __slots__ = (
+        "cash2",
+        "day_start_pnl2",
+        "gross2",
+        "high_water2",
+        "instruments",
+        "net2",
+        "open_count",
+        "open_notional2",
+        "orders",
+        "strategies",
+    )
+
+    def __init__(self, instruments: dict[str, InstrumentRisk]) -> None:
+        self.instruments = instruments
+        self.strategies: dict[str, StrategyRisk] = {}
+        self.orders: dict[str, WorkingOrder] = {}
+        self.open_count = 0
+        self.open_notional2 = 0
+        self.gross2 = 0
+        self.net2 = 0
+        self.cash2 = 0
+        self.high_water2 = 0
+        self.day_start_pnl2 = 0
+
+    @property
+    def pnl2(self) -> int:
+        return self.cash2 + self.net2
+
+    @property
+    def drawdown2(self) -> int:
+        return self.high_water2 - self.pnl2
+
+    @property
+    def daily_pnl2(self) -> int:
+        return self.pnl2 - self.day_start_pnl2
+
+    def leg(self, strategy: StrategyRisk, instrument: InstrumentRisk) -> Leg:
+        leg = strategy.legs.get(instrument.instrument_id)
+        if leg is None:
+            leg = strategy.legs[instrument.instrument_id] = Leg(strategy, instrument)
+        return leg
+
+    def add_order(self, order: WorkingOrder) -> None:
+        self.orders[order.client_order_id] = order
+        leg = order.leg
+        notional = order.leaves * order.notional_price
+        if order.sign > 0:
+            leg.open_buy += order.leaves
+        else:
+            leg.open_sell += order.leaves
+        leg.strategy.open_count += 1
+        leg.strategy.open_notional2 += notional
+        self.open_count += 1
+        self.open_notional2 += notional
+        if order.resting_price is not None:
+            leg.instrument.add_resting(order.sign, order.resting_price)
+
+    def reduce_order(self, order: WorkingOrder, quantity: int) -> None:
+        """Release ``quantity`` of the order's working quantity (a fill)."""
+        order.filled += quantity
+        quantity = min(quantity, order.leaves)
+        order.leaves -= quantity
+        self._release(order, quantity)
+
+    def remove_order(self, client_order_id: str) -> WorkingOrder | None:
+        order = self.orders.pop(client_order_id, None)
+        if order is None:
+            return None
+        self._release(order, order.leaves)
+        order.leaves = 0
+        leg = order.leg
+        leg.strategy.open_count -= 1
+        self.open_count -= 1
+        if order.resting_price is not None:
+            leg.instrument.remove_resting(order.sign, order.resting_price)
+        return order
+
+    def _release(self, order: WorkingOrder, quantity: int) -> None:
+        leg = order.leg
+        notional = quantity * order.notional_price
+        if order.sign > 0:
+            leg.open_buy -= quantity
+        else:
+            leg.open_sell -= quantity
+        leg.strategy.open_notional2 -= notional
+        self.open_notional2 -= notional
+
+    def apply_fill(self, leg: Leg, sign: int, quantity: int, price: int) -> None:
+        """Move the position and cash by one fill, exactly."""
+        instrument = leg.instrument
+        strategy = leg.strategy
+        if instrument.mark == 0:
+            instrument.mark = price
+        mark = instrument.mark
+        before = leg.position
+        after = before + sign * quantity
+        leg.position = after
+        abs_delta = abs(after) - abs(before)
+        instrument.abs_position += abs_delta
+        instrument.net_position += sign * quantity
+        cash = sign * quantity * price
+        strategy.cash2 -= cash
+        self.cash2 -= cash
+        strategy.gross2 += abs_delta * mark
+        strategy.net2 += sign * quantity * mark
+        self.gross2 += abs_delta * mark
+        self.net2 += sign * quantity * mark
+        self._update_high_water()
+
+    def mark(self, instrument: InstrumentRisk, price: int) -> None:
+        """Revalue every position in ``instrument`` at ``price``."""
+        delta = price - instrument.mark
+        instrument.mark = price
+        if delta == 0 or instrument.abs_position == 0:
+            return
+        self.gross2 += instrument.abs_position * delta
+        self.net2 += instrument.net_position * delta
+        instrument_id = instrument.instrument_id
+        for strategy in self.strategies.values():
+            leg = strategy.legs.get(instrument_id)
+            if leg is not None and leg.position:
+                strategy.gross2 += abs(leg.position) * delta
+                strategy.net2 += leg.position * delta
+        self._update_high_water()
+
+    def _update_high_water(self) -> None:
+        pnl = self.cash2 + self.net2
+        if pnl > self.high_water2:
+            self.high_water2 = pnl
+
+    def start_day(self) -> None:
+        """Make the current PnL the start of a new trading day (daily loss resets)."""
+        self.day_start_pnl2 = self.pnl2
+
+
+def raw_amount(amount: str) -> int:
+    """A config decimal string as a raw fixed-point int (scale 1e9)."""
+    return _raw(amount)
