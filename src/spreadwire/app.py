@@ -18,12 +18,7 @@ from spreadwire.config import NodeConfig
 from spreadwire.core.bus import MessageBus
 from spreadwire.core.clock import SimClock, perf_counter_ns
 from spreadwire.core.scheduler import Scheduler
-from spreadwire.domain.commands import (
-    CancelAllOrders,
-    CancelOrder,
-    ModifyOrder,
-    SubmitOrder,
-)
+from spreadwire.domain.commands import SubmitOrder
 from spreadwire.domain.enums import ReportKind
 from spreadwire.domain.events import (
     ORDER_EVENT_TYPES,
@@ -107,6 +102,7 @@ class TradingNode:
             send=self._send,
             publish=self.bus.publish,
             query_order=self.venue.query_order,
+            route=self._route,
         )
         self.risk = RiskEngine(
             config.risk,
@@ -194,6 +190,7 @@ class TradingNode:
             raw=quote.mid_raw, precision=min(9, quote.bid_price.precision + 1)
         )
         self.risk.on_quote(quote)
+        self.oms.on_quote(quote)
         self.strategies.on_quote(quote)
 
     def _submit(self, command: SubmitOrder) -> None:
@@ -218,17 +215,12 @@ class TradingNode:
         if self._t_submit:
             self._stage["risk"].record(now - self._t_submit)
         self._t_forward = now
-        match command:
-            case SubmitOrder():
-                self.oms.submit(command)
-            case CancelOrder():
-                self.oms.cancel(command)
-            case ModifyOrder():
-                self.oms.modify(command)
-            case CancelAllOrders():
-                self.oms.cancel_all(command)
-            case _:
-                self.oms.execute(command)
+        self.oms.execute(command)
+
+    def _route(self, command: object) -> None:
+        """Orders the OMS makes itself (pair completion, unwind) go through the gate."""
+        self.writer.append(command)
+        self.risk.execute(command)
 
     def _send(self, command: Any) -> None:
         """OMS -> venue gateway."""
@@ -294,7 +286,7 @@ class TradingNode:
             now = self.clock.timestamp_ns()
             self.marketdata.check_staleness()
             self.risk.check(now)
-            self.oms.check_in_flight(now)
+            self.oms.on_timer(now)
             self.scheduler.after(interval, tick)
 
         self.scheduler.after(interval, tick)

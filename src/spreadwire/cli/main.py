@@ -12,10 +12,10 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from spreadwire.errors import ConfigError, ValidationError
+from spreadwire.errors import ConfigError
 
 #: Modules under spreadwire.cli that contribute sub-commands, in help order.
-COMMAND_MODULES: tuple[str, ...] = ("demo",)
+COMMAND_MODULES: tuple[str, ...] = ("demo", "events", "projections", "store")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status: int = args.handler(args)
-    except (ConfigError, ValidationError) as error:
+    except ConfigError as error:
         parser.exit(2, f"spreadwire {args.command}: error: {error}\n")
     except KeyboardInterrupt:
         return 130

@@ -628,8 +628,10 @@ class OrderManager:
         bid = quote.bid_price
         ask = quote.ask_price
         if bid.raw > 0 and ask.raw > 0:
+            # the mid of two prices at precision p is exact at precision p + 1
             self._marks[quote.instrument_id] = Price(
-                raw=(bid.raw + ask.raw) // 2, precision=max(bid.precision, ask.precision)
+                raw=(bid.raw + ask.raw) // 2,
+                precision=min(9, max(bid.precision, ask.precision) + 1),
             )
         if self._stops:
             for order in self._stops.triggered(quote):
