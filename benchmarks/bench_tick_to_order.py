@@ -99,7 +99,11 @@ def run_node(seconds: float, pairs: int) -> TradingNode:
         strategy=StrategyDefaults(window=100, entry_z=1.0, exit_z=0.25, stop_z=6.0),
     )
     with tempfile.TemporaryDirectory() as directory:
-        node = TradingNode(config, store_url=f"sqlite:///{Path(directory) / 'events.db'}")
+        node = TradingNode(
+            config,
+            store_url=f"sqlite:///{Path(directory) / 'events.db'}",
+            latency_breaker=False,
+        )
         node.start()
         driver = Driver(node.now, node.advance)
         # warm up (imports, numba, caches), then measure from a clean slate

@@ -80,8 +80,12 @@ class TradingNode:
         *,
         store_url: str,
         recorder: Recorder | None = None,
+        latency_breaker: bool = True,
     ) -> None:
+        """``latency_breaker=False`` keeps wall-clock latency out of the risk engine's
+        breaker: a ``--speed max`` replay is then a pure function of config and seed."""
         self.config = config
+        self.latency_breaker = latency_breaker
         self.store_url = store_url
         self.clock = SimClock(SIM_EPOCH_NS)
         self.scheduler = Scheduler(self.clock)
@@ -230,7 +234,8 @@ class TradingNode:
         if self._t_tick:
             tick_to_order = now - self._t_tick
             self._stage["tick_to_order"].record(tick_to_order)
-            self.risk.record_latency(tick_to_order)
+            if self.latency_breaker:
+                self.risk.record_latency(tick_to_order)
         if isinstance(command, SubmitOrder):
             self._sent_at[command.client_order_id] = self.clock.timestamp_ns()
         self.venue.send(command)

@@ -26,7 +26,9 @@ SECONDS = 40.0
 
 def _run_node(tmp_path: Path, seed: int = 5, seconds: float = SECONDS) -> TradingNode:
     node = TradingNode(
-        NodeConfig(seed=seed, pairs=2), store_url=f"sqlite:///{tmp_path / 'events.db'}"
+        NodeConfig(seed=seed, pairs=2),
+        store_url=f"sqlite:///{tmp_path / 'events.db'}",
+        latency_breaker=False,
     )
     node.start()
     asyncio.run(Driver(node.now, node.advance).run(seconds=seconds, speed=Speed.MAX))

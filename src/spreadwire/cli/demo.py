@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     url = args.store or config.store.url or f"sqlite:///{out_dir / 'events.db'}"
     speed = Speed(args.speed)
-    node = TradingNode(config, store_url=url)
+    node = TradingNode(config, store_url=url, latency_breaker=speed is Speed.REALTIME)
     console = Console()
     console.print(
         f"[b]spreadwire[/b] demo: {config.pairs} pairs, seed {config.seed}, "
