@@ -67,7 +67,7 @@ def bivariate_state(window: int, count: int = 1) -> Floats:
 def _uni_recompute(s: Floats, window: int) -> None:  # pragma: no cover - compiled
     n = int(s[U_N])
     pos = int(s[U_POS])
-    newest = s[U_HEADER + (pos - 1) % window]
+    newest = s[U_HEADER + (pos - 1 if pos > 0 else window - 1)]
     total = 0.0
     for i in range(n):
         total += s[U_HEADER + i] - newest
@@ -108,7 +108,7 @@ def uni_push(s: Floats, window: int, x: float) -> None:  # pragma: no cover - co
         m2 += delta * (d - new_mean + old - mean)
         mean = new_mean
     s[U_HEADER + pos] = x
-    s[U_POS] = (pos + 1) % window
+    s[U_POS] = pos + 1 if pos + 1 < window else 0
     s[U_MEAN] = mean
     s[U_M2] = m2
     if m2 > s[U_PEAK]:
@@ -135,25 +135,27 @@ def uni_push(s: Floats, window: int, x: float) -> None:  # pragma: no cover - co
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _bi_recompute(s: Floats, window: int) -> None:  # pragma: no cover - compiled
+def _bi_recompute(
+    s: Floats, xb: Floats, yb: Floats, k: int, window: int
+) -> None:  # pragma: no cover - compiled
     n = int(s[B_N])
     pos = int(s[B_POS])
-    last = (pos - 1) % window
-    kx = s[B_HEADER + last]
-    ky = s[B_HEADER + window + last]
+    last = pos - 1 if pos > 0 else window - 1
+    kx = xb[last, k]
+    ky = yb[last, k]
     sx = 0.0
     sy = 0.0
     for i in range(n):
-        sx += s[B_HEADER + i] - kx
-        sy += s[B_HEADER + window + i] - ky
+        sx += xb[i, k] - kx
+        sy += yb[i, k] - ky
     mx = sx / n
     my = sy / n
     m2x = 0.0
     m2y = 0.0
     c = 0.0
     for i in range(n):
-        dx = s[B_HEADER + i] - kx - mx
-        dy = s[B_HEADER + window + i] - ky - my
+        dx = xb[i, k] - kx - mx
+        dy = yb[i, k] - ky - my
         m2x += dx * dx
         m2y += dy * dy
         c += dx * dy
@@ -169,13 +171,15 @@ def _bi_recompute(s: Floats, window: int) -> None:  # pragma: no cover - compile
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _bi_guard(s: Floats, window: int, n: int) -> None:  # pragma: no cover - compiled
+def _bi_guard(  # noqa: PLR0917 - numba kernels take positional arguments
+    s: Floats, xb: Floats, yb: Floats, k: int, window: int, n: int
+) -> None:  # pragma: no cover - compiled
     m2x = s[B_M2X]
     m2y = s[B_M2Y]
     low_x = m2x < RECOMPUTE_RATIO * s[B_PEAKX] or m2x < 0.0
     low_y = m2y < RECOMPUTE_RATIO * s[B_PEAKY] or m2y < 0.0
     if low_x or low_y:
-        _bi_recompute(s, window)
+        _bi_recompute(s, xb, yb, k, window)
         return
     if m2x > s[B_PEAKX]:
         s[B_PEAKX] = m2x
@@ -197,20 +201,10 @@ def _bi_guard(s: Floats, window: int, n: int) -> None:  # pragma: no cover - com
 
 @njit(cache=True, error_model="numpy", inline="always")
 def _bi_outputs(s: Floats, window: int, x: float, y: float) -> None:  # pragma: no cover
+    # the per-tick outputs of the hedge: two divisions and one square root
     m2x = s[B_M2X]
-    m2y = s[B_M2Y]
-    c = s[B_C]
-    if m2x <= 0.0:
-        m2x = 0.0
-    if m2y <= 0.0:
-        m2y = 0.0
-    s[B_COV] = c / (window - 1)
-    if m2x > 0.0 and m2y > 0.0:
-        r = c / math.sqrt(m2x * m2y)
-        s[B_CORR] = min(1.0, max(-1.0, r))
-    else:
-        s[B_CORR] = NAN
     if m2x > 0.0:
+        c = s[B_C]
         beta = c / m2x
         mx = s[B_MX]
         my = s[B_MY]
@@ -218,7 +212,7 @@ def _bi_outputs(s: Floats, window: int, x: float, y: float) -> None:  # pragma: 
         s[B_ALPHA] = (s[B_KY] + my) - beta * (s[B_KX] + mx)
         resid = ((y - s[B_KY]) - my) - beta * ((x - s[B_KX]) - mx)
         s[B_RESID] = resid
-        ssr = m2y - beta * c
+        ssr = s[B_M2Y] - beta * c
         if ssr > 0.0 and window > 2:
             s[B_Z] = resid / math.sqrt(ssr / (window - 2))
         else:
@@ -231,20 +225,34 @@ def _bi_outputs(s: Floats, window: int, x: float, y: float) -> None:  # pragma: 
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def bi_correlation(s: Floats) -> float:  # pragma: no cover - compiled
+    """Pearson correlation of a full bivariate window (NaN if either side is constant)."""
+    if s[B_N] < 2:
+        return NAN
+    m2x = s[B_M2X]
+    m2y = s[B_M2Y]
+    if m2x > 0.0 and m2y > 0.0:
+        r: float = s[B_C] / math.sqrt(m2x * m2y)
+        return min(1.0, max(-1.0, r))
+    return NAN
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _bi_nan_outputs(s: Floats) -> None:  # pragma: no cover - compiled
     s[B_ALPHA] = NAN
     s[B_BETA] = NAN
     s[B_RESID] = NAN
     s[B_Z] = NAN
-    s[B_CORR] = NAN
-    s[B_COV] = NAN
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def bi_push(s: Floats, window: int, x: float, y: float) -> None:  # pragma: no cover
-    """Add the pair ``(x, y)`` to a bivariate window state and refresh its outputs."""
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise ValueError("x and y must be finite numbers")
+def bi_push(  # noqa: PLR0917 - numba kernels take positional arguments
+    s: Floats, xb: Floats, yb: Floats, k: int, window: int, x: float, y: float
+) -> None:  # pragma: no cover - compiled
+    """Add ``(x, y)`` to a bivariate window: header ``s``, ring buffers ``xb[:, k]``, ``yb[:, k]``.
+
+    The buffers are (window, pairs) so that a book's tick touches one contiguous row.
+    """
     n = int(s[B_N])
     pos = int(s[B_POS])
     if n == 0:
@@ -265,8 +273,8 @@ def bi_push(s: Floats, window: int, x: float, y: float) -> None:  # pragma: no c
         s[B_C] += ex * (dy - my)
         s[B_N] = n
     else:
-        ox = s[B_HEADER + pos] - s[B_KX]
-        oy = s[B_HEADER + window + pos] - s[B_KY]
+        ox = xb[pos, k] - s[B_KX]
+        oy = yb[pos, k] - s[B_KY]
         ddx = dx - ox
         ddy = dy - oy
         nmx = mx + ddx / window
@@ -278,12 +286,12 @@ def bi_push(s: Floats, window: int, x: float, y: float) -> None:  # pragma: no c
         s[B_C] += 0.5 * (ddx * fy + ddy * fx)
         mx = nmx
         my = nmy
-    s[B_HEADER + pos] = x
-    s[B_HEADER + window + pos] = y
-    s[B_POS] = (pos + 1) % window
+    xb[pos, k] = x
+    yb[pos, k] = y
+    s[B_POS] = pos + 1 if pos + 1 < window else 0
     s[B_MX] = mx
     s[B_MY] = my
-    _bi_guard(s, window, n)
+    _bi_guard(s, xb, yb, k, window, n)
     if n < window:
         _bi_nan_outputs(s)
     else:
@@ -302,23 +310,35 @@ def pair_update(
     s: Floats, window: int, x: float, y: float
 ) -> tuple[float, float, float, float, float, float]:  # pragma: no cover - compiled
     """One streaming pair update; returns (alpha, beta, residual, zscore, corr, cov)."""
-    bi_push(s, window, x, y)
-    return (s[B_ALPHA], s[B_BETA], s[B_RESID], s[B_Z], s[B_CORR], s[B_COV])
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ValueError("x and y must be finite numbers")
+    xb = s[B_HEADER : B_HEADER + window].reshape((window, 1))
+    yb = s[B_HEADER + window :].reshape((window, 1))
+    bi_push(s, xb, yb, 0, window, x, y)
+    if s[B_N] < window:
+        return (NAN, NAN, NAN, NAN, NAN, NAN)
+    return (s[B_ALPHA], s[B_BETA], s[B_RESID], s[B_Z], bi_correlation(s), s[B_C] / (window - 1))
 
 
 @njit(cache=True, error_model="numpy")
-def book_update(
-    states: Floats, window: int, xs: Floats, ys: Floats, out: Floats
+def book_update(  # noqa: PLR0917 - numba kernels take positional arguments
+    headers: Floats, xbuf: Floats, ybuf: Floats, window: int, xs: Floats, ys: Floats, out: Floats
 ) -> None:  # pragma: no cover - compiled
-    """Update every pair of a book; ``out`` rows are alpha, beta, residual, zscore, corr."""
-    for k in range(states.shape[0]):
-        s = states[k]
-        bi_push(s, window, xs[k], ys[k])
+    """Update every pair of a book; ``out`` rows are alpha, beta, residual, zscore.
+
+    ``headers`` is (pairs, B_HEADER); the ring buffers are (window, pairs) so that one tick
+    touches one contiguous row of each. Nothing is modified if any input is not finite.
+    """
+    for k in range(xs.shape[0]):
+        if not (math.isfinite(xs[k]) and math.isfinite(ys[k])):
+            raise ValueError("x and y must be finite numbers")
+    for k in range(headers.shape[0]):
+        s = headers[k]
+        bi_push(s, xbuf, ybuf, k, window, xs[k], ys[k])
         out[0, k] = s[B_ALPHA]
         out[1, k] = s[B_BETA]
         out[2, k] = s[B_RESID]
         out[3, k] = s[B_Z]
-        out[4, k] = s[B_CORR]
 
 
 @njit(cache=True, error_model="numpy")
@@ -340,14 +360,17 @@ def rolling_pair_kernel(
 ) -> None:  # pragma: no cover - compiled
     """Batch twin of the bivariate window; ``out`` rows: alpha, beta, resid, z, corr, cov."""
     s = np.zeros(B_HEADER + 2 * window, dtype=np.float64)
+    xb = s[B_HEADER : B_HEADER + window].reshape((window, 1))
+    yb = s[B_HEADER + window :].reshape((window, 1))
     for i in range(x.shape[0]):
-        bi_push(s, window, x[i], y[i])
+        bi_push(s, xb, yb, 0, window, x[i], y[i])
         out[0, i] = s[B_ALPHA]
         out[1, i] = s[B_BETA]
         out[2, i] = s[B_RESID]
         out[3, i] = s[B_Z]
-        out[4, i] = s[B_CORR]
-        out[5, i] = s[B_COV]
+        full = s[B_N] == window
+        out[4, i] = bi_correlation(s) if full else NAN
+        out[5, i] = s[B_C] / (window - 1) if full else NAN
 
 
 @njit(cache=True, error_model="numpy")
@@ -390,8 +413,9 @@ def rolling_var_kernel(
 ) -> None:  # pragma: no cover
     """Fast batch rolling mean and variance (ddof=1) with the same guards as the stream."""
     n_obs = x.shape[0]
-    for i in range(min(window - 1, n_obs)):
+    for i in range(min(window - 1, out_mean.shape[0])):
         out_mean[i] = NAN
+    for i in range(min(window - 1, n_obs)):
         out_var[i] = NAN
     if n_obs < window:
         return
@@ -399,7 +423,9 @@ def rolling_var_kernel(
     peak = m2
     inv_w = 1.0 / window
     inv_dof = 1.0 / (window - 1)
-    out_mean[window - 1] = shift + mean
+    want_mean = out_mean.shape[0] == n_obs
+    if want_mean:
+        out_mean[window - 1] = shift + mean
     out_var[window - 1] = m2 * inv_dof
     for i in range(window, n_obs):
         d = x[i] - shift
@@ -417,7 +443,8 @@ def rolling_var_kernel(
             new_shift = shift + mean
             mean -= new_shift - shift
             shift = new_shift
-        out_mean[i] = shift + mean
+        if want_mean:
+            out_mean[i] = shift + mean
         out_var[i] = m2 * inv_dof
 
 
@@ -449,7 +476,7 @@ def _exact_pair_window(
 _BLOCK = 128
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _corr_value(c: float, m2x: float, m2y: float) -> float:  # pragma: no cover - compiled
     # a zero-variance window was recomputed exactly, so c == 0 and 0 / 0 gives NaN
     r = c / math.sqrt(m2x * m2y)
@@ -536,3 +563,10 @@ def rolling_corr_kernel(x: Floats, y: Floats, window: int, out: Floats) -> None:
                     peak_y = max(peak_y, m2y)
                 out[i] = _corr_value(c, m2x, m2y)
         start = stop
+
+
+@njit(cache=True, error_model="numpy")
+def book_correlations(headers: Floats, window: int, out: Floats) -> None:  # pragma: no cover
+    """Pearson correlation of every pair's window (NaN until full)."""
+    for k in range(headers.shape[0]):
+        out[k] = bi_correlation(headers[k]) if headers[k, B_N] == window else NAN

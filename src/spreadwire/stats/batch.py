@@ -29,15 +29,15 @@ def rolling_var(x: Any, window: int) -> Floats:
     """Rolling sample variance (ddof=1), as pandas ``rolling(window).var()``."""
     window = window_size(window)
     values = series(x, "x")
-    mean = np.empty_like(values)
     var = np.empty_like(values)
-    _window.rolling_var_kernel(values, window, mean, var)
+    _window.rolling_var_kernel(values, window, np.empty(0), var)
     return var
 
 
 def rolling_std(x: Any, window: int) -> Floats:
     """Rolling sample standard deviation (ddof=1), as pandas ``rolling(window).std()``."""
-    return np.sqrt(rolling_var(x, window))
+    var = rolling_var(x, window)
+    return np.sqrt(var, out=var)
 
 
 def rolling_zscore(x: Any, window: int) -> Floats:

@@ -13,7 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spreadwire.stats import _window
-from spreadwire.stats._validate import series, window_size
+from spreadwire.stats._validate import window_size
 
 Floats = npt.NDArray[np.float64]
 
@@ -176,11 +176,12 @@ class PairBook:
     """
 
     __slots__ = (
+        "_headers",
         "_out",
-        "_states",
+        "_xbuf",
+        "_ybuf",
         "alpha",
         "beta",
-        "correlation",
         "pairs",
         "residual",
         "window",
@@ -190,18 +191,25 @@ class PairBook:
     def __init__(self, window: int, pairs: int) -> None:
         self.window = window_size(window, minimum=3)
         self.pairs = window_size(pairs, name="pairs", minimum=1)
-        self._states = _window.bivariate_state(self.window, self.pairs)
-        self._out = np.full((5, self.pairs), np.nan)
-        self.alpha, self.beta, self.residual, self.zscore, self.correlation = self._out
+        self._headers = np.zeros((self.pairs, _window.B_HEADER))
+        self._xbuf = np.zeros((self.window, self.pairs))
+        self._ybuf = np.zeros((self.window, self.pairs))
+        self._out = np.full((4, self.pairs), np.nan)
+        self.alpha, self.beta, self.residual, self.zscore = self._out
 
     def update(self, x: Floats, y: Floats) -> Floats:
         """Add one tick for every pair; returns the ``zscore`` array."""
-        xs = series(x, "x")
-        ys = series(y, "y")
-        if xs.shape[0] != self.pairs or ys.shape[0] != self.pairs:
+        xs = np.asarray(x, dtype=np.float64)
+        ys = np.asarray(y, dtype=np.float64)
+        if xs.shape != (self.pairs,) or ys.shape != (self.pairs,):
             raise ValueError(
-                f"x and y must both have length pairs={self.pairs}, got {xs.shape[0]} and "
-                f"{ys.shape[0]}"
+                f"x and y must both have shape ({self.pairs},), got {xs.shape} and {ys.shape}"
             )
-        _window.book_update(self._states, self.window, xs, ys, self._out)
+        _window.book_update(self._headers, self._xbuf, self._ybuf, self.window, xs, ys, self._out)
         return self.zscore
+
+    def correlations(self) -> Floats:
+        """Pearson correlation of every pair's window (a new array; NaN until full)."""
+        out = np.empty(self.pairs)
+        _window.book_correlations(self._headers, self.window, out)
+        return out

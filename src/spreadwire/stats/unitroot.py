@@ -106,7 +106,7 @@ def _level_tstat(design: Floats, target: Floats) -> float:
 def _check_maxlag(maxlag: Any, nobs: int, ntrend: int) -> int:
     limit = nobs // 2 - ntrend - 1
     if maxlag is None:
-        default = min(limit, int(math.ceil(12.0 * (nobs / 100.0) ** 0.25)))
+        default = min(limit, math.ceil(12.0 * math.pow(nobs / 100.0, 0.25)))
         if default < 0:
             raise ValueError("x is too short for the selected regression component")
         return default

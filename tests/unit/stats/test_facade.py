@@ -1,6 +1,6 @@
 """The public surface of spreadwire.stats."""
 
-import spreadwire.stats as stats
+from spreadwire import stats
 
 EXPECTED = {
     "EWMA",

@@ -1,4 +1,4 @@
-"""RollingOLS against statsmodels, PairBook against single pairs, KalmanHedge against 2x2 algebra."""
+"""RollingOLS vs statsmodels, PairBook vs single pairs, KalmanHedge vs 2x2 matrix algebra."""
 
 import math
 
@@ -59,14 +59,14 @@ def test_pair_book_equals_independent_rolling_ols(seed: int) -> None:
         np.testing.assert_array_equal(
             np.array([book.alpha, book.beta, book.residual, book.zscore]), expected
         )
-    np.testing.assert_array_equal(book.correlation, [s.correlation for s in singles])
+    np.testing.assert_array_equal(book.correlations(), [s.correlation for s in singles])
 
 
 def test_pair_book_wrong_length_raises_naming_x_and_y() -> None:
     book = PairBook(5, 3)
-    with pytest.raises(ValueError, match="x and y must both have length"):
+    with pytest.raises(ValueError, match="x and y must both have shape"):
         book.update(np.ones(2), np.ones(3))
-    with pytest.raises(ValueError, match="y contains NaN"):
+    with pytest.raises(ValueError, match="x and y must be finite"):
         book.update(np.ones(3), np.array([1.0, math.nan, 1.0]))
     with pytest.raises(ValueError, match="pairs"):
         PairBook(5, 0)
