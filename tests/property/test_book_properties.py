@@ -62,16 +62,11 @@ class _Driver:
     def _take_then_rest(
         self, order: BookOrder, limit: int, *, rest: bool
     ) -> list[tuple[int, int, int]]:
-        fills, remaining = self.book.match(order.is_buy, limit, order.leaves)
-        for _, quantity, _ in fills:
-            order.filled += quantity
-            order.leaves -= quantity
-        if remaining and rest:
-            self.clock += 1
-            self.stamps[order.order_id] = self.clock
-            self.book.rest(order)
-        elif remaining:
-            self.removed += remaining
+        self.clock += 1
+        self.stamps[order.order_id] = self.clock
+        fills = self.book.execute(order, limit, rest)
+        if order.leaves and not rest:
+            self.removed += order.leaves
             order.leaves = 0
         self.book.clear_touched()
         return [(maker.order_id, quantity, price) for maker, quantity, price in fills]

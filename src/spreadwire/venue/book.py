@@ -7,9 +7,10 @@ for the best price and lazy deletion: an emptied level leaves the dict at once a
 heap entry is dropped when it reaches the top. Cancels are tombstones (O(1)): the order is
 marked dead and skipped when it reaches the front of its level.
 
-Every level whose total changes is recorded in :attr:`OrderBook.touched_bids` /
-:attr:`OrderBook.touched_asks` (price -> total before the first change) so that the
-exchange can emit one L2 delta per changed level after each matching step.
+Every level whose total changes is recorded in :attr:`OrderBook.touched`, keyed by the
+heap key (``price`` for asks, ``-price`` for bids; prices are positive) with the level's
+total before the first change, so that the exchange can emit one L2 delta per changed
+level after each matching step and then :meth:`OrderBook.clear_touched`.
 
 The book knows nothing of reports or messages; :mod:`spreadwire.venue.exchange` wraps it.
 """
@@ -123,15 +124,15 @@ class Level:
 class OrderBook:
     """Price-time priority book of one instrument (raw integer prices and sizes)."""
 
-    __slots__ = ("_ask_heap", "_asks", "_bid_heap", "_bids", "touched_asks", "touched_bids")
+    __slots__ = ("_ask_heap", "_asks", "_bid_heap", "_bids", "touched")
 
     def __init__(self) -> None:
         self._bids: dict[int, Level] = {}
         self._asks: dict[int, Level] = {}
         self._bid_heap: list[int] = []  # negated prices
         self._ask_heap: list[int] = []
-        self.touched_bids: dict[int, int] = {}
-        self.touched_asks: dict[int, int] = {}
+        #: heap key (price for asks, -price for bids) -> level total before this step
+        self.touched: dict[int, int] = {}
 
     # ------------------------------------------------------------------ queries
 
@@ -202,6 +203,30 @@ class OrderBook:
 
     # ------------------------------------------------------------------ changes
 
+    def execute(self, order: BookOrder, limit: int, rests: bool) -> list[Fill]:
+        """Match ``order`` as taker at ``limit`` (:data:`NO_LIMIT`: market), then rest it.
+
+        The taker's ``filled``/``leaves`` are updated; a remainder rests when ``rests``
+        (else it stays in ``order.leaves`` for the caller to cancel). Returns the fills.
+        """
+        if order.is_buy:
+            heap = self._ask_heap
+            crosses = heap and heap[0] <= limit
+        else:
+            heap = self._bid_heap
+            crosses = heap and (limit == NO_LIMIT or -heap[0] >= limit)
+        if crosses:
+            leaves = order.leaves
+            fills, remaining = self.match(order.is_buy, limit, leaves)
+            order.filled += leaves - remaining
+            order.leaves = remaining
+            if remaining and rests:
+                self.rest(order)
+            return fills
+        if rests:
+            self.rest(order)
+        return []
+
     def match(self, is_buy: bool, limit: int, quantity: int) -> tuple[list[Fill], int]:
         """Take up to ``quantity`` from the contra side at ``limit`` or better.
 
@@ -209,11 +234,12 @@ class OrderBook:
         order and the unfilled remainder. Fully filled resting orders leave the book.
         """
         fills: list[Fill] = []
+        touched = self.touched
         if is_buy:
-            levels, heap, touched, sign = self._asks, self._ask_heap, self.touched_asks, 1
+            levels, heap, sign = self._asks, self._ask_heap, 1
             limit_key = limit
         else:
-            levels, heap, touched, sign = self._bids, self._bid_heap, self.touched_bids, -1
+            levels, heap, sign = self._bids, self._bid_heap, -1
             limit_key = NO_LIMIT if limit == NO_LIMIT else -limit
         remaining = quantity
         while remaining and heap:
@@ -225,8 +251,8 @@ class OrderBook:
             if level is None:
                 heappop(heap)
                 continue
-            if price not in touched:
-                touched[price] = level.size
+            if key not in touched:
+                touched[key] = level.size
             remaining = self._take(level, price, remaining, fills)
             if not level.size:
                 del levels[price]
@@ -263,21 +289,21 @@ class OrderBook:
             raise ValueError(f"order: {order!r} was canceled; rest order.requeued() instead")
         price = order.price
         if order.is_buy:
-            levels, touched = self._bids, self.touched_bids
+            levels, key = self._bids, -price
         else:
-            levels, touched = self._asks, self.touched_asks
+            levels, key = self._asks, price
+        touched = self.touched
         level = levels.get(price)
         if level is None:
-            if price not in touched:
-                touched[price] = 0
+            if key not in touched:
+                touched[key] = 0
             level = levels[price] = Level()
-            if order.is_buy:
-                heappush(self._bid_heap, -price)
-            else:
-                heappush(self._ask_heap, price)
-            self._trim_heap(order.is_buy)
-        elif price not in touched:
-            touched[price] = level.size
+            heap = self._bid_heap if order.is_buy else self._ask_heap
+            heappush(heap, key)
+            if len(heap) > 2 * len(levels) + _HEAP_SLACK:
+                self._rebuild_heap(order.is_buy)
+        elif key not in touched:
+            touched[key] = level.size
         level.orders.append(order)
         level.size += order.leaves
         order.live = True
@@ -290,12 +316,13 @@ class OrderBook:
         order.withdrawn = True
         price = order.price
         if order.is_buy:
-            levels, touched = self._bids, self.touched_bids
+            levels, key = self._bids, -price
         else:
-            levels, touched = self._asks, self.touched_asks
+            levels, key = self._asks, price
         level = levels[price]
-        if price not in touched:
-            touched[price] = level.size
+        touched = self.touched
+        if key not in touched:
+            touched[key] = level.size
         level.size -= order.leaves
         if not level.size:
             del levels[price]
@@ -316,27 +343,23 @@ class OrderBook:
             raise ValueError(f"leaves: cannot reduce {order!r} to {leaves}")
         price = order.price
         if order.is_buy:
-            level, touched = self._bids[price], self.touched_bids
+            level, key = self._bids[price], -price
         else:
-            level, touched = self._asks[price], self.touched_asks
-        if price not in touched:
-            touched[price] = level.size
+            level, key = self._asks[price], price
+        touched = self.touched
+        if key not in touched:
+            touched[key] = level.size
         level.size -= order.leaves - leaves
         order.leaves = leaves
 
     def clear_touched(self) -> None:
-        self.touched_bids.clear()
-        self.touched_asks.clear()
+        self.touched.clear()
 
-    def _trim_heap(self, is_buy: bool) -> None:
-        """Drop stale heap entries when they outnumber the live levels (bounded memory)."""
+    def _rebuild_heap(self, is_buy: bool) -> None:
+        """Drop stale heap entries once they outnumber the live levels (bounded memory)."""
         if is_buy:
-            heap, levels = self._bid_heap, self._bids
-            if len(heap) > 2 * len(levels) + _HEAP_SLACK:
-                self._bid_heap = [-p for p in levels]
-                heapify(self._bid_heap)
+            self._bid_heap = [-p for p in self._bids]
+            heapify(self._bid_heap)
         else:
-            heap, levels = self._ask_heap, self._asks
-            if len(heap) > 2 * len(levels) + _HEAP_SLACK:
-                self._ask_heap = list(levels)
-                heapify(self._ask_heap)
+            self._ask_heap = list(self._asks)
+            heapify(self._ask_heap)

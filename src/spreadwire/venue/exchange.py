@@ -384,14 +384,12 @@ class SimulatedExchange:
     def _execute(
         self, market: _Market, order: BookOrder, limit: int, rests: bool, remainder: VenueReason
     ) -> None:
-        fills, remaining = market.book.match(order.is_buy, limit, order.leaves)
+        fills = market.book.execute(order, limit, rests)
         if fills:
             self._apply_fills(market, order, fills)
-        if not remaining:
+        if not order.leaves:
             self._retire(order)
-        elif rests:
-            market.book.rest(order)
-        else:
+        elif not rests:
             order.leaves = 0
             order.status = _S.CANCELED
             if order.owner == NODE:
@@ -403,19 +401,32 @@ class SimulatedExchange:
         pp, sp = market.price_precision, market.size_precision
         instrument_id = market.instrument.instrument_id
         aggressor = OrderSide.BUY if taker.is_buy else OrderSide.SELL
+        taker.status = _S.FILLED if not taker.leaves else _S.PARTIALLY_FILLED
+        cum = taker.filled - sum(quantity for _, quantity, _ in fills)
         for maker, quantity, price in fills:
             self._trade_count += 1
             trade_id = f"T-{self._trade_count}"
-            taker.filled += quantity
-            taker.leaves -= quantity
-            taker.status = _S.FILLED if not taker.leaves else _S.PARTIALLY_FILLED
+            cum += quantity
             maker.status = _S.FILLED if not maker.leaves else _S.PARTIALLY_FILLED
             px = Price(raw=price, precision=pp)
             qty = Quantity(raw=quantity, precision=sp)
             if maker.owner == NODE:
-                self._on_report(self._fill(maker, qty, px, trade_id, LiquiditySide.MAKER))
+                self._on_report(
+                    self._fill(
+                        maker,
+                        maker.filled,
+                        qty,
+                        px,
+                        trade_id=trade_id,
+                        liquidity=LiquiditySide.MAKER,
+                    )
+                )
             if taker.owner == NODE:
-                self._on_report(self._fill(taker, qty, px, trade_id, LiquiditySide.TAKER))
+                self._on_report(
+                    self._fill(
+                        taker, cum, qty, px, trade_id=trade_id, liquidity=LiquiditySide.TAKER
+                    )
+                )
             if not maker.leaves:
                 self._retire(maker)
             self._on_trade(
@@ -454,16 +465,18 @@ class SimulatedExchange:
     def _publish(self, market: _Market) -> None:
         """One BookDelta per changed level since the last publish; ``last`` on the final one."""
         book = market.book
+        touched = book.touched
+        if not touched:
+            return
         changes: list[tuple[BookSide, int, int, int]] = []
-        for price, before in book.touched_bids.items():
-            after = book.level_size(True, price)
+        for key, before in touched.items():
+            if key < 0:
+                side, price, after = BookSide.BID, -key, book.level_size(True, -key)
+            else:
+                side, price, after = BookSide.ASK, key, book.level_size(False, key)
             if after != before:
-                changes.append((BookSide.BID, price, before, after))
-        for price, before in book.touched_asks.items():
-            after = book.level_size(False, price)
-            if after != before:
-                changes.append((BookSide.ASK, price, before, after))
-        book.clear_touched()
+                changes.append((side, price, before, after))
+        touched.clear()
         if not changes:
             return
         now = self._clock.timestamp_ns()
@@ -512,8 +525,16 @@ class SimulatedExchange:
             self._on_report(self._report(_K.MODIFIED, order))
 
     def _fill(
-        self, order: BookOrder, qty: Quantity, px: Price, trade_id: str, liquidity: LiquiditySide
+        self,
+        order: BookOrder,
+        cum: int,
+        qty: Quantity,
+        px: Price,
+        *,
+        trade_id: str,
+        liquidity: LiquiditySide,
     ) -> ExecutionReport:
+        """A FILL report; ``cum`` is the order's filled quantity right after this fill."""
         sp = qty.precision
         return ExecutionReport(
             kind=_K.FILL,
@@ -521,8 +542,8 @@ class SimulatedExchange:
             client_order_id=order.client_order_id,
             venue_order_id=f"V-{order.order_id}",
             side=OrderSide.BUY if order.is_buy else OrderSide.SELL,
-            cum_qty=Quantity(raw=order.filled, precision=sp),
-            leaves_qty=Quantity(raw=order.leaves, precision=sp),
+            cum_qty=Quantity(raw=cum, precision=sp),
+            leaves_qty=Quantity(raw=order.quantity - cum, precision=sp),
             last_qty=qty,
             last_px=px,
             trade_id=trade_id,

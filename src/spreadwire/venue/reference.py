@@ -39,6 +39,14 @@ class ReferenceBook:
             prices = prices[:levels]
         return [(price, self.level_size(is_buy, price)) for price in prices]
 
+    def execute(self, order: BookOrder, limit: int, rests: bool) -> list[Fill]:
+        fills, remaining = self.match(order.is_buy, limit, order.leaves)
+        order.filled += order.leaves - remaining
+        order.leaves = remaining
+        if remaining and rests:
+            self.rest(order)
+        return fills
+
     def match(self, is_buy: bool, limit: int, quantity: int) -> tuple[list[Fill], int]:
         fills: list[Fill] = []
         remaining = quantity

@@ -73,7 +73,7 @@ def test_book_cancel_removes_order_and_empty_level() -> None:
     assert book.cancel(only) is True
 
     assert book.best_bid() == 99
-    assert book.touched_bids == {100: 5}
+    assert book.touched == {-100: 5}
     assert book.cancel(only) is False
 
 
