@@ -25,7 +25,7 @@ from typing import final
 
 from spreadwire.core.clock import Clock
 from spreadwire.domain.commands import CancelOrder, SubmitOrder, SubmitPairOrder
-from spreadwire.domain.enums import OrderSide, OrderType, TimeInForce
+from spreadwire.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from spreadwire.domain.events import PairStateChanged, TradingAlert
 from spreadwire.domain.order import Order
 from spreadwire.domain.values import Quantity
@@ -271,7 +271,7 @@ class PairBook:
     # ------------------------------------------------------------------ events
 
     def _cancel_order(self, order: Order) -> None:
-        if order.status.is_open:
+        if order.status.is_open and order.status is not OrderStatus.PENDING_CANCEL:
             self._cancel(
                 CancelOrder(
                     strategy_id=order.strategy_id,

@@ -532,6 +532,8 @@ class RiskEngine:
         window = self._deny_window
         if window is not None:
             window.record(now, False)
+            if window.bad:
+                self._check_deny_rate(now)
 
     def _remember(self, client_order_id: str) -> None:
         self._seen_ids.add(client_order_id)
