@@ -123,11 +123,13 @@ class KeyRecord(msgspec.Struct, frozen=True, gc=False, array_like=True):
 class RecoveryReport(msgspec.Struct, frozen=True, kw_only=True):
     """What opening a store found at the tail of the log.
 
-    ``checked`` entries were verified (checksum and position); ``truncated`` trailing
-    entries failed and were removed (a torn tail); ``head`` is the position after it.
+    ``checked`` entries were verified (checksum and position); ``torn_at`` is the first
+    position of a torn tail (0: none); ``truncated`` entries from there on were removed
+    (none when the store was opened with ``repair=False``); ``head`` is the position after.
     """
 
     checked: int = 0
+    torn_at: int = 0
     truncated: int = 0
     head: int = 0
     detail: str = ""

@@ -77,7 +77,12 @@ class PostgresRecorder:
     )
 
     def __init__(
-        self, url: str, codec: Codec | None = None, config: PostgresConfig | None = None
+        self,
+        url: str,
+        codec: Codec | None = None,
+        config: PostgresConfig | None = None,
+        *,
+        repair: bool = True,
     ) -> None:
         self._config = config or PostgresConfig()
         for category in self._config.high_volume_categories:
@@ -91,7 +96,7 @@ class PostgresRecorder:
         self._pool = self._open_pool(url)
         try:
             self._create_schema()
-            self._recovery = self._recover(self._config.tail_check)
+            self._recovery = self._recover(self._config.tail_check, repair=repair)
         except BaseException:
             self._pool.close()
             raise
@@ -152,7 +157,7 @@ class PostgresRecorder:
         """psycopg_pool statistics (connections, waiting requests, errors, timings)."""
         return dict(self._pool.get_stats())
 
-    def _recover(self, tail_check: int) -> RecoveryReport:
+    def _recover(self, tail_check: int, *, repair: bool) -> RecoveryReport:
         head = self.last_position()
         start = max(0, head - tail_check)
         tail = list(self.records(start))
@@ -160,6 +165,10 @@ class PostgresRecorder:
         if bad is None and (not tail or tail[-1].position == head):
             return RecoveryReport(checked=len(tail), head=head)
         cut = bad if bad is not None else tail[-1].position + 1 if tail else start + 1
+        if not repair:
+            return RecoveryReport(
+                checked=len(tail), torn_at=cut, head=head, detail=f"torn tail from position {cut}"
+            )
         with self._connection() as connection, connection.transaction():
             connection.execute(sql.LOCK_HEAD)
             deleted = connection.execute("DELETE FROM events WHERE position >= %s", (cut,))
@@ -167,6 +176,7 @@ class PostgresRecorder:
             connection.execute(sql.SET_HEAD, (cut - 1,))
         return RecoveryReport(
             checked=len(tail),
+            torn_at=cut,
             truncated=deleted.rowcount,
             head=cut - 1,
             detail=f"torn tail from position {cut} truncated",

@@ -81,6 +81,7 @@ class SQLiteRecorder:
         *,
         busy_timeout_ms: int = 5_000,
         tail_check: int = 1_000,
+        repair: bool = True,
     ) -> None:
         self._path = str(path)
         self._codec = codec or Codec()
@@ -96,7 +97,7 @@ class SQLiteRecorder:
         self._planner = BatchPlanner()
         self._synchronous = "FULL"
         self._closed = False
-        self._recovery = self._recover(tail_check)
+        self._recovery = self._recover(tail_check, repair=repair)
         self._signal = CommitSignal(self._recovery.head)
 
     @property
@@ -117,13 +118,17 @@ class SQLiteRecorder:
 
     # ------------------------------------------------------------------ recovery
 
-    def _recover(self, tail_check: int) -> RecoveryReport:
+    def _recover(self, tail_check: int, *, repair: bool) -> RecoveryReport:
         head = self.last_position()
         start = max(0, head - tail_check)
         tail = list(self.records(start))
         bad = first_bad_position(tail, start)
         if bad is None:
             return RecoveryReport(checked=len(tail), head=head)
+        if not repair:
+            return RecoveryReport(
+                checked=len(tail), torn_at=bad, head=head, detail=f"torn tail from position {bad}"
+            )
         with self._write_lock:
             self._write.execute("BEGIN IMMEDIATE")
             deleted = self._write.execute("DELETE FROM events WHERE position >= ?", (bad,))
@@ -131,6 +136,7 @@ class SQLiteRecorder:
             self._write.execute("COMMIT")
         return RecoveryReport(
             checked=len(tail),
+            torn_at=bad,
             truncated=deleted.rowcount,
             head=bad - 1,
             detail=f"torn tail from position {bad} truncated",

@@ -13,6 +13,7 @@ from pathlib import Path
 from spreadwire.errors import ConfigError
 from spreadwire.eventstore.codec import Codec
 from spreadwire.eventstore.memory import MemoryRecorder
+from spreadwire.eventstore.projection import ReadModelStore
 from spreadwire.eventstore.recorder import Recorder
 
 SCHEMES = ("memory://", "sqlite:///", "postgresql://", "postgres://")
@@ -26,8 +27,12 @@ def sqlite_path(url: str) -> Path:
     return Path(path)
 
 
-def open_store(url: str, *, codec: Codec | None = None) -> Recorder:
-    """Open (creating when needed) the event store named by ``url``."""
+def open_store(url: str, *, codec: Codec | None = None, repair: bool = True) -> Recorder:
+    """Open (creating when needed) the event store named by ``url``.
+
+    Opening checks the newest entries; a torn tail is truncated, or with ``repair=False``
+    only reported in ``recorder.recovery`` (what ``events verify`` uses).
+    """
     if url == "memory://" or url.startswith("memory://"):
         return MemoryRecorder(codec)
     if url.startswith("sqlite:"):
@@ -35,9 +40,37 @@ def open_store(url: str, *, codec: Codec | None = None) -> Recorder:
 
         path = sqlite_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteRecorder(path, codec)
+        return SQLiteRecorder(path, codec, repair=repair)
     if url.startswith(("postgresql://", "postgres://")):
         from spreadwire.persistence.postgres import PostgresRecorder
 
-        return PostgresRecorder(url, codec)
+        return PostgresRecorder(url, codec, repair=repair)
     raise ConfigError(f"store: unknown store URL {url!r}; use one of {', '.join(SCHEMES)}")
+
+
+def open_read_models(url: str) -> ReadModelStore:
+    """Open the read-model store named by ``url`` (``memory://`` is an in-memory SQLite)."""
+    if url.startswith("memory://"):
+        from spreadwire.persistence.readmodels_sqlite import SQLiteReadModelStore
+
+        return SQLiteReadModelStore(":memory:")
+    if url.startswith("sqlite:"):
+        from spreadwire.persistence.readmodels_sqlite import SQLiteReadModelStore
+
+        path = sqlite_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteReadModelStore(path)
+    if url.startswith(("postgresql://", "postgres://")):
+        from spreadwire.persistence.readmodels_postgres import PostgresReadModelStore
+
+        return PostgresReadModelStore(url)
+    raise ConfigError(f"read models: unknown URL {url!r}; use one of {', '.join(SCHEMES)}")
+
+
+def default_read_models_url(store_url: str) -> str:
+    """Where read models live when not named: beside a SQLite log (``<name>.readmodels.db``),
+    in the same PostgreSQL database, or in memory."""
+    if store_url.startswith("sqlite:"):
+        path = sqlite_path(store_url)
+        return f"sqlite:///{path.with_name(path.stem + '.readmodels.db')}"
+    return store_url

@@ -1,0 +1,47 @@
+"""Do the read models equal a rebuild from the log?"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from spreadwire.eventstore.projection import Projection, ProjectionRunner, ReadModelStore
+from spreadwire.eventstore.recorder import Recorder
+
+MAX_LISTED = 50
+
+
+def compare_read_models(
+    recorder: Recorder,
+    live: ReadModelStore,
+    scratch: ReadModelStore,
+    projections: Sequence[Projection],
+) -> list[str]:
+    """Rebuild ``projections`` into ``scratch`` up to each projection's tracked position in
+    ``live`` and list every difference (empty when they agree)."""
+    differences: list[str] = []
+    tracking = live.tracking()
+    for projection in projections:
+        tracked = tracking.get(projection.name, 0)
+        head = recorder.last_position()
+        if tracked > head:
+            differences.append(f"{projection.name}: tracked {tracked} is beyond the log {head}")
+            continue
+        ProjectionRunner(recorder, scratch, [projection]).rebuild(until=tracked)
+        for table in projection.tables:
+            differences.extend(_diff(f"{projection.name}.{table}", live, scratch, table))
+    return differences[:MAX_LISTED] + (
+        [f"... {len(differences) - MAX_LISTED} more"] if len(differences) > MAX_LISTED else []
+    )
+
+
+def _diff(label: str, live: ReadModelStore, rebuilt: ReadModelStore, table: str) -> list[str]:
+    have = live.rows(table)
+    want = rebuilt.rows(table)
+    out = [f"{label}[{key}]: missing" for key in want.keys() - have.keys()]
+    out += [f"{label}[{key}]: not in a rebuild" for key in have.keys() - want.keys()]
+    out += [
+        f"{label}[{key}]: {have[key]} != rebuilt {want[key]}"
+        for key in sorted(have.keys() & want.keys())
+        if have[key] != want[key]
+    ]
+    return sorted(out)

@@ -1,0 +1,311 @@
+"""The standard read models: orders, fills, positions, PnL, risk state and audit log.
+
+Documents hold display strings (``"101.25"``) beside the exact raw integers and
+fractions they are computed from, so a rebuild reproduces them bit for bit.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, final
+
+import msgspec
+
+from spreadwire.domain.enums import OrderSide, OrderStatus
+from spreadwire.domain.events import OrderEvent, OrderFill, OrderInitialized, OrderUpdated
+from spreadwire.domain.order import PREVIOUS, TRANSITIONS
+from spreadwire.domain.position import Position
+from spreadwire.domain.values import FIXED_SCALAR, Money, Quantity
+from spreadwire.eventstore.projection import Doc, Projection, ReadModelView
+from spreadwire.eventstore.records import Entry
+
+CURRENCY = "USD"
+MONEY_PRECISION = 2
+
+
+def _fraction(text: str) -> Fraction:
+    return Fraction(text)
+
+
+def _money(amount: Fraction) -> str:
+    return Money.from_fraction(amount, MONEY_PRECISION, CURRENCY).amount()
+
+
+def _decimal(amount: Fraction) -> str:
+    return f"{float(amount):.9f}".rstrip("0").rstrip(".")
+
+
+@final
+class OrdersProjection:
+    """``orders``: one document per client order id, its status from the order FSM."""
+
+    name = "orders"
+    tables = ("orders",)
+
+    def apply(self, entry: Entry, view: ReadModelView) -> None:
+        message = entry.message
+        if isinstance(message, OrderInitialized):
+            view.put("orders", message.client_order_id, self._opened(message, entry))
+            return
+        if not isinstance(message, OrderEvent):
+            return
+        doc = view.get("orders", message.client_order_id)
+        if doc is None:
+            doc = {"client_order_id": message.client_order_id, "status": None, "anomalies": 0}
+        self._move(doc, message)
+        self._fields(doc, message)
+        doc["last_position"] = entry.position
+        doc["ts_last"] = message.ts_event
+        view.put("orders", message.client_order_id, doc)
+
+    @staticmethod
+    def _opened(message: OrderInitialized, entry: Entry) -> Doc:
+        return {
+            "client_order_id": message.client_order_id,
+            "strategy_id": message.strategy_id,
+            "instrument_id": message.instrument_id,
+            "side": str(message.side),
+            "order_type": str(message.order_type),
+            "quantity": str(message.quantity),
+            "price": None if message.price is None else str(message.price),
+            "status": str(OrderStatus.INITIALIZED),
+            "previous": str(OrderStatus.INITIALIZED),
+            "filled_qty_raw": 0,
+            "notional": "0",
+            "avg_px": None,
+            "venue_order_id": None,
+            "reason": None,
+            "anomalies": 0,
+            "last_position": entry.position,
+            "ts_last": message.ts_event,
+        }
+
+    @staticmethod
+    def _move(doc: Doc, message: OrderEvent) -> None:
+        status: str | None = doc.get("status")
+        key = None if status is None else (OrderStatus(status), type(message))
+        if status is None or key is None or key not in TRANSITIONS:
+            doc["anomalies"] = doc.get("anomalies", 0) + 1
+            return
+        target = TRANSITIONS[key]
+        if target is PREVIOUS:
+            target = OrderStatus(doc.get("previous") or status)
+        elif target in (OrderStatus.PENDING_UPDATE, OrderStatus.PENDING_CANCEL) and status not in (
+            OrderStatus.PENDING_UPDATE,
+            OrderStatus.PENDING_CANCEL,
+        ):
+            doc["previous"] = status
+        doc["status"] = str(target)
+
+    @staticmethod
+    def _fields(doc: Doc, message: OrderEvent) -> None:
+        venue_order_id = getattr(message, "venue_order_id", None)
+        if venue_order_id:
+            doc["venue_order_id"] = venue_order_id
+        reason = getattr(message, "reason", None)
+        if reason:
+            doc["reason"] = reason
+        if isinstance(message, OrderUpdated):
+            doc["quantity"] = str(message.quantity)
+            doc["price"] = None if message.price is None else str(message.price)
+        if isinstance(message, OrderFill):
+            filled = doc.get("filled_qty_raw", 0) + message.last_qty.raw
+            notional = _fraction(doc.get("notional", "0")) + Fraction(
+                message.last_px.raw * message.last_qty.raw, FIXED_SCALAR * FIXED_SCALAR
+            )
+            doc["filled_qty_raw"] = filled
+            doc["filled_qty"] = str(Quantity(raw=filled, precision=message.last_qty.precision))
+            doc["notional"] = str(notional)
+            doc["avg_px"] = _decimal(notional / Fraction(filled, FIXED_SCALAR)) if filled else None
+
+
+@final
+class FillsProjection:
+    """``fills``: one document per fill, keyed ``<client_order_id>:<trade_id>``."""
+
+    name = "fills"
+    tables = ("fills",)
+
+    def apply(self, entry: Entry, view: ReadModelView) -> None:
+        message = entry.message
+        if not isinstance(message, OrderFill):
+            return
+        key = f"{message.client_order_id}:{message.trade_id}"
+        if view.get("fills", key) is not None:
+            return  # a duplicate fill report: counted once
+        view.put(
+            "fills",
+            key,
+            {
+                "client_order_id": message.client_order_id,
+                "trade_id": message.trade_id,
+                "strategy_id": message.strategy_id,
+                "instrument_id": message.instrument_id,
+                "side": str(message.side),
+                "last_qty": str(message.last_qty),
+                "last_px": str(message.last_px),
+                "liquidity_side": str(message.liquidity_side),
+                "position": entry.position,
+                "ts_event": message.ts_event,
+            },
+        )
+
+
+def _position_from(doc: Doc | None, strategy_id: str, instrument_id: str, size: int) -> Position:
+    position = Position(strategy_id, instrument_id, size_precision=size)
+    if doc is not None:
+        position.quantity_raw = doc["quantity_raw"]
+        position.cost_basis = _fraction(doc["cost_basis"])
+        position.realized = _fraction(doc["realized_exact"])
+        position.buy_qty_raw = doc["buy_qty_raw"]
+        position.sell_qty_raw = doc["sell_qty_raw"]
+        position.fills = doc["fills"]
+    return position
+
+
+@final
+class PositionsProjection:
+    """``positions`` per strategy and instrument, and realized ``pnl`` per strategy and
+    in total, from fills (a repeated trade id is applied once)."""
+
+    name = "positions"
+    tables = ("positions", "pnl", "position_trades")
+
+    def apply(self, entry: Entry, view: ReadModelView) -> None:
+        fill = entry.message
+        if not isinstance(fill, OrderFill):
+            return
+        trade_key = f"{fill.client_order_id}:{fill.trade_id}"
+        if view.get("position_trades", trade_key) is not None:
+            return
+        view.put("position_trades", trade_key, {"position": entry.position})
+        key = f"{fill.strategy_id}:{fill.instrument_id}"
+        doc = view.get("positions", key)
+        position = _position_from(
+            doc, fill.strategy_id, fill.instrument_id, fill.last_qty.precision
+        )
+        realized = position.apply_fill(OrderSide(fill.side), fill.last_qty, fill.last_px)
+        average = position.avg_open_price()
+        view.put(
+            "positions",
+            key,
+            {
+                "strategy_id": fill.strategy_id,
+                "instrument_id": fill.instrument_id,
+                "side": position.side,
+                "quantity": str(position.quantity),
+                "quantity_raw": position.quantity_raw,
+                "cost_basis": str(position.cost_basis),
+                "avg_open_price": None if average is None else _decimal(average),
+                "realized_exact": str(position.realized),
+                "realized_pnl": _money(position.realized),
+                "buy_qty_raw": position.buy_qty_raw,
+                "sell_qty_raw": position.sell_qty_raw,
+                "fills": position.fills,
+            },
+        )
+        for pnl_key in (fill.strategy_id, "*"):
+            self._add_pnl(view, pnl_key, realized)
+
+    @staticmethod
+    def _add_pnl(view: ReadModelView, key: str, realized: Fraction) -> None:
+        doc = view.get("pnl", key) or {"realized_exact": "0", "fills": 0}
+        total = _fraction(doc["realized_exact"]) + realized
+        view.put(
+            "pnl",
+            key,
+            {
+                "realized_exact": str(total),
+                "realized_pnl": _money(total),
+                "fills": doc["fills"] + 1,
+            },
+        )
+
+
+@final
+class RiskStateProjection:
+    """``risk``: trading state per scope, kill switches, venue breakers, alert counts."""
+
+    name = "risk"
+    tables = ("risk",)
+
+    def apply(self, entry: Entry, view: ReadModelView) -> None:
+        message = entry.message
+        kind = type(message).__name__
+        fields: dict[str, Any] = {"position": entry.position, "type": kind}
+        if kind == "TradingStateChanged":
+            key = f"trading:{message.scope}"
+            fields |= {"state": str(message.state), "reason": message.reason}
+        elif kind in ("EngageKillSwitch", "ReleaseKillSwitch"):
+            key = f"kill_switch:{message.scope}:{message.target or '*'}"
+            fields |= {"engaged": kind == "EngageKillSwitch", "operator": message.operator}
+        elif kind == "VenueStateChanged":
+            key = f"venue:{message.venue}"
+            fields |= {"state": message.state, "reason": message.reason}
+        elif kind == "TradingAlert":
+            key = f"alert:{message.source}:{message.code}"
+            previous = view.get("risk", key)
+            fields |= {"count": (previous or {}).get("count", 0) + 1, "last": message.message}
+        else:
+            return
+        view.put("risk", key, fields)
+
+
+_AUDITED_EVENTS = frozenset(
+    {
+        "TradingStateChanged",
+        "OrderDenied",
+        "OrderRejected",
+        "TradingAlert",
+        "VenueStateChanged",
+        "PairStateChanged",
+    }
+)
+
+
+@final
+class AuditLogProjection:
+    """``audit``: every operator command and every state change or refusal, in order,
+    keyed by zero-padded log position."""
+
+    name = "audit"
+    tables = ("audit",)
+
+    def apply(self, entry: Entry, view: ReadModelView) -> None:
+        message = entry.message
+        operator = getattr(message, "operator", None)
+        if operator is None and entry.type not in _AUDITED_EVENTS:
+            return
+        view.put(
+            "audit",
+            f"{entry.position:015d}",
+            {
+                "position": entry.position,
+                "ts": entry.ts,
+                "stream": entry.stream,
+                "type": entry.type,
+                "operator": operator,
+                "detail": msgspec.to_builtins(message),
+            },
+        )
+
+
+def standard_projections() -> tuple[Projection, ...]:
+    """Fresh instances of every standard read model."""
+    return (
+        OrdersProjection(),
+        FillsProjection(),
+        PositionsProjection(),
+        RiskStateProjection(),
+        AuditLogProjection(),
+    )
+
+
+__all__ = [
+    "AuditLogProjection",
+    "FillsProjection",
+    "OrdersProjection",
+    "PositionsProjection",
+    "RiskStateProjection",
+    "standard_projections",
+]

@@ -1,0 +1,62 @@
+"""Checking the log: positions, stream versions, checksums, payloads and the torn tail."""
+
+from __future__ import annotations
+
+import msgspec
+
+from spreadwire.errors import StoreError
+from spreadwire.eventstore.recorder import Recorder
+from spreadwire.eventstore.tail import record_is_sound
+
+#: Stop listing problems after this many (the count is still exact).
+MAX_LISTED = 50
+
+
+class LogReport(msgspec.Struct, kw_only=True):
+    entries: int = 0
+    streams: int = 0
+    head: int = 0
+    problems: int = 0
+    details: list[str] = msgspec.field(default_factory=list)
+
+    @property
+    def sound(self) -> bool:
+        return self.problems == 0
+
+    def problem(self, text: str) -> None:
+        self.problems += 1
+        if len(self.details) < MAX_LISTED:
+            self.details.append(text)
+
+
+def verify_log(recorder: Recorder) -> LogReport:
+    """Read the whole log and report every broken invariant."""
+    report = LogReport(head=recorder.last_position())
+    recovery = recorder.recovery
+    if recovery.torn_at and not recovery.truncated:
+        report.problem(f"torn tail: entries from position {recovery.torn_at} fail their checks")
+    versions: dict[str, int] = {}
+    expected = 1
+    codec = recorder.codec
+    for record in recorder.records():
+        report.entries += 1
+        if record.position != expected:
+            report.problem(f"position {record.position}: expected {expected} (gap or reorder)")
+        expected = record.position + 1
+        if not record_is_sound(record):
+            report.problem(f"position {record.position}: checksum mismatch")
+        previous = versions.get(record.stream, 0)
+        if record.version != previous + 1:
+            report.problem(
+                f"position {record.position}: stream {record.stream!r} version"
+                f" {record.version} follows {previous}"
+            )
+        versions[record.stream] = record.version
+        try:
+            codec.decode(record.type, record.schema, record.payload)
+        except StoreError as error:
+            report.problem(f"position {record.position}: {error}")
+    if expected - 1 != report.head:
+        report.problem(f"head is {report.head} but the last entry is at {expected - 1}")
+    report.streams = len(versions)
+    return report

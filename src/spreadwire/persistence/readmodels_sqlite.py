@@ -1,0 +1,146 @@
+"""Read models in SQLite: one ``rm_<table>(key, doc)`` table per read-model table and
+``rm_tracking(name, position)``, changed together in one transaction per batch.
+
+Read models can be rebuilt from the log, so commits use ``synchronous=NORMAL``: a power
+loss may roll back the newest batches, but documents and tracking roll back together,
+so each event is still applied exactly once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import final
+
+import msgspec
+
+from spreadwire.errors import StoreError
+from spreadwire.eventstore.projection import (
+    BatchView,
+    Doc,
+    Projection,
+    apply_batch,
+    check_table_name,
+)
+from spreadwire.eventstore.records import Entry
+
+_TRACKING = """CREATE TABLE IF NOT EXISTS rm_tracking (
+    name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID"""
+
+
+@final
+class SQLiteReadModelStore:
+    __slots__ = ("_connection", "_decoder", "_encoder", "_lock", "_path", "_tables")
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = str(path)
+        try:
+            self._connection = sqlite3.connect(
+                self._path, isolation_level=None, check_same_thread=False, timeout=5.0
+            )
+            if self._path != ":memory:":
+                self._connection.execute("PRAGMA journal_mode = WAL")
+            self._connection.execute("PRAGMA synchronous = NORMAL")
+            self._connection.execute(_TRACKING)
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot open read models {self._path}: {error}") from error
+        self._lock = threading.Lock()
+        self._tables: set[str] = set()
+        self._encoder = msgspec.json.Encoder()
+        self._decoder = msgspec.json.Decoder(dict)
+
+    @property
+    def url(self) -> str:
+        return "memory://" if self._path == ":memory:" else f"sqlite:///{self._path}"
+
+    def _ensure(self, table: str) -> str:
+        name = f"rm_{check_table_name(table)}"
+        if table not in self._tables:
+            self._connection.execute(
+                f"CREATE TABLE IF NOT EXISTS {name} (key TEXT PRIMARY KEY, doc TEXT NOT NULL)"
+                " WITHOUT ROWID"
+            )
+            self._tables.add(table)
+        return name
+
+    def tracking(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._connection.execute("SELECT name, position FROM rm_tracking"))
+
+    def _load(self, table: str, key: str) -> Doc | None:
+        row = self._connection.execute(
+            f"SELECT doc FROM {self._ensure(table)} WHERE key = ?", (key,)
+        ).fetchone()
+        return None if row is None else self._decoder.decode(row[0])
+
+    def apply(self, projections: Sequence[Projection], entries: Sequence[Entry]) -> None:
+        with self._lock:
+            connection = self._connection
+            for projection in projections:
+                for table in projection.tables:
+                    self._ensure(table)
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                tracked = dict(connection.execute("SELECT name, position FROM rm_tracking"))
+                view = BatchView(self._load)
+                positions = apply_batch(projections, tracked, entries, view)
+                self._flush(view)
+                connection.executemany(
+                    "INSERT INTO rm_tracking (name, position) VALUES (?, ?) ON CONFLICT (name)"
+                    " DO UPDATE SET position = excluded.position",
+                    list(positions.items()),
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+
+    def _flush(self, view: BatchView) -> None:
+        encode = self._encoder.encode
+        puts: dict[str, list[tuple[str, str]]] = {}
+        deletes: dict[str, list[tuple[str]]] = {}
+        for (table, key), doc in view.changes.items():
+            if doc is None:
+                deletes.setdefault(table, []).append((key,))
+            else:
+                puts.setdefault(table, []).append((key, encode(doc).decode()))
+        for table, keyed in deletes.items():
+            self._connection.executemany(f"DELETE FROM rm_{table} WHERE key = ?", keyed)
+        for table, docs in puts.items():
+            self._connection.executemany(
+                f"INSERT INTO rm_{table} (key, doc) VALUES (?, ?) ON CONFLICT (key)"
+                " DO UPDATE SET doc = excluded.doc",
+                docs,
+            )
+
+    def get(self, table: str, key: str) -> Doc | None:
+        with self._lock:
+            return self._load(table, key)
+
+    def rows(self, table: str) -> dict[str, Doc]:
+        with self._lock:
+            name = self._ensure(table)
+            decode = self._decoder.decode
+            return {
+                key: decode(doc)
+                for key, doc in self._connection.execute(
+                    f"SELECT key, doc FROM {name} ORDER BY key"
+                )
+            }
+
+    def reset(self, projections: Sequence[Projection]) -> None:
+        with self._lock:
+            connection = self._connection
+            connection.execute("BEGIN IMMEDIATE")
+            for projection in projections:
+                for table in projection.tables:
+                    connection.execute(f"DELETE FROM {self._ensure(table)}")
+                connection.execute("DELETE FROM rm_tracking WHERE name = ?", (projection.name,))
+            connection.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()

@@ -1,0 +1,90 @@
+"""The store commands end to end: stress, events last/verify, projections rebuild."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from spreadwire.cli.main import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    status = main(list(argv))
+    return status, capsys.readouterr().out
+
+
+def _exercise(capsys: pytest.CaptureFixture[str], url: str, read_models: list[str]) -> list[int]:
+    status, out = run(
+        capsys, "store", "stress", "--store", url, "--writers", "3", "--seconds", "0.3"
+    )
+    assert status == 0
+    acked = [int(line) for line in out.split()]
+    status, last = run(capsys, "events", "last", "--store", url)
+    assert status == 0
+    assert int(last) == max(acked)
+    status, out = run(capsys, "projections", "rebuild", "--store", url, *read_models)
+    assert status == 0
+    assert f"to position {max(acked)}" in out
+    status, out = run(capsys, "events", "verify", "--store", url, *read_models)
+    assert status == 0, out
+    assert "0 differences" in out
+    return acked
+
+
+def test_store_cli_sqlite_stress_last_rebuild_verify_agree(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    acked = _exercise(capsys, f"sqlite:///{tmp_path / 'events.db'}", [])
+
+    assert sorted(acked) == list(range(1, len(acked) + 1))
+
+
+def test_store_cli_sqlite_verify_reports_a_corrupt_entry_with_exit_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "events.db"
+    url = f"sqlite:///{path}"
+    _exercise(capsys, url, [])
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE events SET checksum = 1 WHERE position = 1")
+
+    status, out = run(capsys, "events", "verify", "--store", url)
+
+    assert status == 1
+    assert "position 1: checksum mismatch" in out
+    assert "NOT sound" in out
+
+
+def test_store_cli_sqlite_verify_reports_a_stale_read_model_with_exit_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'events.db'}"
+    _exercise(capsys, url, [])
+    with sqlite3.connect(tmp_path / "events.readmodels.db") as connection:
+        connection.execute("DELETE FROM rm_orders")
+
+    status, out = run(capsys, "events", "verify", "--store", url)
+
+    assert status == 1
+    assert "orders.orders[stress-0]: missing" in out
+
+
+def test_store_cli_missing_sqlite_store_is_an_argument_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["events", "last", "--store", f"sqlite:///{tmp_path / 'absent.db'}"])
+
+    assert exit_info.value.code == 2
+    assert "no event store" in capsys.readouterr().err
+
+
+@pytest.mark.postgres
+def test_store_cli_postgres_stress_last_rebuild_verify_agree(
+    capsys: pytest.CaptureFixture[str], postgres_url: str
+) -> None:
+    acked = _exercise(capsys, postgres_url, ["--read-models", postgres_url])
+
+    assert len(set(acked)) == len(acked)

@@ -1,0 +1,120 @@
+"""A torn tail is detected on reopen and truncated; what precedes it is untouched."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from spreadwire.domain.events import OrderAccepted
+from spreadwire.eventstore.recorder import Recorder
+from spreadwire.eventstore.verify import verify_log
+from spreadwire.eventstore.writer import EventWriter
+from spreadwire.persistence import open_store
+from spreadwire.persistence.sqlite import SQLiteRecorder
+
+
+def accepted(n: int) -> OrderAccepted:
+    return OrderAccepted(
+        strategy_id="s",
+        instrument_id="AAA.SIM",
+        client_order_id=f"c{n % 7}",
+        venue_order_id=str(n),
+        ts_event=n,
+        ts_init=n,
+    )
+
+
+def fill(recorder: Recorder, count: int) -> None:
+    with EventWriter(recorder, max_batch=16) as writer:
+        for n in range(count):
+            writer.append(accepted(n))
+
+
+def test_store_sqlite_corrupt_last_entries_are_truncated_on_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    store = open_store(f"sqlite:///{path}")
+    fill(store, 100)
+    store.close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE events SET payload = x'00' WHERE position = 98")
+
+    reopened = open_store(f"sqlite:///{path}")
+    try:
+        assert reopened.recovery.torn_at == 98
+        assert reopened.recovery.truncated == 3
+        assert reopened.last_position() == 97
+        assert verify_log(reopened).sound
+        assert reopened.stream_version("c0") == 0
+        assert reopened.stream_version("order-c0") == 14
+    finally:
+        reopened.close()
+
+
+def test_store_sqlite_verify_without_repair_reports_the_torn_tail(tmp_path: Path) -> None:
+    path = tmp_path / "events.db"
+    store = open_store(f"sqlite:///{path}")
+    fill(store, 10)
+    store.close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE events SET checksum = checksum + 1 WHERE position = 10")
+
+    inspected = open_store(f"sqlite:///{path}", repair=False)
+    try:
+        report = verify_log(inspected)
+    finally:
+        inspected.close()
+
+    assert not report.sound
+    assert any("torn tail" in line for line in report.details)
+    assert open_store(f"sqlite:///{path}").last_position() == 9
+
+
+def test_store_sqlite_wal_cut_at_any_byte_reopens_as_a_sound_prefix(tmp_path: Path) -> None:
+    source = tmp_path / "events.db"
+    store = SQLiteRecorder(source)
+    fill(store, 300)
+    originals = list(store.records())
+    wal = Path(f"{source}-wal")
+    wal_bytes = wal.read_bytes()
+    rng = random.Random(5)
+    cuts = [*sorted(rng.sample(range(len(wal_bytes)), 12)), len(wal_bytes)]
+    heads = []
+    for index, cut in enumerate(cuts):
+        copy = tmp_path / f"copy{index}.db"
+        shutil.copyfile(source, copy)
+        Path(f"{copy}-wal").write_bytes(wal_bytes[:cut])
+        reopened = SQLiteRecorder(copy)
+        try:
+            records = list(reopened.records())
+            assert verify_log(reopened).sound
+        finally:
+            reopened.close()
+        assert records == originals[: len(records)]
+        heads.append(len(records))
+    store.close()
+
+    assert heads == sorted(heads)
+    assert heads[-1] == 300
+
+
+@pytest.mark.postgres
+def test_store_postgres_corrupt_last_entry_is_truncated_on_reopen(postgres_url: str) -> None:
+    store = open_store(postgres_url)
+    fill(store, 50)
+    store.close()
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("UPDATE events SET payload = '\\x00'::bytea WHERE position = 50")
+
+    reopened = open_store(postgres_url)
+    try:
+        assert reopened.recovery.torn_at == 50
+        assert reopened.recovery.truncated == 1
+        assert reopened.last_position() == 49
+        assert verify_log(reopened).sound
+    finally:
+        reopened.close()

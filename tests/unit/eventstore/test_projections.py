@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from spreadwire.errors import ConfigError
+from spreadwire.eventstore.memory import MemoryRecorder
+from spreadwire.eventstore.projection import ProjectionRunner, ReadModelStore, ReadModelView
+from spreadwire.eventstore.readmodels import standard_projections
+from spreadwire.eventstore.records import Entry
+from spreadwire.eventstore.writer import EventWriter
+from spreadwire.persistence.readmodels_sqlite import SQLiteReadModelStore
+from tests.unit.eventstore.builders import filled, order_flow
+
+
+@pytest.fixture
+def recorder() -> MemoryRecorder:
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        for message in order_flow():
+            writer.append(message)
+    return recorder
+
+
+@pytest.fixture
+def store() -> Iterator[ReadModelStore]:
+    store = SQLiteReadModelStore(":memory:")
+    yield store
+    store.close()
+
+
+def test_projections_order_flow_builds_orders_fills_positions_pnl_risk_audit(
+    recorder: MemoryRecorder, store: ReadModelStore
+) -> None:
+    position = ProjectionRunner(recorder, store, standard_projections()).catch_up()
+
+    assert position == 11
+    orders = store.rows("orders")
+    assert orders["O-1"]["status"] == "FILLED"
+    assert orders["O-1"]["filled_qty"] == "10"
+    assert orders["O-1"]["avg_px"] == "100"
+    assert orders["O-2"]["status"] == "CANCELED"
+    assert sorted(store.rows("fills")) == ["O-1:T-1", "O-1:T-2", "O-2:T-3"]
+    held = store.rows("positions")["pairs-1:AAA.SIM"]
+    assert (held["side"], held["quantity"], held["realized_pnl"]) == ("LONG", "6", "6.00")
+    assert store.rows("pnl")["*"]["realized_pnl"] == "6.00"
+    assert store.rows("risk")["trading:all"]["state"] == "HALTED"
+    assert [doc["type"] for doc in store.rows("audit").values()] == ["TradingStateChanged"]
+    assert store.tracking() == {
+        name: 11 for name in ("orders", "fills", "positions", "risk", "audit")
+    }
+
+
+def test_projections_second_catch_up_applies_nothing_twice(
+    recorder: MemoryRecorder, store: ReadModelStore
+) -> None:
+    runner = ProjectionRunner(recorder, store, standard_projections(), batch=3)
+    runner.catch_up()
+    before = {table: store.rows(table) for table in ("positions", "pnl", "fills")}
+
+    store.apply(standard_projections(), list(recorder.read()))
+    runner.catch_up()
+
+    assert {table: store.rows(table) for table in before} == before
+
+
+def test_projections_repeated_trade_id_moves_the_position_once(store: ReadModelStore) -> None:
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        writer.append(filled("O-9", "T-9", "5", "10", cum="5", leaves="5"))
+        writer.append(filled("O-9", "T-9", "5", "10", cum="5", leaves="5"))
+
+    ProjectionRunner(recorder, store, standard_projections()).catch_up()
+
+    assert store.rows("positions")["pairs-1:AAA.SIM"]["quantity"] == "5"
+    assert len(store.rows("fills")) == 1
+
+
+class Exploding:
+    """A projection that fails at one position (a crash in the middle of a batch)."""
+
+    name = "exploding"
+    tables = ("exploding",)
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+
+    def apply(self, entry: Entry, view: ReadModelView) -> None:
+        if entry.position == self.at:
+            raise RuntimeError("crash")
+        view.put("exploding", str(entry.position), {"seen": True})
+
+
+def test_projections_failed_batch_rolls_back_documents_and_tracking(
+    recorder: MemoryRecorder, store: ReadModelStore
+) -> None:
+    projections = (*standard_projections(), Exploding(at=7))
+    runner = ProjectionRunner(recorder, store, projections, batch=5)
+
+    with pytest.raises(RuntimeError, match="crash"):
+        runner.catch_up()
+
+    assert store.tracking()["orders"] == 5
+    assert sorted(store.rows("exploding")) == ["1", "2", "3", "4", "5"]
+    assert store.rows("fills").keys() == {"O-1:T-1", "O-1:T-2"}
+
+
+def test_projections_rebuild_equals_incremental_build(
+    recorder: MemoryRecorder, store: ReadModelStore
+) -> None:
+    runner = ProjectionRunner(recorder, store, standard_projections(), batch=2)
+    runner.catch_up()
+    incremental = {t: store.rows(t) for p in standard_projections() for t in p.tables}
+
+    runner.rebuild()
+
+    assert {t: store.rows(t) for t in incremental} == incremental
+
+
+def test_projections_duplicate_names_are_refused(
+    recorder: MemoryRecorder, store: ReadModelStore
+) -> None:
+    projections = standard_projections()
+    with pytest.raises(ConfigError, match="duplicate"):
+        ProjectionRunner(recorder, store, (*projections, projections[0]))

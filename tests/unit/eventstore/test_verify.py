@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import msgspec
+
+from spreadwire.eventstore.compare import compare_read_models
+from spreadwire.eventstore.memory import MemoryRecorder
+from spreadwire.eventstore.projection import ProjectionRunner
+from spreadwire.eventstore.readmodels import standard_projections
+from spreadwire.eventstore.replay import replay, replay_entries
+from spreadwire.eventstore.tail import first_bad_position
+from spreadwire.eventstore.verify import verify_log
+from spreadwire.eventstore.writer import EventWriter
+from spreadwire.persistence.readmodels_sqlite import SQLiteReadModelStore
+from tests.unit.eventstore.builders import order_flow
+
+
+def stored() -> MemoryRecorder:
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        for message in order_flow():
+            writer.append(message)
+    return recorder
+
+
+def test_verify_log_written_by_the_writer_is_sound() -> None:
+    report = verify_log(stored())
+
+    assert report.sound
+    assert (report.entries, report.head, report.streams) == (11, 11, 3)
+
+
+def test_first_bad_position_finds_checksum_mismatch_and_gap() -> None:
+    records = list(stored().records())
+    tampered = [*records[:4], msgspec.structs.replace(records[4], checksum=0), *records[5:]]
+    gapped = [*records[:6], *records[7:]]
+
+    assert first_bad_position(records, 0) is None
+    assert first_bad_position(tampered, 0) == 5
+    assert first_bad_position(gapped, 0) == 7
+
+
+def test_compare_read_models_tampered_document_is_a_difference() -> None:
+    recorder = stored()
+    live = SQLiteReadModelStore(":memory:")
+    scratch = SQLiteReadModelStore(":memory:")
+    ProjectionRunner(recorder, live, standard_projections()).catch_up()
+
+    assert compare_read_models(recorder, live, scratch, standard_projections()) == []
+
+    doc = live.get("orders", "O-1")
+    assert doc is not None
+    live._connection.execute(
+        "UPDATE rm_orders SET doc = ? WHERE key = 'O-1'", ('{"status": "CANCELED"}',)
+    )
+    differences = compare_read_models(recorder, live, scratch, standard_projections())
+
+    assert len(differences) == 1
+    assert differences[0].startswith("orders.orders[O-1]")
+
+
+def test_replay_feeds_every_message_in_order_from_a_position() -> None:
+    recorder = stored()
+    seen: list[object] = []
+    positions: list[int] = []
+
+    result = replay(recorder, seen.append)
+    tail = replay_entries(recorder, lambda entry: positions.append(entry.position), after=8)
+
+    assert seen == order_flow()
+    assert (result.count, result.last_position) == (11, 11)
+    assert positions == [9, 10, 11]
+    assert tail.count == 3
