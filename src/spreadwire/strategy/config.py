@@ -14,10 +14,12 @@ PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
 class PairStrategyConfig(msgspec.Struct, frozen=True, kw_only=True):
     """A pairs strategy: trade the residual of ``y = alpha + beta * x`` over a window.
 
-    Enter when ``|z| >= entry_z`` (short the spread when z > 0, long when z < 0), exit
-    when ``|z| <= exit_z``, stop out when ``|z| >= stop_z`` and then wait
-    ``cooldown_ns``. Each entry trades about ``notional`` of the ``y`` leg and
-    ``beta`` times that size of the ``x`` leg.
+    Enter when ``entry_z <= |z| < stop_z`` (short the spread when z > 0, long when
+    z < 0). Exit once the spread has reverted, ``z <= exit_z`` for a short spread
+    (``z >= -exit_z`` for a long one, so ``|z| <= exit_z`` on the way back, an overshoot
+    included); stop out when it moved against the position, ``z >= stop_z`` short
+    (``z <= -stop_z`` long), and then wait ``cooldown_ns``. Each entry trades about
+    ``notional`` of the ``y`` leg and ``beta`` times that size of the ``x`` leg.
     """
 
     strategy_id: Annotated[

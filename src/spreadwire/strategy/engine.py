@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, final
 
@@ -20,6 +21,18 @@ from spreadwire.strategy.pairs import HedgeModel, PairsStrategy
 log = logging.getLogger("spreadwire.strategy")
 
 ModelFactory = Callable[[int], HedgeModel]
+
+_AT_FIELD = re.compile(r"^(?P<message>.*) - at `\$\.(?P<field>[A-Za-z_]+)`$")
+_NAMED = re.compile(r"^(?P<field>[A-Za-z_]+): (?P<message>.*)$")
+
+
+def _invalid(text: str) -> ValidationError:
+    """A msgspec validation message (``... - at `$.exit_z```, or ``exit_z: ...`` from a
+    ``__post_init__`` check) as a :class:`ValidationError` naming the field."""
+    match = _AT_FIELD.match(text) or _NAMED.match(text)
+    if match is None:
+        return ValidationError("params", text)
+    return ValidationError(match["field"], match["message"])
 
 
 @final
@@ -91,11 +104,13 @@ class StrategyEngine:
         for name in changes:
             if name in ("strategy_id", "leg_y", "leg_x"):
                 raise ValidationError(name, "cannot be changed; add a new strategy instead")
+            if name not in PairStrategyConfig.__struct_fields__:
+                raise ValidationError(name, "unknown parameter")
         merged = msgspec.structs.asdict(strategy.config) | dict(changes)
         try:
             config = msgspec.convert(merged, PairStrategyConfig)
         except msgspec.ValidationError as error:
-            raise ValidationError("params", str(error)) from None
+            raise _invalid(str(error)) from None
         if config.window != strategy.config.window:
             strategy.model = self._model_factory(config.window)
         strategy.config = config

@@ -116,9 +116,8 @@ class PairsStrategy:
         model = self.model
         self.zscore = z = model.update(qx.mid_raw / FIXED_SCALAR, qy.mid_raw / FIXED_SCALAR)
         self.beta = model.beta
-        if not self.running or isnan(z):  # warming up, or a perfect fit
-            return
-        self._decide(z, qy)
+        if not isnan(z):  # NaN: warming up, or a perfect fit
+            self._decide(z, qy)
         if not self._in_flight:
             self._trade(qy, qx)
 
@@ -126,18 +125,22 @@ class PairsStrategy:
         config = self.config
         state = self.state
         if state is SpreadState.FLAT:
-            if self.clock.timestamp_ns() < self._cooldown_until:
+            if not self.running or self.clock.timestamp_ns() < self._cooldown_until:
                 return
+            if abs(z) >= config.stop_z:
+                return  # beyond the stop: entering would be stopped out at once
             if z >= config.entry_z:
                 self._enter(SpreadState.SHORT, qy)
             elif z <= -config.entry_z:
                 self._enter(SpreadState.LONG, qy)
             return
-        if abs(z) >= config.stop_z:
+        # z measured in the direction of the trade: positive is against the position
+        adverse = z if state is SpreadState.SHORT else -z
+        if adverse >= config.stop_z:
             log.info("%s stop at z=%.2f", config.strategy_id, z)
             self._cooldown_until = self.clock.timestamp_ns() + config.cooldown_ns
             self._flatten()
-        elif abs(z) <= config.exit_z:
+        elif adverse <= config.exit_z:
             self._flatten()
 
     def _enter(self, state: SpreadState, qy: QuoteTick) -> None:
@@ -201,7 +204,8 @@ class PairsStrategy:
         self.running = True
 
     def stop(self) -> None:
-        """Stop opening positions; existing targets stay until flattened."""
+        """Stop opening positions; an open spread still exits (or stops) on its signal,
+        and :meth:`flatten` still trades it out."""
         self.running = False
 
     def flatten(self) -> None:
