@@ -399,3 +399,14 @@ def test_strategy_quote_of_one_leg_only_does_nothing() -> None:
 
     assert math.isnan(feed.strategy.zscore)
     assert feed.orders == []
+
+
+def test_strategy_short_spread_overshooting_past_zero_exits() -> None:
+    feed = _short_spread()
+
+    feed.step(-4)
+
+    config = feed.strategy.config
+    assert -config.stop_z < feed.zscores[-1] < -config.exit_z
+    assert feed.strategy.state is SpreadState.FLAT
+    assert [o.side for o in feed.orders[2:]] == [OrderSide.BUY, OrderSide.SELL]
