@@ -66,6 +66,15 @@ class BurstTrip(msgspec.Struct, frozen=True, kw_only=True):
     trip_state: TradingState = TradingState.HALTED
 
 
+class PriceBandTrip(msgspec.Struct, frozen=True, kw_only=True):
+    """Trip when an instrument's mid moves more than ``band_bps`` from its price at the
+    start of a ``window_ns`` window (a limit-up/limit-down style volatility guard)."""
+
+    band_bps: Bps = 500
+    window_ns: PositiveInt = 5 * SECOND_NS
+    trip_state: TradingState = TradingState.REDUCING
+
+
 class VenueBreakerConfig(msgspec.Struct, frozen=True, kw_only=True):
     """Per-venue connection breaker (closed/open/half-open), resilience4j style.
 
@@ -89,6 +98,7 @@ class BreakerConfig(msgspec.Struct, frozen=True, kw_only=True):
     deny_reject: RateWindowTrip | None = msgspec.field(default_factory=RateWindowTrip)
     stale_after_ns: NonNegativeInt = 5 * SECOND_NS
     stale_trip_state: TradingState = TradingState.REDUCING
+    price_band: PriceBandTrip | None = msgspec.field(default_factory=PriceBandTrip)
     latency: LatencyTrip | None = msgspec.field(default_factory=LatencyTrip)
     venue_errors: BurstTrip | None = msgspec.field(default_factory=BurstTrip)
     venue: VenueBreakerConfig = msgspec.field(default_factory=VenueBreakerConfig)

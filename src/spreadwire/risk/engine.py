@@ -67,7 +67,7 @@ from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.market import DataGap, QuoteTick, TradeTick
 from spreadwire.domain.values import FIXED_SCALAR, Price, Quantity
 from spreadwire.risk.breaker import BreakerTrip, CircuitBreaker
-from spreadwire.risk.config import RiskConfig
+from spreadwire.risk.config import PriceBandTrip, RiskConfig
 from spreadwire.risk.exposure import (
     InstrumentRisk,
     Leg,
@@ -817,6 +817,9 @@ class RiskEngine:
         inst.reference = mid
         inst.reference_ts = now
         self._portfolio.mark(inst, mid)
+        band = self._config.breaker.price_band
+        if band is not None:
+            self._check_band(inst, mid, now, band)
         self._check_pnl(now)
         if now >= self._next_stale_check:
             self.check(now)
@@ -970,6 +973,16 @@ class RiskEngine:
         reason = f"{TripReason.STALE_MARKET_DATA}:{instrument_id}"
         if not self._breaker.is_tripped(reason):
             self._breaker.trip(self._config.breaker.stale_trip_state, reason, now)
+
+    def _check_band(self, inst: InstrumentRisk, mid: int, now: int, band: PriceBandTrip) -> None:
+        anchor = inst.band_anchor
+        if anchor == 0 or now - inst.band_anchor_ts > band.window_ns:
+            inst.band_anchor = mid
+            inst.band_anchor_ts = now
+        elif abs(mid - anchor) * 10_000 > band.band_bps * anchor:
+            reason = f"{TripReason.PRICE_BAND}:{inst.instrument_id}"
+            if not self._breaker.is_tripped(reason):
+                self._breaker.trip(band.trip_state, reason, now)
 
     def _trip_latency(self, p99: int, now: int) -> None:
         config = self._config.breaker.latency

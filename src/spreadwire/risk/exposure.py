@@ -52,6 +52,8 @@ class InstrumentRisk:
 
     __slots__ = (
         "abs_position",
+        "band_anchor",
+        "band_anchor_ts",
         "best_own_ask",
         "best_own_bid",
         "collar_bps",
@@ -105,6 +107,8 @@ class InstrumentRisk:
         self.collar_bps = collar_bps
         self.reference = 0
         self.reference_ts = 0
+        self.band_anchor = 0
+        self.band_anchor_ts = 0
         self.mark = 0
         self.abs_position = 0
         self.net_position = 0

@@ -19,7 +19,9 @@ def _config(**breaker: object) -> RiskConfig:
 
 
 def test_breaker_daily_loss_breach_trips_to_reducing() -> None:
-    h = Harness(RiskConfig(daily_loss_limit="50", max_drawdown="0"))
+    h = Harness(
+        RiskConfig(daily_loss_limit="50", max_drawdown="0", breaker=BreakerConfig(price_band=None))
+    )
     buy = h.order(quantity="10")
     h.engine.execute(buy)
     h.fill(buy, price="100.00")
@@ -31,7 +33,9 @@ def test_breaker_daily_loss_breach_trips_to_reducing() -> None:
 
 
 def test_breaker_drawdown_from_high_water_trips_to_halted() -> None:
-    h = Harness(RiskConfig(daily_loss_limit="0", max_drawdown="50"))
+    h = Harness(
+        RiskConfig(daily_loss_limit="0", max_drawdown="50", breaker=BreakerConfig(price_band=None))
+    )
     buy = h.order(quantity="10")
     h.engine.execute(buy)
     h.fill(buy, price="100.00")
@@ -247,3 +251,23 @@ def test_breaker_trips_list_has_reason_ts_and_state() -> None:
     assert h.engine.breaker_trips == [
         {"reason": "MANUAL", "ts_ns": h.clock.timestamp_ns(), "state": "HALTED"}
     ]
+
+
+def test_breaker_price_gap_beyond_band_trips_price_band() -> None:
+    h = Harness()
+
+    h.quote("AAA.SIM", "92.00", "92.02")
+
+    assert h.engine.trading_state is R
+    assert h.engine.breaker_trips[0]["reason"] == "PRICE_BAND:AAA.SIM"
+
+
+def test_breaker_slow_drift_within_band_windows_does_not_trip() -> None:
+    h = Harness(_config(stale_after_ns=0))
+    mid = 100.0
+    for _ in range(10):
+        h.clock.advance(6 * SECOND)
+        mid *= 0.98
+        h.quote("AAA.SIM", f"{mid:.2f}", f"{mid + 0.02:.2f}")
+
+    assert h.engine.trading_state is A
