@@ -10,9 +10,10 @@ other owner) trade through the same books and get no reports.
 Semantics: price-time priority; limit (GTC/DAY/GTD rest, IOC/FOK do not), market (walks
 the book, the remainder is canceled), FOK checked side-effect free before it trades,
 post-only rejected if it would cross. A modify that changes the price or raises the
-quantity loses time priority; a pure size decrease keeps it. Terminal orders report
-``leaves_qty`` 0. A STATUS report (:meth:`SimulatedExchange.order_status`) carries the
-order's :class:`~spreadwire.domain.enums.OrderStatus` value in ``reason``.
+quantity loses time priority (and may trade if it now crosses); a pure size decrease
+keeps it. GTD orders expire through :meth:`SimulatedExchange.expire` (the simulator
+schedules it); DAY orders behave as GTC (there is no session end). Orders of the node may
+trade with each other (no self-trade prevention).
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ from typing import Final, final
 from spreadwire.core.clock import Clock
 from spreadwire.domain.commands import CancelAllOrders, CancelOrder, ModifyOrder, SubmitOrder
 from spreadwire.domain.enums import (
-    BookAction,
-    BookSide,
     LiquiditySide,
     OrderSide,
     OrderStatus,
@@ -34,11 +33,18 @@ from spreadwire.domain.enums import (
     TimeInForce,
 )
 from spreadwire.domain.instrument import Instrument
-from spreadwire.domain.market import BookDelta, BookLevel, BookSnapshot, TradeTick
+from spreadwire.domain.market import BookDelta, BookSnapshot, TradeTick
 from spreadwire.domain.reports import ExecutionReport
-from spreadwire.domain.values import Price, Quantity
 from spreadwire.venue.book import NO_LIMIT, BookOrder, Fill, OrderBook
+from spreadwire.venue.checks import check_modify, check_submit
+from spreadwire.venue.listing import Listing
 from spreadwire.venue.reasons import VenueReason
+from spreadwire.venue.reporting import (
+    fill_report,
+    order_report,
+    rejected_report,
+    unknown_order_report,
+)
 
 NODE: Final = "node"
 ReportHandler = Callable[[ExecutionReport], None]
@@ -49,32 +55,6 @@ _RESTING_TIF: Final = frozenset({TimeInForce.GTC, TimeInForce.DAY, TimeInForce.G
 _S = OrderStatus
 _K = ReportKind
 _R = VenueReason
-
-
-@final
-class _Market:
-    """One instrument's book and feed state."""
-
-    __slots__ = (
-        "book",
-        "halted",
-        "instrument",
-        "lot",
-        "price_precision",
-        "sequence",
-        "size_precision",
-        "tick",
-    )
-
-    def __init__(self, instrument: Instrument) -> None:
-        self.instrument = instrument
-        self.book = OrderBook()
-        self.sequence = 0
-        self.halted = not instrument.tradable
-        self.price_precision = instrument.price_precision
-        self.size_precision = instrument.size_precision
-        self.tick = instrument.tick_size.raw
-        self.lot = instrument.lot_size.raw
 
 
 @final
@@ -91,7 +71,7 @@ class SimulatedExchange:
         on_trade: TradeHandler,
         max_retained_orders: int = 100_000,
     ) -> None:
-        self._markets = {i.instrument_id: _Market(i) for i in instruments}
+        self._listings = {i.instrument_id: Listing(i) for i in instruments}
         self._clock = clock
         self._on_report = on_report
         self._on_delta = on_delta
@@ -106,67 +86,53 @@ class SimulatedExchange:
 
     @property
     def instruments(self) -> tuple[Instrument, ...]:
-        return tuple(m.instrument for m in self._markets.values())
+        return tuple(listing.instrument for listing in self._listings.values())
 
     def book(self, instrument_id: str) -> OrderBook:
-        return self._markets[instrument_id].book
+        return self._listings[instrument_id].book
 
     def sequence(self, instrument_id: str) -> int:
         """The sequence of the last delta published for ``instrument_id``."""
-        return self._markets[instrument_id].sequence
+        return self._listings[instrument_id].sequence
 
     def is_halted(self, instrument_id: str) -> bool:
-        return self._markets[instrument_id].halted
+        return self._listings[instrument_id].halted
 
     def snapshot(self, instrument_id: str, levels: int | None = None) -> BookSnapshot:
         """The L2 book as of the last published delta."""
-        market = self._markets[instrument_id]
-        pp, sp = market.price_precision, market.size_precision
-
-        def side(is_buy: bool) -> tuple[BookLevel, ...]:
-            return tuple(
-                BookLevel(price=Price(raw=p, precision=pp), size=Quantity(raw=s, precision=sp))
-                for p, s in market.book.depth(is_buy, levels)
-            )
-
-        now = self._clock.timestamp_ns()
-        return BookSnapshot(
-            instrument_id=instrument_id,
-            bids=side(True),
-            asks=side(False),
-            sequence=market.sequence,
-            ts_event=now,
-            ts_init=now,
-        )
+        return self._listings[instrument_id].snapshot(self._clock.timestamp_ns(), levels)
 
     def order_status(self, client_order_id: str, owner: str = NODE) -> ExecutionReport | None:
         """A STATUS report of a known order (``reason`` holds its status), else None."""
         order = self._orders.get((owner, client_order_id))
         if order is None:
             return None
-        return self._report(_K.STATUS, order, reason=order.status.value)
+        return self._report(_K.STATUS, order, order.status.value)
 
     # ------------------------------------------------------------------ control
 
     def halt(self, instrument_id: str) -> None:
-        self._markets[instrument_id].halted = True
+        self._listings[instrument_id].halted = True
 
     def resume(self, instrument_id: str) -> None:
-        self._markets[instrument_id].halted = False
+        self._listings[instrument_id].halted = False
 
     # ------------------------------------------------------------------ commands
 
     def submit(self, cmd: SubmitOrder, owner: str = NODE) -> None:
         key = (owner, cmd.client_order_id)
-        market = self._markets.get(cmd.instrument_id)
-        reason = self._check_submit(cmd, market, key)
-        if reason is not None or market is None:
-            self.reject(cmd, reason or _R.UNKNOWN_INSTRUMENT, owner)
+        listing = self._listings.get(cmd.instrument_id)
+        if listing is None:
+            self.reject(cmd, _R.UNKNOWN_INSTRUMENT, owner)
             return
-        is_buy = cmd.side is OrderSide.BUY
+        reason = _R.DUPLICATE_CLIENT_ORDER_ID if key in self._orders else None
+        reason = reason or check_submit(cmd, listing)
+        if reason is not None:
+            self.reject(cmd, reason, owner)
+            return
         is_limit = cmd.order_type is OrderType.LIMIT
         order = self._new_order(
-            is_buy,
+            cmd.side is OrderSide.BUY,
             cmd.price.raw if is_limit and cmd.price is not None else 0,
             cmd.quantity.raw,
             owner=owner,
@@ -176,53 +142,35 @@ class SimulatedExchange:
             post_only=cmd.post_only,
         )
         self._orders[key] = order
-        order.status = _S.ACCEPTED
         if owner == NODE:
             self._on_report(self._report(_K.ACCEPTED, order))
         if is_limit:
             rests = cmd.time_in_force in _RESTING_TIF
-            self._execute(market, order, order.price, rests, _R.IOC_REMAINDER)
+            self._execute(listing, order, order.price, rests, _R.IOC_REMAINDER)
         else:
-            self._execute(market, order, NO_LIMIT, False, _R.MARKET_REMAINDER)
-        self._publish(market)
+            self._execute(listing, order, NO_LIMIT, False, _R.MARKET_REMAINDER)
+        self._publish(listing)
 
     def reject(self, cmd: SubmitOrder, reason: str, owner: str = NODE) -> None:
         """Refuse ``cmd`` with ``reason`` (a REJECTED report for the node's orders)."""
-        if owner != NODE:
-            return
-        zero = Quantity(raw=0, precision=cmd.quantity.precision)
-        self._on_report(
-            ExecutionReport(
-                kind=_K.REJECTED,
-                instrument_id=cmd.instrument_id,
-                client_order_id=cmd.client_order_id,
-                venue_order_id="",
-                side=cmd.side,
-                cum_qty=zero,
-                leaves_qty=zero,
-                price=cmd.price,
-                quantity=cmd.quantity,
-                reason=reason,
-                ts_event=self._clock.timestamp_ns(),
-            )
-        )
+        if owner == NODE:
+            self._on_report(rejected_report(cmd, reason, self._clock.timestamp_ns()))
 
     def cancel(self, cmd: CancelOrder, owner: str = NODE) -> None:
-        order = self._orders.get((owner, cmd.client_order_id))
-        if order is None or order.instrument_id != cmd.instrument_id:
-            self._refuse(_K.CANCEL_REJECTED, cmd.instrument_id, cmd.client_order_id, owner)
+        order = self._find(_K.CANCEL_REJECTED, cmd.instrument_id, cmd.client_order_id, owner)
+        if order is None:
             return
         if not order.live:
             if owner == NODE:
-                self._on_report(self._report(_K.CANCEL_REJECTED, order, reason=_R.TOO_LATE))
+                self._on_report(self._report(_K.CANCEL_REJECTED, order, _R.TOO_LATE))
             return
-        market = self._markets[order.instrument_id]
-        self._cancel(market, order, _R.CANCELED_BY_CLIENT)
-        self._publish(market)
+        listing = self._listings[order.instrument_id]
+        self._cancel(listing, order, _R.CANCELED_BY_CLIENT)
+        self._publish(listing)
 
     def cancel_all(self, cmd: CancelAllOrders, owner: str = NODE) -> None:
         """Cancel every working order of ``cmd.strategy_id`` (one instrument or all)."""
-        touched: dict[str, _Market] = {}
+        touched: dict[str, Listing] = {}
         for (order_owner, _), order in list(self._orders.items()):
             if (
                 order_owner == owner
@@ -230,26 +178,34 @@ class SimulatedExchange:
                 and order.strategy_id == cmd.strategy_id
                 and (cmd.instrument_id is None or order.instrument_id == cmd.instrument_id)
             ):
-                market = self._markets[order.instrument_id]
-                self._cancel(market, order, _R.CANCELED_BY_CLIENT)
-                touched[order.instrument_id] = market
-        for market in touched.values():
-            self._publish(market)
+                listing = self._listings[order.instrument_id]
+                self._cancel(listing, order, _R.CANCELED_BY_CLIENT)
+                touched[order.instrument_id] = listing
+        for listing in touched.values():
+            self._publish(listing)
+
+    def expire(self, client_order_id: str, owner: str = NODE) -> None:
+        """Expire a working order (GTD reached): EXPIRED report; no-op if it is done."""
+        order = self._orders.get((owner, client_order_id))
+        if order is None or not order.live:
+            return
+        listing = self._listings[order.instrument_id]
+        self._cancel(listing, order, _R.EXPIRE_TIME_REACHED, expired=True)
+        self._publish(listing)
 
     def modify(self, cmd: ModifyOrder, owner: str = NODE) -> None:
-        order = self._orders.get((owner, cmd.client_order_id))
-        if order is None or order.instrument_id != cmd.instrument_id:
-            self._refuse(_K.MODIFY_REJECTED, cmd.instrument_id, cmd.client_order_id, owner)
+        order = self._find(_K.MODIFY_REJECTED, cmd.instrument_id, cmd.client_order_id, owner)
+        if order is None:
             return
-        market = self._markets[order.instrument_id]
-        reason = self._check_modify(cmd, order, market)
+        listing = self._listings[order.instrument_id]
+        reason = check_modify(cmd, order, listing)
         if reason is not None:
             if owner == NODE:
-                self._on_report(self._report(_K.MODIFY_REJECTED, order, reason=reason))
+                self._on_report(self._report(_K.MODIFY_REJECTED, order, reason))
             return
         price = order.price if cmd.price is None else cmd.price.raw
         quantity = order.quantity if cmd.quantity is None else cmd.quantity.raw
-        book = market.book
+        book = listing.book
         if price == order.price and quantity <= order.quantity:
             if quantity < order.quantity:
                 book.reduce(order, quantity - order.filled)
@@ -263,8 +219,8 @@ class SimulatedExchange:
             order.quantity = quantity
             order.leaves = quantity - order.filled
             self._report_modified(order)
-            self._execute(market, order, price, True, _R.IOC_REMAINDER)
-        self._publish(market)
+            self._execute(listing, order, price, True, _R.IOC_REMAINDER)
+        self._publish(listing)
 
     # ------------------------------------------------------------------ background fast path
 
@@ -283,24 +239,23 @@ class SimulatedExchange:
         ``resting=False`` makes a limit order IOC. Returns the order if it rests in the
         book, else None (filled, remainder dropped, or the instrument halted). No reports.
         """
-        market = self._markets[instrument_id]
-        if market.halted:
+        listing = self._listings[instrument_id]
+        if listing.halted:
             return None
         order = self._new_order(
             is_buy, price or 0, quantity, owner=owner, instrument_id=instrument_id
         )
-        order.status = _S.ACCEPTED
         limit = NO_LIMIT if price is None else price
-        self._execute(market, order, limit, resting and price is not None, _R.IOC_REMAINDER)
-        self._publish(market)
+        self._execute(listing, order, limit, resting and price is not None, _R.IOC_REMAINDER)
+        self._publish(listing)
         return order if order.live else None
 
     def withdraw(self, order: BookOrder) -> None:
         """Cancel a background order handle returned by :meth:`place` (no-op if gone)."""
         if order.live:
-            market = self._markets[order.instrument_id]
-            self._cancel(market, order, _R.CANCELED_BY_CLIENT)
-            self._publish(market)
+            listing = self._listings[order.instrument_id]
+            self._cancel(listing, order, _R.CANCELED_BY_CLIENT)
+            self._publish(listing)
 
     # ------------------------------------------------------------------ internals
 
@@ -317,7 +272,7 @@ class SimulatedExchange:
         post_only: bool = False,
     ) -> BookOrder:
         self._order_count += 1
-        return BookOrder(
+        order = BookOrder(
             self._order_count,
             is_buy,
             price,
@@ -328,78 +283,40 @@ class SimulatedExchange:
             strategy_id=strategy_id,
             post_only=post_only,
         )
+        order.status = _S.ACCEPTED
+        return order
 
-    def _check_submit(
-        self, cmd: SubmitOrder, market: _Market | None, key: tuple[str, str]
-    ) -> VenueReason | None:
-        if market is None:
-            return _R.UNKNOWN_INSTRUMENT
-        if key in self._orders:
-            return _R.DUPLICATE_CLIENT_ORDER_ID
-        if market.halted:
-            return _R.INSTRUMENT_HALTED
-        if cmd.order_type not in (OrderType.LIMIT, OrderType.MARKET):
-            return _R.UNSUPPORTED_ORDER_TYPE
-        reason = _check_quantity(cmd.quantity, market)
-        if reason is None and cmd.order_type is OrderType.LIMIT:
-            reason = _check_price(cmd.price, market)
-        return reason or self._check_liquidity(cmd, market)
-
-    def _check_liquidity(self, cmd: SubmitOrder, market: _Market) -> VenueReason | None:
-        is_buy = cmd.side is OrderSide.BUY
-        book = market.book
-        limit = (
-            NO_LIMIT if cmd.price is None or cmd.order_type is OrderType.MARKET else cmd.price.raw
-        )
-        if cmd.post_only and (limit == NO_LIMIT or book.would_cross(is_buy, limit)):
-            return _R.POST_ONLY_WOULD_CROSS
-        wanted = cmd.quantity.raw
-        if cmd.time_in_force is TimeInForce.FOK and book.available(is_buy, limit, wanted) < wanted:
-            return _R.FOK_UNFILLABLE
-        if limit == NO_LIMIT and (book.best_ask() if is_buy else book.best_bid()) is None:
-            return _R.NO_LIQUIDITY
-        return None
-
-    def _check_modify(
-        self, cmd: ModifyOrder, order: BookOrder, market: _Market
-    ) -> VenueReason | None:
-        if not order.live:
-            return _R.TOO_LATE
-        if market.halted:
-            return _R.INSTRUMENT_HALTED
-        if cmd.quantity is not None:
-            reason = _check_quantity(cmd.quantity, market)
-            if reason is not None:
-                return reason
-            if cmd.quantity.raw <= order.filled:
-                return _R.QUANTITY_BELOW_FILLED
-        if cmd.price is not None:
-            reason = _check_price(cmd.price, market)
-            if reason is not None:
-                return reason
-            if order.post_only and market.book.would_cross(order.is_buy, cmd.price.raw):
-                return _R.POST_ONLY_WOULD_CROSS
+    def _find(
+        self, kind: ReportKind, instrument_id: str, client_order_id: str, owner: str
+    ) -> BookOrder | None:
+        """The order a cancel/modify names, or None after answering UNKNOWN_ORDER."""
+        order = self._orders.get((owner, client_order_id))
+        if order is not None and order.instrument_id == instrument_id:
+            return order
+        if owner == NODE:
+            now = self._clock.timestamp_ns()
+            self._on_report(
+                unknown_order_report(kind, instrument_id, client_order_id, _R.UNKNOWN_ORDER, now)
+            )
         return None
 
     def _execute(
-        self, market: _Market, order: BookOrder, limit: int, rests: bool, remainder: VenueReason
+        self, listing: Listing, order: BookOrder, limit: int, rests: bool, remainder: VenueReason
     ) -> None:
-        fills = market.book.execute(order, limit, rests)
+        fills = listing.book.execute(order, limit, rests)
         if fills:
-            self._apply_fills(market, order, fills)
+            self._apply_fills(listing, order, fills)
         if not order.leaves:
             self._retire(order)
         elif not rests:
             order.leaves = 0
             order.status = _S.CANCELED
             if order.owner == NODE:
-                self._on_report(self._report(_K.CANCELED, order, reason=remainder))
+                self._on_report(self._report(_K.CANCELED, order, remainder))
             self._retire(order)
 
-    def _apply_fills(self, market: _Market, taker: BookOrder, fills: list[Fill]) -> None:
+    def _apply_fills(self, listing: Listing, taker: BookOrder, fills: list[Fill]) -> None:
         now = self._clock.timestamp_ns()
-        pp, sp = market.price_precision, market.size_precision
-        instrument_id = market.instrument.instrument_id
         aggressor = OrderSide.BUY if taker.is_buy else OrderSide.SELL
         taker.status = _S.FILLED if not taker.leaves else _S.PARTIALLY_FILLED
         cum = taker.filled - sum(quantity for _, quantity, _ in fills)
@@ -408,30 +325,37 @@ class SimulatedExchange:
             trade_id = f"T-{self._trade_count}"
             cum += quantity
             maker.status = _S.FILLED if not maker.leaves else _S.PARTIALLY_FILLED
-            px = Price(raw=price, precision=pp)
-            qty = Quantity(raw=quantity, precision=sp)
+            px = listing.price(price)
+            qty = listing.quantity(quantity)
             if maker.owner == NODE:
                 self._on_report(
-                    self._fill(
+                    fill_report(
                         maker,
                         maker.filled,
                         qty,
                         px,
                         trade_id=trade_id,
                         liquidity=LiquiditySide.MAKER,
+                        now=now,
                     )
                 )
             if taker.owner == NODE:
                 self._on_report(
-                    self._fill(
-                        taker, cum, qty, px, trade_id=trade_id, liquidity=LiquiditySide.TAKER
+                    fill_report(
+                        taker,
+                        cum,
+                        qty,
+                        px,
+                        trade_id=trade_id,
+                        liquidity=LiquiditySide.TAKER,
+                        now=now,
                     )
                 )
             if not maker.leaves:
                 self._retire(maker)
             self._on_trade(
                 TradeTick(
-                    instrument_id=instrument_id,
+                    instrument_id=listing.instrument_id,
                     price=px,
                     size=qty,
                     aggressor_side=aggressor,
@@ -441,12 +365,15 @@ class SimulatedExchange:
                 )
             )
 
-    def _cancel(self, market: _Market, order: BookOrder, reason: VenueReason) -> None:
-        market.book.cancel(order)
+    def _cancel(
+        self, listing: Listing, order: BookOrder, reason: VenueReason, *, expired: bool = False
+    ) -> None:
+        listing.book.cancel(order)
         order.leaves = 0
-        order.status = _S.CANCELED
+        order.status = _S.EXPIRED if expired else _S.CANCELED
         if order.owner == NODE:
-            self._on_report(self._report(_K.CANCELED, order, reason=reason))
+            kind = _K.EXPIRED if expired else _K.CANCELED
+            self._on_report(self._report(kind, order, reason))
         self._retire(order)
 
     def _retire(self, order: BookOrder) -> None:
@@ -462,136 +389,16 @@ class SimulatedExchange:
         if len(retired) > self._max_retained:
             self._orders.pop(retired.popleft(), None)
 
-    def _publish(self, market: _Market) -> None:
-        """One BookDelta per changed level since the last publish; ``last`` on the final one."""
-        book = market.book
-        touched = book.touched
-        if not touched:
-            return
-        changes: list[tuple[BookSide, int, int, int]] = []
-        for key, before in touched.items():
-            if key < 0:
-                side, price, after = BookSide.BID, -key, book.level_size(True, -key)
-            else:
-                side, price, after = BookSide.ASK, key, book.level_size(False, key)
-            if after != before:
-                changes.append((side, price, before, after))
-        touched.clear()
-        if not changes:
-            return
-        now = self._clock.timestamp_ns()
-        instrument_id = market.instrument.instrument_id
-        pp, sp = market.price_precision, market.size_precision
-        final_index = len(changes) - 1
-        for index, (side, price, before, after) in enumerate(changes):
-            market.sequence += 1
-            if not after:
-                action = BookAction.DELETE
-            else:
-                action = BookAction.UPDATE if before else BookAction.ADD
-            self._on_delta(
-                BookDelta(
-                    instrument_id=instrument_id,
-                    action=action,
-                    side=side,
-                    price=Price(raw=price, precision=pp),
-                    size=Quantity(raw=after, precision=sp),
-                    sequence=market.sequence,
-                    last=index == final_index,
-                    ts_event=now,
-                    ts_init=now,
-                )
-            )
+    def _publish(self, listing: Listing) -> None:
+        if listing.book.touched:
+            on_delta = self._on_delta
+            for delta in listing.drain_deltas(self._clock.timestamp_ns()):
+                on_delta(delta)
 
-    def _report(self, kind: ReportKind, order: BookOrder, *, reason: str = "") -> ExecutionReport:
-        market = self._markets[order.instrument_id]
-        sp = market.size_precision
-        return ExecutionReport(
-            kind=kind,
-            instrument_id=order.instrument_id,
-            client_order_id=order.client_order_id,
-            venue_order_id=f"V-{order.order_id}",
-            side=OrderSide.BUY if order.is_buy else OrderSide.SELL,
-            cum_qty=Quantity(raw=order.filled, precision=sp),
-            leaves_qty=Quantity(raw=order.leaves, precision=sp),
-            price=Price(raw=order.price, precision=market.price_precision) if order.price else None,
-            quantity=Quantity(raw=order.quantity, precision=sp),
-            reason=reason,
-            ts_event=self._clock.timestamp_ns(),
-        )
+    def _report(self, kind: ReportKind, order: BookOrder, reason: str = "") -> ExecutionReport:
+        listing = self._listings[order.instrument_id]
+        return order_report(kind, order, listing, self._clock.timestamp_ns(), reason)
 
     def _report_modified(self, order: BookOrder) -> None:
         if order.owner == NODE:
             self._on_report(self._report(_K.MODIFIED, order))
-
-    def _fill(
-        self,
-        order: BookOrder,
-        cum: int,
-        qty: Quantity,
-        px: Price,
-        *,
-        trade_id: str,
-        liquidity: LiquiditySide,
-    ) -> ExecutionReport:
-        """A FILL report; ``cum`` is the order's filled quantity right after this fill."""
-        sp = qty.precision
-        return ExecutionReport(
-            kind=_K.FILL,
-            instrument_id=order.instrument_id,
-            client_order_id=order.client_order_id,
-            venue_order_id=f"V-{order.order_id}",
-            side=OrderSide.BUY if order.is_buy else OrderSide.SELL,
-            cum_qty=Quantity(raw=cum, precision=sp),
-            leaves_qty=Quantity(raw=order.quantity - cum, precision=sp),
-            last_qty=qty,
-            last_px=px,
-            trade_id=trade_id,
-            liquidity_side=liquidity,
-            price=Price(raw=order.price, precision=px.precision) if order.price else None,
-            quantity=Quantity(raw=order.quantity, precision=sp),
-            ts_event=self._clock.timestamp_ns(),
-        )
-
-    def _refuse(
-        self, kind: ReportKind, instrument_id: str, client_order_id: str, owner: str
-    ) -> None:
-        """CANCEL_REJECTED / MODIFY_REJECTED for an order the venue does not know.
-
-        The venue cannot know the side of an unknown order: the report says BUY and the
-        receiver must rely on its own record.
-        """
-        if owner != NODE:
-            return
-        zero = Quantity(raw=0, precision=0)
-        self._on_report(
-            ExecutionReport(
-                kind=kind,
-                instrument_id=instrument_id,
-                client_order_id=client_order_id,
-                venue_order_id="",
-                side=OrderSide.BUY,
-                cum_qty=zero,
-                leaves_qty=zero,
-                reason=_R.UNKNOWN_ORDER,
-                ts_event=self._clock.timestamp_ns(),
-            )
-        )
-
-
-def _check_quantity(quantity: Quantity, market: _Market) -> VenueReason | None:
-    if quantity.raw <= 0:
-        return _R.INVALID_QUANTITY
-    if quantity.raw % market.lot:
-        return _R.INVALID_LOT
-    return None
-
-
-def _check_price(price: Price | None, market: _Market) -> VenueReason | None:
-    if price is None:
-        return _R.MISSING_PRICE
-    if price.raw <= 0:
-        return _R.INVALID_PRICE
-    if price.raw % market.tick:
-        return _R.INVALID_TICK
-    return None

@@ -21,6 +21,7 @@ import numpy as np
 from spreadwire.core.clock import SimClock
 from spreadwire.core.scheduler import Scheduler
 from spreadwire.domain.commands import CancelAllOrders, CancelOrder, ModifyOrder, SubmitOrder
+from spreadwire.domain.enums import TimeInForce
 from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.market import BookDelta, BookSnapshot, TradeTick
 from spreadwire.domain.reports import ExecutionReport
@@ -174,12 +175,19 @@ class SimulatedVenue:
                     exchange.reject(command, VenueReason.VENUE_BUSY)
                 else:
                     exchange.submit(command)
+                    self._schedule_expiry(command)
             case CancelOrder():
                 exchange.cancel(command)
             case ModifyOrder():
                 exchange.modify(command)
             case CancelAllOrders():
                 exchange.cancel_all(command)
+
+    def _schedule_expiry(self, command: SubmitOrder) -> None:
+        expire_ns = command.expire_time_ns
+        if command.time_in_force is TimeInForce.GTD and expire_ns is not None:
+            cid = command.client_order_id
+            self._scheduler.at(expire_ns, lambda: self._exchange.expire(cid))
 
     def _from_exchange_report(self, report: ExecutionReport) -> None:
         self._reports.push(report)

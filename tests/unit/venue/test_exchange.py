@@ -399,3 +399,23 @@ def test_exchange_modify_requeue_within_level_does_not_duplicate_order(venue: Re
     book = venue.exchange.book(INSTRUMENT_ID)
     assert book.level_size(True, raw("99")) == raw("4")
     assert sum(o.leaves for o in book.orders_at(True, raw("99"))) == raw("4")
+
+
+def test_exchange_gtd_without_expire_time_is_rejected(venue: Recorder) -> None:
+    cid = venue.submit(BUY, "1", "99.00", tif=TimeInForce.GTD)
+
+    assert venue.reports_for(cid)[0].reason == R.MISSING_EXPIRE_TIME
+
+
+def test_exchange_expire_working_order_reports_expired(venue: Recorder) -> None:
+    cid = venue.submit(BUY, "10", "99.00")
+    venue.submit(SELL, "4", "99.00", owner="mm")
+
+    venue.exchange.expire(cid)
+    venue.exchange.expire(cid)
+
+    reports = venue.reports_for(cid)
+    assert [r.kind for r in reports] == [K.ACCEPTED, K.FILL, K.EXPIRED]
+    assert (reports[-1].cum_qty.raw, reports[-1].leaves_qty.raw) == (raw("4"), 0)
+    status = venue.exchange.order_status(cid)
+    assert status is not None and status.reason == "EXPIRED"

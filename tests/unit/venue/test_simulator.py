@@ -7,7 +7,7 @@ import msgspec
 from spreadwire.core.clock import SimClock
 from spreadwire.core.scheduler import Scheduler
 from spreadwire.domain.commands import CancelOrder, SubmitOrder
-from spreadwire.domain.enums import OrderSide, OrderType, ReportKind
+from spreadwire.domain.enums import OrderSide, OrderType, ReportKind, TimeInForce
 from spreadwire.domain.market import BookDelta, BookSnapshot, TradeTick
 from spreadwire.domain.reports import ExecutionReport
 from spreadwire.domain.values import Price, Quantity
@@ -196,3 +196,31 @@ def test_simulator_flash_crash_gaps_leg_and_recovers() -> None:
     assert crashed_bid is not None
     assert crashed_bid / 1e9 < before * 0.93
     assert abs(recovered - before) < before * 0.01
+
+
+def test_simulator_gtd_order_expires_at_its_expire_time() -> None:
+    node = _Node(_quiet(order_jitter_ns=0, report_jitter_ns=0))
+    node.venue.start()
+    node.run(0.5)
+    expire_at = node.clock.timestamp_ns() + SECOND
+    node.venue.send(
+        SubmitOrder(
+            strategy_id="s1",
+            instrument_id="AAA.SIM",
+            client_order_id="gtd",
+            side=OrderSide.BUY,
+            order_type=OrderType.LIMIT,
+            price=Price.parse("50.00"),
+            quantity=Quantity.parse("1"),
+            time_in_force=TimeInForce.GTD,
+            expire_time_ns=expire_at,
+            ts_init=node.clock.timestamp_ns(),
+        )
+    )
+
+    node.run(0.9)
+    assert [r.kind for _, r in node.reports] == [ReportKind.ACCEPTED]
+    node.run(0.2)
+
+    assert [r.kind for _, r in node.reports] == [ReportKind.ACCEPTED, ReportKind.EXPIRED]
+    assert node.reports[-1][0] == expire_at + 50_000
