@@ -1,0 +1,144 @@
+"""The standard aggregates: orders (submit, cancel, modify) and the trading state
+(kill switch, reset after a breaker trip)."""
+
+from __future__ import annotations
+
+from typing import Any, final
+
+import msgspec
+
+from spreadwire.core.clock import Clock
+from spreadwire.domain.commands import (
+    CancelOrder,
+    EngageKillSwitch,
+    ModifyOrder,
+    ReleaseKillSwitch,
+    ResetTradingState,
+    SubmitOrder,
+)
+from spreadwire.domain.enums import TradingState
+from spreadwire.domain.events import (
+    OrderEvent,
+    OrderInitialized,
+    OrderPendingCancel,
+    OrderPendingUpdate,
+    TradingStateChanged,
+)
+from spreadwire.domain.order import Order
+from spreadwire.eventstore.handlers import CommandBus, Decision
+from spreadwire.eventstore.streams import TRADING_STREAM, stream_of
+
+
+@final
+class OrderAggregate:
+    """Stream ``order-<client_order_id>``; the state is the domain :class:`Order`."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def stream(self, command: Any) -> str:
+        return stream_of(command)
+
+    def initial(self) -> Order | None:
+        return None
+
+    def evolve(self, state: Order | None, message: Any) -> Order | None:
+        if isinstance(message, OrderInitialized):
+            return Order(message) if state is None else state
+        if state is not None and isinstance(message, OrderEvent) and state.can_apply(message):
+            state.apply(message)
+        return state
+
+    def decide(self, state: Order | None, command: Any) -> Decision:
+        now = self._clock.timestamp_ns()
+        match command:
+            case SubmitOrder():
+                if state is not None:
+                    return Decision(refused="DUPLICATE_CLIENT_ORDER_ID")
+                fields = msgspec.structs.asdict(command)
+                fields.pop("ts_init")
+                return Decision((command, OrderInitialized(**fields, ts_event=now, ts_init=now)))
+            case CancelOrder() | ModifyOrder() if state is None:
+                return Decision(refused="UNKNOWN_ORDER")
+            case CancelOrder():
+                pending: OrderEvent = OrderPendingCancel(**_ids(command), ts_event=now, ts_init=now)
+            case ModifyOrder():
+                pending = OrderPendingUpdate(**_ids(command), ts_event=now, ts_init=now)
+            case _:
+                return Decision(refused="UNSUPPORTED_COMMAND")
+        assert state is not None
+        if not state.can_apply(pending):
+            return Decision(refused=f"ORDER_{state.status}")
+        return Decision((command, pending))
+
+
+def _ids(command: CancelOrder | ModifyOrder) -> dict[str, str]:
+    return {
+        "strategy_id": command.strategy_id,
+        "instrument_id": command.instrument_id,
+        "client_order_id": command.client_order_id,
+    }
+
+
+class TradingStatus(msgspec.Struct, kw_only=True):
+    state: TradingState = TradingState.ACTIVE
+    kill_switch: bool = False
+
+
+@final
+class TradingStateAggregate:
+    """Stream ``trading``: the node-wide trading state and the global kill switch."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def stream(self, command: Any) -> str:
+        return TRADING_STREAM
+
+    def initial(self) -> TradingStatus:
+        return TradingStatus()
+
+    def evolve(self, state: TradingStatus, message: Any) -> TradingStatus:
+        if isinstance(message, TradingStateChanged) and message.scope == "all":
+            state.state = message.state
+        elif isinstance(message, EngageKillSwitch) and message.scope == "all":
+            state.kill_switch = True
+        elif isinstance(message, ReleaseKillSwitch) and message.scope == "all":
+            state.kill_switch = False
+        return state
+
+    def decide(self, state: TradingStatus, command: Any) -> Decision:
+        match command:
+            case EngageKillSwitch(scope="all"):
+                return Decision((command, *self._move(state, TradingState.HALTED, command)))
+            case ReleaseKillSwitch(scope="all"):
+                if not state.kill_switch:
+                    return Decision(refused="KILL_SWITCH_NOT_ENGAGED")
+                return Decision((command,))
+            case EngageKillSwitch() | ReleaseKillSwitch():
+                return Decision((command,))
+            case ResetTradingState():
+                if state.kill_switch:
+                    return Decision(refused="KILL_SWITCH_ENGAGED")
+                return Decision((command, *self._move(state, TradingState.ACTIVE, command)))
+        return Decision(refused="UNSUPPORTED_COMMAND")
+
+    def _move(self, state: TradingStatus, target: TradingState, command: Any) -> tuple[Any, ...]:
+        if state.state is target:
+            return ()
+        now = self._clock.timestamp_ns()
+        reason = f"{type(command).__name__} by {command.operator}: {command.reason}".rstrip(": ")
+        return (
+            TradingStateChanged(
+                state=target, previous=state.state, reason=reason, ts_event=now, ts_init=now
+            ),
+        )
+
+
+def standard_command_bus(bus: CommandBus, clock: Clock) -> CommandBus:
+    """Register the standard aggregates on ``bus`` and return it."""
+    bus.register((SubmitOrder, CancelOrder, ModifyOrder), OrderAggregate(clock))
+    bus.register(
+        (EngageKillSwitch, ReleaseKillSwitch, ResetTradingState), TradingStateAggregate(clock)
+    )
+    return bus

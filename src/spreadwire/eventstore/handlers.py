@@ -1,0 +1,196 @@
+"""Command handlers: validate a command, decide its events, append them atomically.
+
+A :class:`CommandBus` routes each command type to an :class:`Aggregate` that names the
+stream, folds the stream's stored messages into a state and decides what happens. The
+command and the decided events are appended together with ``expected_version`` set to
+the version the decision saw (optimistic concurrency): if another writer got there
+first the state is reloaded and the decision made again. An idempotency key makes a
+retried command a no-op that reports the first outcome.
+
+States are cached per stream (LRU) and brought up to date with the entries appended
+since, so a command costs one small read plus the append.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any, Generic, Protocol, TypeVar, final
+
+import msgspec
+
+from spreadwire.core.clock import Clock
+from spreadwire.errors import ConfigError, StoreError, ValidationError
+from spreadwire.eventstore.codec import message_types
+from spreadwire.eventstore.recorder import Recorder, encode_append
+from spreadwire.eventstore.records import Committed, Conflict, Duplicate, Outcome
+from spreadwire.eventstore.writer import EventWriter
+
+S = TypeVar("S")
+_PATH = re.compile(r"at `\$\.?([^`]*)`")
+
+
+class Decision(msgspec.Struct, frozen=True):
+    """What an aggregate decided: messages to append, or a refusal with a reason code."""
+
+    events: tuple[Any, ...] = ()
+    refused: str = ""
+
+
+class Aggregate(Protocol[S]):
+    """The consistency boundary of one stream."""
+
+    def stream(self, command: Any) -> str: ...
+
+    def initial(self) -> S: ...
+
+    def evolve(self, state: S, message: Any) -> S:
+        """The state after one stored message (ignore what does not concern it)."""
+        ...
+
+    def decide(self, state: S, command: Any) -> Decision: ...
+
+
+class CommandResult(msgspec.Struct, frozen=True, kw_only=True):
+    accepted: bool
+    reason: str = ""
+    duplicate: bool = False
+    events: tuple[Any, ...] = ()
+    first_position: int = 0
+    last_position: int = 0
+    attempts: int = 1
+
+
+def decode_command(data: bytes | str, types: Sequence[type] | None = None) -> Any:
+    """Decode and validate a JSON command (tagged by ``type``); a bad field raises
+    :class:`ValidationError` naming it."""
+    chosen = tuple(types or message_types(["spreadwire.domain.commands"]))
+    decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(Any if not chosen else _union(chosen))
+    try:
+        return decoder.decode(data)
+    except msgspec.ValidationError as error:
+        match = _PATH.search(str(error))
+        raise ValidationError(match.group(1) if match else "command", str(error)) from None
+    except msgspec.DecodeError as error:
+        raise ValidationError("command", f"not valid JSON: {error}") from None
+
+
+def _union(types: tuple[type, ...]) -> Any:
+    union: Any = types[0]
+    for each in types[1:]:
+        union = union | each
+    return union
+
+
+@final
+class _Cached(Generic[S]):
+    __slots__ = ("state", "version")
+
+    def __init__(self, state: S, version: int) -> None:
+        self.state = state
+        self.version = version
+
+
+@final
+class CommandBus:
+    """Handles commands against the event store, one at a time per caller."""
+
+    __slots__ = ("_cache", "_cache_size", "_clock", "_recorder", "_retries", "_routes", "_writer")
+
+    def __init__(
+        self,
+        recorder: Recorder,
+        *,
+        clock: Clock,
+        writer: EventWriter | None = None,
+        retries: int = 3,
+        cache_size: int = 10_000,
+    ) -> None:
+        self._recorder = recorder
+        self._clock = clock
+        self._writer = writer
+        self._retries = retries
+        self._routes: dict[type, Aggregate[Any]] = {}
+        self._cache: OrderedDict[str, _Cached[Any]] = OrderedDict()
+        self._cache_size = cache_size
+
+    def register(self, command_types: Sequence[type], aggregate: Aggregate[Any]) -> None:
+        for command_type in command_types:
+            if command_type in self._routes:
+                raise ConfigError(f"{command_type.__name__} already has a handler")
+            self._routes[command_type] = aggregate
+
+    def handle(self, command: Any, *, idempotency_key: str | None = None) -> CommandResult:
+        aggregate = self._routes.get(type(command))
+        if aggregate is None:
+            raise ConfigError(f"no handler for {type(command).__name__}")
+        stream = aggregate.stream(command)
+        for attempt in range(1, self._retries + 2):
+            cached = self._load(aggregate, stream)
+            decision = aggregate.decide(cached.state, command)
+            if decision.refused:
+                return CommandResult(accepted=False, reason=decision.refused, attempts=attempt)
+            outcome = self._append(stream, decision, cached.version, idempotency_key)
+            if isinstance(outcome, Conflict):
+                self._cache.pop(stream, None)
+                continue
+            return self._result(aggregate, stream, cached, decision, outcome, attempt=attempt)
+        raise StoreError(f"{stream}: still conflicting after {self._retries} retries")
+
+    def _result(
+        self,
+        aggregate: Aggregate[Any],
+        stream: str,
+        cached: _Cached[Any],
+        decision: Decision,
+        outcome: Outcome,
+        *,
+        attempt: int,
+    ) -> CommandResult:
+        if isinstance(outcome, Duplicate):
+            self._cache.pop(stream, None)
+            return CommandResult(
+                accepted=True,
+                duplicate=True,
+                first_position=outcome.first_position,
+                last_position=outcome.last_position,
+                attempts=attempt,
+            )
+        assert isinstance(outcome, Committed)
+        for message in decision.events:
+            cached.state = aggregate.evolve(cached.state, message)
+        cached.version = outcome.version
+        return CommandResult(
+            accepted=True,
+            events=decision.events,
+            first_position=outcome.first_position,
+            last_position=outcome.last_position,
+            attempts=attempt,
+        )
+
+    def _load(self, aggregate: Aggregate[Any], stream: str) -> _Cached[Any]:
+        cached = self._cache.get(stream)
+        if cached is None:
+            cached = _Cached(aggregate.initial(), 0)
+            self._cache[stream] = cached
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        self._cache.move_to_end(stream)
+        for entry in self._recorder.read_stream(stream, after_version=cached.version):
+            cached.state = aggregate.evolve(cached.state, entry.message)
+            cached.version = entry.version
+        return cached
+
+    def _append(self, stream: str, decision: Decision, version: int, key: str | None) -> Outcome:
+        append = encode_append(
+            self._recorder.codec,
+            stream,
+            decision.events,
+            self._clock.timestamp_ns(),
+            expected_version=version,
+            idempotency_key=key,
+        )
+        if self._writer is not None:
+            return self._writer.submit(append)
+        return self._recorder.commit([append])[0]

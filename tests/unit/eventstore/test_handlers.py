@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from spreadwire.core.clock import SimClock
+from spreadwire.domain.commands import (
+    CancelOrder,
+    EngageKillSwitch,
+    ReleaseKillSwitch,
+    ResetTradingState,
+    SubmitOrder,
+)
+from spreadwire.domain.enums import OrderSide, OrderType, TradingState
+from spreadwire.domain.events import (
+    OrderInitialized,
+    OrderPendingCancel,
+    TradingStateChanged,
+)
+from spreadwire.domain.values import Price, Quantity
+from spreadwire.errors import ConfigError, ValidationError
+from spreadwire.eventstore.aggregates import standard_command_bus
+from spreadwire.eventstore.handlers import CommandBus, decode_command
+from spreadwire.eventstore.memory import MemoryRecorder
+from spreadwire.eventstore.recorder import encode_append
+from spreadwire.eventstore.records import Entry
+from spreadwire.eventstore.writer import EventWriter
+from tests.unit.eventstore.builders import accepted, filled, submitted
+
+
+def submit(coid: str = "O-1") -> SubmitOrder:
+    return SubmitOrder(
+        strategy_id="pairs-1",
+        instrument_id="AAA.SIM",
+        client_order_id=coid,
+        side=OrderSide.BUY,
+        order_type=OrderType.LIMIT,
+        quantity=Quantity.parse("5"),
+        price=Price.parse("10.5"),
+        ts_init=1,
+    )
+
+
+def cancel(coid: str = "O-1") -> CancelOrder:
+    return CancelOrder(
+        strategy_id="pairs-1", instrument_id="AAA.SIM", client_order_id=coid, ts_init=2
+    )
+
+
+def make_bus(recorder: MemoryRecorder, writer: EventWriter | None = None) -> CommandBus:
+    clock = SimClock(100)
+    return standard_command_bus(CommandBus(recorder, clock=clock, writer=writer), clock)
+
+
+def test_command_bus_submit_appends_command_and_initialized_event() -> None:
+    recorder = MemoryRecorder()
+    bus = make_bus(recorder)
+
+    result = bus.handle(submit())
+
+    assert result.accepted
+    assert (result.first_position, result.last_position) == (1, 2)
+    stored = [e.message for e in recorder.read_stream("order-O-1")]
+    assert stored[0] == submit()
+    assert isinstance(stored[1], OrderInitialized)
+    assert stored[1].quantity == Quantity.parse("5")
+    assert stored[1].ts_event == 100
+
+
+def test_command_bus_same_idempotency_key_is_applied_once() -> None:
+    recorder = MemoryRecorder()
+    bus = make_bus(recorder)
+
+    first = bus.handle(submit(), idempotency_key="req-1")
+    again = make_bus(recorder).handle(submit("O-2"), idempotency_key="req-1")
+
+    assert first.accepted and not first.duplicate
+    assert again.duplicate
+    assert (again.first_position, again.last_position) == (1, 2)
+    assert recorder.last_position() == 2
+
+
+def test_command_bus_duplicate_client_order_id_is_refused_with_a_reason() -> None:
+    bus = make_bus(MemoryRecorder())
+    bus.handle(submit())
+
+    result = bus.handle(submit())
+
+    assert not result.accepted
+    assert result.reason == "DUPLICATE_CLIENT_ORDER_ID"
+
+
+def test_command_bus_cancel_sees_events_appended_by_the_hot_path() -> None:
+    recorder = MemoryRecorder()
+    bus = make_bus(recorder)
+    assert not bus.handle(cancel()).accepted
+    bus.handle(submit())
+    with EventWriter(recorder) as writer:
+        writer.append(submitted("O-1"))
+        writer.append(accepted("O-1"))
+
+    result = bus.handle(cancel())
+
+    assert result.accepted
+    assert isinstance(result.events[1], OrderPendingCancel)
+    assert bus.handle(cancel()).accepted  # pending cancel may be repeated
+    assert not make_bus(recorder).handle(cancel("O-404")).accepted
+
+
+def test_command_bus_cancel_of_an_order_not_yet_submitted_is_refused() -> None:
+    bus = make_bus(MemoryRecorder())
+    bus.handle(submit())
+
+    result = bus.handle(cancel())
+
+    assert not result.accepted
+    assert result.reason == "ORDER_INITIALIZED"
+
+
+class RacingRecorder:
+    """Commits a rival append right after the bus has read the stream (a lost race)."""
+
+    def __init__(self, inner: MemoryRecorder, rival: object) -> None:
+        self.inner = inner
+        self.rival: object | None = rival
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def read_stream(self, stream: str, after_version: int = 0) -> Iterator[Entry]:
+        yield from self.inner.read_stream(stream, after_version)
+        if self.rival is not None:
+            rival, self.rival = self.rival, None
+            self.inner.commit([encode_append(self.inner.codec, stream, [rival], 1)])
+
+
+def test_command_bus_conflicting_concurrent_append_is_decided_again_on_fresh_state() -> None:
+    recorder = MemoryRecorder()
+    make_bus(recorder).handle(submit())
+    with EventWriter(recorder) as writer:
+        writer.append(submitted("O-1"))
+        writer.append(accepted("O-1"))
+    racing = RacingRecorder(recorder, filled("O-1", "T-1", "5", "10.5", cum="5", leaves="0"))
+    clock = SimClock(100)
+    bus = standard_command_bus(CommandBus(racing, clock=clock), clock)  # type: ignore[arg-type]
+
+    result = bus.handle(cancel())
+
+    assert not result.accepted
+    assert result.reason == "ORDER_FILLED"
+    assert result.attempts == 2
+    assert [e.type for e in recorder.read_stream("order-O-1")][-1] == "OrderFilled"
+
+
+def test_command_bus_kill_switch_halts_and_reset_waits_for_release() -> None:
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        bus = make_bus(recorder, writer)
+        engage = bus.handle(EngageKillSwitch(operator="ops", reason="drill", ts_init=1))
+        refused = bus.handle(ResetTradingState(operator="ops", ts_init=2))
+        release = bus.handle(ReleaseKillSwitch(operator="ops", ts_init=3))
+        reset = bus.handle(ResetTradingState(operator="ops", ts_init=4))
+
+    assert engage.accepted and refused.reason == "KILL_SWITCH_ENGAGED"
+    assert release.accepted and reset.accepted
+    states = [
+        e.message.state
+        for e in recorder.read_stream("trading")
+        if isinstance(e.message, TradingStateChanged)
+    ]
+    assert states == [TradingState.HALTED, TradingState.ACTIVE]
+
+
+def test_command_bus_unregistered_command_type_is_a_config_error() -> None:
+    bus = CommandBus(MemoryRecorder(), clock=SimClock())
+
+    with pytest.raises(ConfigError, match="no handler"):
+        bus.handle(submit())
+
+
+def test_decode_command_valid_json_returns_the_command() -> None:
+    command = decode_command(
+        b'{"type":"CancelOrder","strategy_id":"s","instrument_id":"i",'
+        b'"client_order_id":"c","ts_init":1}'
+    )
+
+    assert command == CancelOrder(
+        strategy_id="s", instrument_id="i", client_order_id="c", ts_init=1
+    )
+
+
+def test_decode_command_bad_field_raises_validation_error_naming_it() -> None:
+    with pytest.raises(ValidationError) as error:
+        decode_command(
+            b'{"type":"CancelOrder","strategy_id":"","instrument_id":"i",'
+            b'"client_order_id":"c","ts_init":1}'
+        )
+
+    assert error.value.field == "strategy_id"
