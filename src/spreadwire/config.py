@@ -3,7 +3,7 @@
 The embedded defaults run a demo with no file at all. A TOML file overrides any part,
 and ``SPREADWIRE_<SECTION>__<FIELD>=value`` environment variables override the file
 (``SPREADWIRE_SEED=3``, ``SPREADWIRE_RISK__MAX_ORDER_QUANTITY=500``). Every error names
-the offending setting.
+the offending setting; a key that names no setting is an error, not silently ignored.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
+import msgspec.inspect
 
 from spreadwire.errors import ConfigError
 from spreadwire.marketdata.engine import MarketDataConfig
@@ -78,11 +79,51 @@ def _overlay(data: dict[str, Any], environ: Mapping[str, str]) -> None:
 
 
 def _parse_env_value(value: str) -> Any:
-    """Environment values are TOML scalars when they parse as one, else plain strings."""
+    """An environment value: a TOML string, array or table when it parses as one, else the
+    text itself, which the lax conversion in :func:`load` turns into the setting's own type
+    (``"500"`` stays a string for a decimal-string setting and becomes 500 for an int)."""
     try:
-        return tomllib.loads(f"v = {value}")["v"]
+        parsed = tomllib.loads(f"v = {value}")["v"]
     except tomllib.TOMLDecodeError:
         return value
+    return parsed if isinstance(parsed, str | list | dict) else value.strip()
+
+
+def _check_fields(value: dict[str, Any], info: msgspec.inspect.StructType, where: str) -> None:
+    fields = {field.encode_name: field.type for field in info.fields}
+    for key, item in value.items():
+        if key not in fields:
+            raise ConfigError(f"config: unknown setting `{where}.{key}`")
+        _check_known(item, fields[key], f"{where}.{key}")
+
+
+def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> None:
+    """Deep-merge ``top`` into ``base``: a section sets only the fields it names."""
+    for key, value in top.items():
+        current = base.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            _merge(current, value)
+        else:
+            base[key] = value
+
+
+def _check_known(value: Any, info: msgspec.inspect.Type, where: str) -> None:
+    """Reject a key that names no setting: a misspelt one would otherwise be ignored."""
+    match info:
+        case msgspec.inspect.Metadata():
+            _check_known(value, info.type, where)
+        case msgspec.inspect.StructType() if isinstance(value, dict):
+            _check_fields(value, info, where)
+        case msgspec.inspect.DictType() if isinstance(value, dict):
+            for key, item in value.items():
+                _check_known(item, info.value_type, f"{where}.{key}")
+        case msgspec.inspect.ListType() | msgspec.inspect.VarTupleType() if isinstance(value, list):
+            for index, item in enumerate(value):
+                _check_known(item, info.item_type, f"{where}[{index}]")
+        case msgspec.inspect.UnionType():
+            structs = [t for t in info.types if isinstance(t, msgspec.inspect.StructType)]
+            if len(structs) == 1:
+                _check_known(value, structs[0], where)
 
 
 def load(
@@ -98,13 +139,20 @@ def load(
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"config: no such file {str(path)!r}") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"config: cannot read {str(path)!r}: {error}") from None
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"config: {path}: {error}") from None
     if environ is not None:
         _overlay(data, environ)
     if overrides:
         data.update(overrides)
+    _check_known(data, msgspec.inspect.type_info(NodeConfig), "$")
+    # On top of the defaults, so that ``[risk.order_rate] limit = 5`` (or its variable)
+    # keeps the default ``interval_ns`` instead of dropping it.
+    merged: dict[str, Any] = msgspec.to_builtins(NodeConfig())
+    _merge(merged, data)
     try:
-        return msgspec.convert(data, NodeConfig, strict=False)
+        return msgspec.convert(merged, NodeConfig, strict=False)
     except msgspec.ValidationError as error:
         raise ConfigError(f"config: {error}") from None
