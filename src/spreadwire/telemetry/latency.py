@@ -68,7 +68,10 @@ class LatencyAlert(msgspec.Struct, frozen=True, kw_only=True):
 
 @final
 class LatencyAlerter:
-    """Evaluates alert rules against a tracker; raises each alert once until it clears."""
+    """Evaluates alert rules against a tracker; raises each alert once until it clears.
+
+    Each rule is tracked on its own, so two rules on one stage (a warning and a critical
+    threshold, say) raise and clear independently."""
 
     __slots__ = ("_active", "_publish", "_rules", "_tracker")
 
@@ -81,18 +84,18 @@ class LatencyAlerter:
         self._tracker = tracker
         self._rules = tuple(rules)
         self._publish = publish
-        self._active: set[str] = set()
+        self._active: set[int] = set()  # indexes of the rules whose alert is raised
 
     def evaluate(self, now_ns: int) -> list[LatencyAlert]:
         raised: list[LatencyAlert] = []
-        for rule in self._rules:
+        for index, rule in enumerate(self._rules):
             histogram = self._tracker.stage(rule.stage)
             if histogram.count < rule.min_count:
                 continue
             p99 = histogram.percentile(0.99)
             if p99 > rule.p99_ns:
-                if rule.stage not in self._active:
-                    self._active.add(rule.stage)
+                if index not in self._active:
+                    self._active.add(index)
                     alert = LatencyAlert(
                         stage=rule.stage,
                         p99_ns=p99,
@@ -104,9 +107,10 @@ class LatencyAlerter:
                     raised.append(alert)
                     self._publish(alert)
             else:
-                self._active.discard(rule.stage)
+                self._active.discard(index)
         return raised
 
     @property
     def active(self) -> frozenset[str]:
-        return frozenset(self._active)
+        """The stages with at least one raised alert."""
+        return frozenset(self._rules[index].stage for index in self._active)
