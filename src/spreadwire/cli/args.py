@@ -38,4 +38,8 @@ def store_url(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"expected memory://, sqlite:///path or postgresql://..., got {text!r}"
         )
+    if text.startswith("sqlite:///") and not text.removeprefix("sqlite:///").strip():
+        raise argparse.ArgumentTypeError(
+            f"a SQLite URL names a file, sqlite:///path/to/events.db, got {text!r}"
+        )
     return text
