@@ -44,6 +44,11 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def _imported_id(key: str) -> str:
+    """The id of a key not in ``swk_`` form: ``x`` + 11 hex digits of another hash."""
+    return "x" + hashlib.sha256(b"spreadwire-key-id:" + key.encode()).hexdigest()[:11]
+
+
 class StoredKey(msgspec.Struct, frozen=True, kw_only=True):
     key_id: str
     role: Role
@@ -110,9 +115,10 @@ class KeyStore:
                 self._checked_ns = now
                 self._reload_if_changed()
         parts = presented.split("_", 2)
-        if len(parts) != 3 or parts[0] != KEY_PREFIX:
-            return None
-        stored = self._keys.get(parts[1])
+        if len(parts) == 3 and parts[0] == KEY_PREFIX:
+            stored = self._keys.get(parts[1])
+        else:
+            stored = self._keys.get(_imported_id(presented))
         if stored is None or stored.ts_revoked is not None:
             return None
         if not hmac.compare_digest(digest(presented), stored.digest):
@@ -140,6 +146,38 @@ class KeyStore:
             self._keys[key_id] = record
             self._save()
         return record, key
+
+    def import_key(self, key: str, role: str, label: str = "") -> StoredKey:
+        """Store a key chosen elsewhere (``--admin-key``); idempotent for the same key.
+
+        A key in the ``swk_<id>_<secret>`` form keeps its id; any other string of at least
+        24 characters gets an id derived from its hash.
+        """
+        if role not in ROLE_RANK:
+            raise ValidationError("role", f"must be one of {', '.join(ROLES)}, got {role!r}")
+        parts = key.split("_", 2)
+        if len(parts) == 3 and parts[0] == KEY_PREFIX and len(parts[2]) >= 24:
+            key_id = parts[1]
+        elif len(key) >= 24:
+            key_id = _imported_id(key)
+        else:
+            raise ValidationError("key", "must be at least 24 characters")
+        with self._locked():
+            stored = self._keys.get(key_id)
+            if stored is not None and stored.digest == digest(key) and not stored.revoked:
+                return stored
+            if stored is not None:
+                raise ValidationError("key", f"key id {key_id} is taken or revoked")
+            stored = StoredKey(
+                key_id=key_id,
+                role=role,  # type: ignore[arg-type]
+                label=label,
+                digest=digest(key),
+                ts_created=self._clock.timestamp_ns(),
+            )
+            self._keys[key_id] = stored
+            self._save()
+        return stored
 
     def revoke(self, key_id: str) -> bool:
         """Revoke ``key_id``; False when it is unknown or already revoked."""
