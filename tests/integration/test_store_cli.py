@@ -88,3 +88,48 @@ def test_store_cli_postgres_stress_last_rebuild_verify_agree(
     acked = _exercise(capsys, postgres_url, ["--read-models", postgres_url])
 
     assert len(set(acked)) == len(acked)
+
+
+def test_store_cli_data_synth_then_vwap_and_slice_queries(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    root = str(tmp_path / "ticks")
+    status, out = run(
+        capsys, "data", "synth", "--root", root, "--rows", "2000", "--instruments", "2"
+    )
+    assert status == 0
+    assert "wrote 2000 trades" in out
+
+    status, out = run(
+        capsys,
+        "data",
+        "query",
+        "--root",
+        root,
+        "--vwap",
+        "--start",
+        "2024-01-02T09:00",
+        "--end",
+        "2024-01-03",
+        "--json",
+    )
+    assert status == 0
+    assert [line.count('"trades":1000') for line in out.splitlines()] == [1, 1]
+
+    status, out = run(
+        capsys,
+        "data",
+        "query",
+        "--root",
+        root,
+        "--instrument",
+        "SYN0.SIM",
+        "--start",
+        "2024-01-02T09:00",
+        "--end",
+        "2024-01-03",
+        "--limit",
+        "1",
+    )
+    assert status == 0
+    assert out.splitlines()[0] == "1000 trades"

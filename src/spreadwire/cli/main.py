@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from spreadwire.errors import ConfigError
 
 #: Modules under spreadwire.cli that contribute sub-commands, in help order.
-COMMAND_MODULES: tuple[str, ...] = ("demo", "events", "projections", "store", "keys")
+COMMAND_MODULES: tuple[str, ...] = ("demo", "events", "projections", "store", "data", "keys")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,16 +5,20 @@ from __future__ import annotations
 import threading
 from typing import final
 
+from spreadwire.core.clock import perf_counter_ns
+
 
 @final
 class CommitSignal:
     """Carries the highest committed position; readers block until it passes theirs."""
 
-    __slots__ = ("_condition", "_position")
+    __slots__ = ("_condition", "_position", "published_ns")
 
     def __init__(self, position: int = 0) -> None:
         self._condition = threading.Condition(threading.Lock())
         self._position = position
+        #: ``perf_counter_ns()`` of the latest publish (to measure wake-up latency).
+        self.published_ns = 0
 
     @property
     def position(self) -> int:
@@ -25,6 +29,7 @@ class CommitSignal:
         with self._condition:
             if position > self._position:
                 self._position = position
+            self.published_ns = perf_counter_ns()
             self._condition.notify_all()
 
     def reset(self, position: int) -> None:

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from spreadwire.domain.enums import OrderSide
+from spreadwire.domain.market import QuoteTick, TradeTick
+from spreadwire.domain.values import Price, Quantity
+from spreadwire.persistence.ticks import NS_PER_DAY, TickHistory, TickWriter, utc_ns
+
+DAY = utc_ns("2024-05-01T00:00:00")
+
+
+def trade(instrument: str, ts: int, price: str, size: str, n: int) -> TradeTick:
+    return TradeTick(
+        instrument_id=instrument,
+        price=Price.parse(price),
+        size=Quantity.parse(size),
+        aggressor_side=OrderSide.BUY,
+        trade_id=f"T{n}",
+        ts_event=ts,
+        ts_init=ts,
+    )
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> TickHistory:
+    writer = TickWriter(tmp_path, batch_rows=4)
+    ticks = [
+        trade("AAA.SIM", DAY - 10, "99.5", "1", 0),
+        trade("AAA.SIM", DAY, "100.25", "2", 1),
+        trade("BBB.SIM", DAY + 5, "10.01", "3", 2),
+        trade("AAA.SIM", DAY + 10, "100.75", "1", 3),
+        trade("AAA.SIM", DAY + NS_PER_DAY + 1, "101", "5", 4),
+        trade("BBB.SIM", DAY + NS_PER_DAY + 2, "10.02", "7", 5),
+    ]
+    writer.record_many(ticks)
+    writer.record(
+        QuoteTick(
+            instrument_id="AAA.SIM",
+            bid_price=Price.parse("100.2"),
+            ask_price=Price.parse("100.3"),
+            bid_size=Quantity.parse("1"),
+            ask_size=Quantity.parse("2"),
+            ts_event=DAY,
+            ts_init=DAY,
+        )
+    )
+    writer.close()
+    return TickHistory(tmp_path)
+
+
+def test_tick_writer_partitions_files_by_kind_day_and_instrument(
+    history: TickHistory, tmp_path: Path
+) -> None:
+    folders = sorted(p.parent.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.parquet"))
+
+    assert folders == [
+        "quotes/date=2024-05-01/instrument_id=AAA.SIM",
+        "trades/date=2024-04-30/instrument_id=AAA.SIM",
+        "trades/date=2024-05-01/instrument_id=AAA.SIM",
+        "trades/date=2024-05-01/instrument_id=BBB.SIM",
+        "trades/date=2024-05-02/instrument_id=AAA.SIM",
+        "trades/date=2024-05-02/instrument_id=BBB.SIM",
+    ]
+
+
+def test_tick_history_time_slice_is_start_inclusive_end_exclusive(history: TickHistory) -> None:
+    table = history.trades("AAA.SIM", DAY, DAY + 10)
+
+    assert table.column("trade_id").to_pylist() == ["T1"]
+    assert table.column("price_raw").to_pylist() == [Price.parse("100.25").raw]
+
+
+def test_tick_history_time_slice_spans_days_in_time_order(history: TickHistory) -> None:
+    table = history.trades("AAA.SIM", DAY - 100, DAY + 2 * NS_PER_DAY)
+
+    assert table.column("trade_id").to_pylist() == ["T0", "T1", "T3", "T4"]
+
+
+def test_tick_history_vwap_is_exact_per_instrument(history: TickHistory) -> None:
+    rows = history.vwap(DAY, DAY + 2 * NS_PER_DAY)
+
+    expected_aaa = (Fraction("100.25") * 2 + Fraction("100.75") + Fraction(101) * 5) / 8
+    assert [r.instrument_id for r in rows] == ["AAA.SIM", "BBB.SIM"]
+    assert Decimal(rows[0].vwap) == Decimal(expected_aaa.numerator) / expected_aaa.denominator
+    assert (rows[0].volume, rows[0].trades) == ("8", 3)
+    assert history.vwap(DAY, DAY + 2 * NS_PER_DAY, "BBB.SIM")[0].volume == "10"
+
+
+def test_tick_history_empty_root_answers_nothing(tmp_path: Path) -> None:
+    history = TickHistory(tmp_path)
+
+    assert history.trades("AAA.SIM", 0, 10).num_rows == 0
+    assert history.vwap(0, 10) == []
+
+
+def test_tick_writer_buffers_until_the_batch_is_full(tmp_path: Path) -> None:
+    writer = TickWriter(tmp_path, batch_rows=3)
+    writer.record(trade("AAA.SIM", DAY, "1", "1", 0))
+    writer.record(trade("AAA.SIM", DAY + 1, "1", "1", 1))
+
+    assert writer.stats().files == 0
+    writer.record(trade("AAA.SIM", DAY + 2, "1", "1", 2))
+    assert (writer.stats().files, writer.stats().written_rows) == (1, 3)
+
+
+def test_utc_ns_accepts_iso_and_integer_nanoseconds() -> None:
+    assert utc_ns("1970-01-01T00:00:01") == 1_000_000_000
+    assert utc_ns("1970-01-01T01:00:00+01:00") == 0
+    assert utc_ns("42") == 42
