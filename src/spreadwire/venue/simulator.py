@@ -14,7 +14,7 @@ give the same messages, bit for bit.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import final
+from typing import assert_never, final
 
 import numpy as np
 
@@ -182,6 +182,8 @@ class SimulatedVenue:
                 exchange.modify(command)
             case CancelAllOrders():
                 exchange.cancel_all(command)
+            case _:
+                assert_never(command)
 
     def _schedule_expiry(self, command: SubmitOrder) -> None:
         expire_ns = command.expire_time_ns
