@@ -132,6 +132,9 @@ class TradingNode:
         self.rejected = 0
         self.trading_events: list[TradingStateChanged] = []
         self._sent_at: dict[str, int] = {}
+        # commands and events of the current dispatch, handed to the event writer once the
+        # dispatch is done, so that recording never sits between a tick and its order
+        self._outbox: list[object] = []
         self._t_tick = 0
         self._t_quote = 0
         self._t_submit = 0
@@ -183,6 +186,8 @@ class TradingNode:
             case BookSnapshot():
                 self.marketdata.on_snapshot(message)
         self._t_tick = 0
+        if self._outbox:
+            self._record()
 
     def _on_quote(self, quote: QuoteTick) -> None:
         now = perf_counter_ns()
@@ -204,14 +209,15 @@ class TradingNode:
             self._stage["strategy"].record(now - self._t_quote)
         self._t_submit = now
         self.orders += 1
-        self.writer.append(command)
+        self._outbox.append(command)
         self.risk.execute(command)
 
     def execute(self, command: object) -> None:
         """An operator or API command: recorded, then through the risk gate."""
-        self.writer.append(command)
+        self._outbox.append(command)
         self._t_submit = perf_counter_ns()
         self.risk.execute(command)
+        self._record()
 
     def _forward(self, command: Any) -> None:
         """Risk gate -> OMS."""
@@ -223,7 +229,7 @@ class TradingNode:
 
     def _route(self, command: object) -> None:
         """Orders the OMS makes itself (pair completion, unwind) go through the gate."""
-        self.writer.append(command)
+        self._outbox.append(command)
         self.risk.execute(command)
 
     def _send(self, command: Any) -> None:
@@ -248,6 +254,15 @@ class TradingNode:
                 self._stage["order_ack"].record(self.clock.timestamp_ns() - sent)
         self.oms.on_report(report)
         self._stage["report"].record(perf_counter_ns() - start)
+        if self._outbox:
+            self._record()
+
+    def _record(self) -> None:
+        """Hand this dispatch's commands and events to the event writer, in order."""
+        append = self.writer.append
+        for message in self._outbox:
+            append(message)
+        self._outbox.clear()
 
     def _request_snapshot(self, instrument_id: str) -> None:
         snapshot = self.venue.snapshot(instrument_id)
@@ -256,7 +271,7 @@ class TradingNode:
     # ------------------------------------------------------------------ bus handlers
 
     def _on_order_event(self, event: Any) -> None:
-        self.writer.append(event)
+        self._outbox.append(event)
         self.risk.on_event(event)
         self.strategies.on_event(event)
         if isinstance(event, (OrderFilled, OrderPartiallyFilled)):
@@ -267,11 +282,11 @@ class TradingNode:
             self.rejected += 1
 
     def _on_data_gap(self, gap: DataGap) -> None:
-        self.writer.append(gap)
+        self._outbox.append(gap)
         self.risk.on_event(gap)
 
     def _on_trading_state(self, event: TradingStateChanged) -> None:
-        self.writer.append(event)
+        self._outbox.append(event)
         self.trading_events.append(event)
         log.warning("trading state %s -> %s: %s", event.previous, event.state, event.reason)
 
@@ -292,6 +307,8 @@ class TradingNode:
             self.marketdata.check_staleness()
             self.risk.check(now)
             self.oms.on_timer(now)
+            if self._outbox:
+                self._record()
             self.scheduler.after(interval, tick)
 
         self.scheduler.after(interval, tick)
@@ -306,6 +323,7 @@ class TradingNode:
     def close(self) -> None:
         """Make every handed-in event durable (the store stays open for reading)."""
         if self.writer_open:
+            self._record()
             self.writer.close()
             self.writer_open = False
 
