@@ -8,7 +8,7 @@ from typing import final
 
 from spreadwire.errors import StoreError
 from spreadwire.eventstore.codec import Codec
-from spreadwire.eventstore.planner import BatchPlanner
+from spreadwire.eventstore.planner import BatchPlanner, StreamTip
 from spreadwire.eventstore.recorder import decode_records
 from spreadwire.eventstore.records import (
     Append,
@@ -59,8 +59,9 @@ class MemoryRecorder:
     def recovery(self) -> RecoveryReport:
         return RecoveryReport(head=len(self._records))
 
-    def _versions(self, streams: Collection[str]) -> Mapping[str, int]:
-        return {s: len(self._streams[s]) for s in streams if s in self._streams}
+    def _versions(self, streams: Collection[str]) -> Mapping[str, StreamTip]:
+        found = {s: self._streams[s] for s in streams if s in self._streams}
+        return {s: (len(indexes), indexes[-1] + 1) for s, indexes in found.items()}
 
     def _find_keys(self, keys: Collection[str]) -> Mapping[str, KeyRecord]:
         return {k: self._keys[k] for k in keys if k in self._keys}

@@ -30,7 +30,9 @@ from spreadwire.eventstore.records import (
     Record,
 )
 
-VersionLoader = Callable[[Collection[str]], Mapping[str, int]]
+#: A stream's tip: (current version, position of its last entry); (0, 0) when new.
+StreamTip = tuple[int, int]
+VersionLoader = Callable[[Collection[str]], Mapping[str, StreamTip]]
 KeyLoader = Callable[[Collection[str]], Mapping[str, KeyRecord]]
 
 
@@ -38,10 +40,12 @@ class Plan(msgspec.Struct, kw_only=True):
     """Rows to write in one transaction and the outcome of each append."""
 
     records: list[Record]
+    #: Position of the previous entry of the same stream, per record (0: first).
+    previous: list[int]
     keys: list[KeyRecord]
     outcomes: list[Outcome]
     head: int
-    versions: dict[str, int]
+    versions: dict[str, StreamTip]
 
 
 @final
@@ -50,7 +54,7 @@ class BatchPlanner:
 
     def __init__(self, *, max_cached_streams: int = 100_000) -> None:
         self._head = -1
-        self._versions: dict[str, int] = {}
+        self._versions: dict[str, StreamTip] = {}
         self._max_cached = max_cached_streams
 
     def plan(
@@ -65,13 +69,13 @@ class BatchPlanner:
             self._versions.clear()
         keys = [a.idempotency_key for a in appends if a.idempotency_key is not None]
         seen = dict(load_keys(keys)) if keys else {}
-        versions: dict[str, int] = {}
+        versions: dict[str, StreamTip] = {}
         missing = {a.stream for a in appends if a.stream not in self._versions}
         if missing:
             loaded = load_versions(missing)
             for stream in missing:
-                self._versions[stream] = loaded.get(stream, 0)
-        plan = Plan(records=[], keys=[], outcomes=[], head=head, versions=versions)
+                self._versions[stream] = loaded.get(stream, (0, 0))
+        plan = Plan(records=[], previous=[], keys=[], outcomes=[], head=head, versions=versions)
         for append in appends:
             plan.outcomes.append(self._plan_one(plan, append, seen))
         return plan
@@ -82,14 +86,17 @@ class BatchPlanner:
             known = seen[key]
             return Duplicate(known.first_position, known.last_position)
         stream = append.stream
-        current = plan.versions.get(stream, self._versions[stream])
+        current, tip = plan.versions.get(stream) or self._versions[stream]
         expected = append.expected_version
         if expected is not None and expected != current:
             return Conflict(stream, expected, current)
         first = plan.head + 1
         records = plan.records
+        previous = plan.previous
         for event in append.events:
+            previous.append(tip)
             plan.head += 1
+            tip = plan.head
             current += 1
             checksum = entry_checksum(
                 plan.head,
@@ -112,7 +119,7 @@ class BatchPlanner:
                     checksum,
                 )
             )
-        plan.versions[stream] = current
+        plan.versions[stream] = (current, tip)
         if key is not None:
             known = KeyRecord(key, stream, first, plan.head)
             seen[key] = known

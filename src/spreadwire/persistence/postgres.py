@@ -19,7 +19,7 @@ from psycopg_pool import ConnectionPool
 
 from spreadwire.errors import ConcurrencyError, ConfigError, StoreError
 from spreadwire.eventstore.codec import Codec
-from spreadwire.eventstore.planner import BatchPlanner, Plan
+from spreadwire.eventstore.planner import BatchPlanner, Plan, StreamTip
 from spreadwire.eventstore.records import (
     Append,
     Durability,
@@ -210,11 +210,11 @@ class PostgresRecorder:
                 connection.execute("SET LOCAL synchronous_commit = off")
             head = connection.execute(sql.LOCK_HEAD).fetchone()[0]
 
-            def versions(streams: Collection[str]) -> Mapping[str, int]:
+            def versions(streams: Collection[str]) -> Mapping[str, StreamTip]:
                 names = list(streams)
                 categories = list({category_of(s) for s in names})
                 rows = connection.execute(sql.SELECT_VERSIONS, (categories, names)).fetchall()
-                return dict(rows)
+                return {stream: (version, tip) for stream, version, tip in rows}
 
             def keys(wanted: Collection[str]) -> Mapping[str, KeyRecord]:
                 rows = connection.execute(sql.SELECT_KEYS, (list(wanted),)).fetchall()

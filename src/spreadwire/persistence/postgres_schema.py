@@ -77,7 +77,8 @@ SELECT_STREAM = (
     " ORDER BY version LIMIT %s"
 )
 SELECT_VERSIONS = (
-    "SELECT stream, max(version) FROM events WHERE category = ANY(%s) AND stream = ANY(%s)"
+    "SELECT stream, max(version), max(position) FROM events"
+    " WHERE category = ANY(%s) AND stream = ANY(%s)"
     " GROUP BY stream"
 )
 SELECT_VERSION = "SELECT coalesce(max(version), 0) FROM events WHERE category = %s AND stream = %s"

@@ -20,7 +20,7 @@ from typing import Any, final
 
 from spreadwire.errors import ConcurrencyError, StoreError
 from spreadwire.eventstore.codec import Codec
-from spreadwire.eventstore.planner import BatchPlanner
+from spreadwire.eventstore.planner import BatchPlanner, StreamTip
 from spreadwire.eventstore.records import (
     Append,
     Durability,
@@ -130,28 +130,42 @@ class SQLiteRecorder:
                 checked=len(tail), torn_at=bad, head=head, detail=f"torn tail from position {bad}"
             )
         with self._write_lock:
-            self._write.execute("BEGIN IMMEDIATE")
-            deleted = self._write.execute("DELETE FROM events WHERE position >= ?", (bad,))
-            self._write.execute("DELETE FROM idempotency WHERE last_position >= ?", (bad,))
-            self._write.execute("COMMIT")
+            deleted = self._truncate(bad)
         return RecoveryReport(
             checked=len(tail),
             torn_at=bad,
-            truncated=deleted.rowcount,
+            truncated=deleted,
             head=bad - 1,
             detail=f"torn tail from position {bad} truncated",
         )
 
+    def _truncate(self, first: int) -> int:
+        """Delete entries from ``first`` on and move the stream tips back; return the count."""
+        connection = self._write
+        connection.execute("BEGIN IMMEDIATE")
+        tips: dict[str, tuple[int, int]] = {}
+        for stream, version, previous in connection.execute(sql.SELECT_TAIL_LINKS, (first,)):
+            tips.setdefault(stream, (version - 1, previous))
+        deleted = connection.execute("DELETE FROM events WHERE position >= ?", (first,)).rowcount
+        connection.execute("DELETE FROM idempotency WHERE last_position >= ?", (first,))
+        for stream, (version, tip) in tips.items():
+            if version == 0:
+                connection.execute("DELETE FROM streams WHERE stream = ?", (stream,))
+            else:
+                connection.execute(sql.UPSERT_STREAM, (stream, version, tip))
+        connection.execute("COMMIT")
+        self._planner.forget()
+        return deleted
+
     # -------------------------------------------------------------------- writes
 
-    def _versions(self, streams: Collection[str]) -> Mapping[str, int]:
-        found: dict[str, int] = {}
+    def _versions(self, streams: Collection[str]) -> Mapping[str, StreamTip]:
+        found: dict[str, StreamTip] = {}
         for chunk in _chunks(streams):
             marks = ",".join("?" * len(chunk))
-            query = (
-                f"SELECT stream, max(version) FROM events WHERE stream IN ({marks}) GROUP BY stream"
-            )
-            found.update(self._write.execute(query, chunk).fetchall())
+            query = f"SELECT stream, version, tip FROM streams WHERE stream IN ({marks})"
+            for stream, version, tip in self._write.execute(query, chunk):
+                found[stream] = (version, tip)
         return found
 
     def _keys(self, keys: Collection[str]) -> Mapping[str, KeyRecord]:
@@ -189,14 +203,19 @@ class SQLiteRecorder:
                                 r.position,
                                 r.stream,
                                 r.version,
+                                previous,
                                 r.type,
                                 r.schema,
                                 r.ts,
                                 r.payload,
                                 r.checksum,
                             )
-                            for r in plan.records
+                            for r, previous in zip(plan.records, plan.previous, strict=True)
                         ],
+                    )
+                    connection.executemany(
+                        sql.UPSERT_STREAM,
+                        [(stream, tip[0], tip[1]) for stream, tip in plan.versions.items()],
                     )
                 if plan.keys:
                     connection.executemany(
@@ -259,15 +278,9 @@ class SQLiteRecorder:
 
     def read_stream(self, stream: str, after_version: int = 0) -> Iterator[Entry]:
         decode = self._codec.decode
-        while True:
-            rows = self._fetch(sql.SELECT_STREAM, (stream, after_version, _PAGE))
-            for position, name, version, type_name, schema, ts, payload, _ in rows:
-                yield Entry(
-                    position, name, version, type_name, ts, decode(type_name, schema, payload)
-                )
-            if len(rows) < _PAGE:
-                return
-            after_version = rows[-1][2]
+        rows = self._fetch(sql.SELECT_STREAM, (stream, after_version))
+        for position, name, version, type_name, schema, ts, payload, _ in rows:
+            yield Entry(position, name, version, type_name, ts, decode(type_name, schema, payload))
 
     def last_position(self) -> int:
         value = self._fetch(sql.SELECT_HEAD, ())[0][0]

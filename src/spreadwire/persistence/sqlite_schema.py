@@ -1,19 +1,35 @@
-"""SQLite schema of the event store (WAL; one file holds log, keys and metadata)."""
+"""SQLite schema of the event store (WAL; one file holds log, stream tips, keys, metadata).
+
+There is deliberately no ``(stream, version)`` index: with many interleaved streams it
+dirtied one index page per stream per commit and doubled the WAL traffic of group
+commit. Instead each entry records ``previous``, the position of the stream's previous
+entry, and ``streams`` holds each stream's tip; a stream is read by walking that chain
+back from its tip (one recursive query). ``(stream, version)`` uniqueness is enforced
+by the writer: versions are assigned inside the write transaction, which SQLite
+serialises across connections and processes.
+"""
 
 from __future__ import annotations
+
+FORMAT = "1"
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS events (
         position INTEGER PRIMARY KEY,
         stream TEXT NOT NULL,
         version INTEGER NOT NULL,
+        previous INTEGER NOT NULL,
         type TEXT NOT NULL,
         schema INTEGER NOT NULL,
         ts INTEGER NOT NULL,
         payload BLOB NOT NULL,
         checksum INTEGER NOT NULL
     )""",
-    "CREATE UNIQUE INDEX IF NOT EXISTS events_stream_version ON events (stream, version)",
+    """CREATE TABLE IF NOT EXISTS streams (
+        stream TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        tip INTEGER NOT NULL
+    ) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS idempotency (
         key TEXT PRIMARY KEY,
         stream TEXT NOT NULL,
@@ -24,16 +40,39 @@ SCHEMA = (
         name TEXT PRIMARY KEY,
         value TEXT NOT NULL
     ) WITHOUT ROWID""",
+    f"INSERT OR IGNORE INTO store_meta (name, value) VALUES ('format', '{FORMAT}')",
 )
 
 COLUMNS = "position, stream, version, type, schema, ts, payload, checksum"
-INSERT_EVENT = f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+INSERT_EVENT = (
+    "INSERT INTO events (position, stream, version, previous, type, schema, ts, payload,"
+    " checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+UPSERT_STREAM = (
+    "INSERT INTO streams (stream, version, tip) VALUES (?, ?, ?) ON CONFLICT (stream)"
+    " DO UPDATE SET version = excluded.version, tip = excluded.tip"
+)
 INSERT_KEY = (
     "INSERT INTO idempotency (key, stream, first_position, last_position) VALUES (?, ?, ?, ?)"
 )
 SELECT_AFTER = f"SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
-SELECT_STREAM = (
-    f"SELECT {COLUMNS} FROM events WHERE stream = ? AND version > ? ORDER BY version LIMIT ?"
+#: Entries of stream ?1 with versions above ?2, walking the chain back from the tip.
+SELECT_STREAM = f"""
+WITH RECURSIVE chain(position, version, previous) AS (
+    SELECT e.position, e.version, e.previous
+    FROM streams AS s JOIN events AS e ON e.position = s.tip
+    WHERE s.stream = ?1 AND s.version > ?2
+    UNION ALL
+    SELECT e.position, e.version, e.previous
+    FROM chain AS c JOIN events AS e ON e.position = c.previous
+    WHERE c.previous > 0 AND c.version > ?2 + 1
 )
+SELECT {", ".join(f"e.{c.strip()}" for c in COLUMNS.split(","))}
+FROM chain AS c JOIN events AS e ON e.position = c.position
+ORDER BY e.position
+"""
 SELECT_HEAD = "SELECT coalesce(max(position), 0) FROM events"
-SELECT_VERSION = "SELECT coalesce(max(version), 0) FROM events WHERE stream = ?"
+SELECT_VERSION = "SELECT coalesce((SELECT version FROM streams WHERE stream = ?), 0)"
+SELECT_TAIL_LINKS = (
+    "SELECT stream, version, previous FROM events WHERE position >= ? ORDER BY position"
+)
