@@ -35,8 +35,8 @@ Identifier = Annotated[
     str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:/-]+$")
 ]
 Text = Annotated[str, msgspec.Meta(max_length=256)]
-PositiveInt = Annotated[int, msgspec.Meta(gt=0, le=2**62)]
-NonNegativeInt = Annotated[int, msgspec.Meta(ge=0, le=2**62)]
+PositiveInt = Annotated[int, msgspec.Meta(gt=0, le=2**53)]
+NonNegativeInt = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
 Bps = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
 Role = Literal["viewer", "trader", "admin"]
 KillSwitchScope = Literal["all", "strategy", "instrument"]

@@ -13,11 +13,8 @@ from collections.abc import Callable
 from typing import Any, Final
 
 import msgspec
-from litestar import Litestar, MediaType, Request, Response
+from litestar import Litestar, MediaType, Request, Response, Router
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme
 
 from spreadwire.api.auth import Authenticator
 from spreadwire.api.config import GatewayConfig
@@ -27,7 +24,8 @@ from spreadwire.api.keys import KeyStore
 from spreadwire.api.metrics import ApiMetrics
 from spreadwire.api.ports import NodeService
 from spreadwire.api.rest.commands import order_routes, risk_routes, strategy_routes
-from spreadwire.api.rest.common import authorize
+from spreadwire.api.rest.common import authorize, declare_query_parameters
+from spreadwire.api.rest.openapi import BEARER, OptionsAllow, openapi_config, use_msgspec_schemas
 from spreadwire.api.rest.reads import read_routes
 from spreadwire.api.rest.system import doc_routes, key_routes, system_routes
 from spreadwire.api.schemas import ErrorBody
@@ -102,26 +100,6 @@ def _on_unexpected(request: AnyRequest, exc: Exception) -> Response[Any]:
     return _error(500, "internal_error", "internal error")
 
 
-def _openapi() -> OpenAPIConfig:
-    return OpenAPIConfig(
-        title="spreadwire",
-        version="1",
-        description=(
-            "Admin and configuration API of a spreadwire node. Send `Authorization: Bearer "
-            "<key>`; roles are viewer < trader < admin. Errors share one JSON shape."
-        ),
-        path="/schema",
-        render_plugins=[JsonRenderPlugin()],
-        components=Components(
-            security_schemes={
-                "bearer": SecurityScheme(type="http", scheme="bearer", description="API key or JWT")
-            }
-        ),
-        security=[{"bearer": []}],
-        create_examples=False,
-    )
-
-
 def create_app(
     service: NodeService,
     gateway_config: GatewayConfig,
@@ -141,18 +119,25 @@ def create_app(
         metrics.latency_source = service.latency
     authenticator = Authenticator(key_store, clock, gateway_config.jwt)
     gateway = Gateway(gateway_config, authenticator, now_ns=monotonic_ns, metrics=metrics)
-    handlers = [
-        *doc_routes(),
-        *system_routes(service, metrics, public_metrics=gateway_config.public_metrics),
-        *read_routes(service),
-        *strategy_routes(service),
-        *risk_routes(service),
-        *order_routes(service),
-        *key_routes(key_store),
-    ]
+    public_metrics = gateway_config.public_metrics
+    authenticated = Router(
+        "/",
+        route_handlers=[
+            *read_routes(service),
+            *strategy_routes(service),
+            *risk_routes(service),
+            *order_routes(service),
+            *key_routes(key_store),
+        ],
+        security=BEARER,
+    )
     app = Litestar(
-        route_handlers=handlers,
-        openapi_config=_openapi(),
+        route_handlers=[
+            *doc_routes(),
+            *system_routes(service, metrics, public_metrics=public_metrics),
+            authenticated,
+        ],
+        openapi_config=openapi_config(),
         exception_handlers={
             ValidationException: _on_validation,
             HTTPException: _on_http,
@@ -166,4 +151,6 @@ def create_app(
         logging_config=None,
         debug=False,
     )
-    return GatewayMiddleware(app, gateway, metrics)
+    use_msgspec_schemas(app)
+    declare_query_parameters(app)
+    return GatewayMiddleware(OptionsAllow(app), gateway, metrics)

@@ -12,9 +12,10 @@ from typing import Any
 
 from litestar import Request, delete, patch, post, put
 from litestar.handlers import HTTPRouteHandler
+from litestar.params import JSONBody
 
 from spreadwire.api.ports import NodeService
-from spreadwire.api.rest.common import ADMIN, NOT_FOUND, TRADER, WRITE_ERRORS, actor
+from spreadwire.api.rest.common import ADMIN, NOT_FOUND, TRADER, WRITE_ERRORS, PathId, actor
 from spreadwire.api.schemas import (
     BreakerReset,
     KillSwitchRequest,
@@ -38,7 +39,7 @@ def strategy_routes(service: NodeService) -> list[HTTPRouteHandler]:
     """Strategy lifecycle and parameters."""
 
     @post("/v1/strategies", opt=ADMIN, responses=WRITE_ERRORS, tags=["strategies"])
-    async def add_strategy(request: AnyRequest, data: StrategySpec) -> StrategyView:
+    async def add_strategy(request: AnyRequest, data: JSONBody[StrategySpec]) -> StrategyView:
         """Add a pair strategy (optionally started at once)."""
         return service.add_strategy(data, actor=actor(request))
 
@@ -49,7 +50,7 @@ def strategy_routes(service: NodeService) -> list[HTTPRouteHandler]:
         responses=WRITE_OR_MISSING,
         tags=["strategies"],
     )
-    async def start_strategy(request: AnyRequest, strategy_id: str) -> StrategyView:
+    async def start_strategy(request: AnyRequest, strategy_id: PathId) -> StrategyView:
         """Start a strategy."""
         return service.start_strategy(strategy_id, actor=actor(request))
 
@@ -60,7 +61,7 @@ def strategy_routes(service: NodeService) -> list[HTTPRouteHandler]:
         responses=WRITE_OR_MISSING,
         tags=["strategies"],
     )
-    async def stop_strategy(request: AnyRequest, strategy_id: str) -> StrategyView:
+    async def stop_strategy(request: AnyRequest, strategy_id: PathId) -> StrategyView:
         """Stop a strategy (its working orders are canceled by the node)."""
         return service.stop_strategy(strategy_id, actor=actor(request))
 
@@ -71,7 +72,7 @@ def strategy_routes(service: NodeService) -> list[HTTPRouteHandler]:
         tags=["strategies"],
     )
     async def set_params(
-        request: AnyRequest, strategy_id: str, data: StrategyParams
+        request: AnyRequest, strategy_id: PathId, data: JSONBody[StrategyParams]
     ) -> StrategyView:
         """Change some of a strategy's parameters."""
         return service.set_strategy_params(strategy_id, data, actor=actor(request))
@@ -83,12 +84,14 @@ def risk_routes(service: NodeService) -> list[HTTPRouteHandler]:
     """Limits, trading state, kill switch and breaker."""
 
     @patch("/v1/risk/limits", opt=ADMIN, responses=WRITE_ERRORS, tags=["risk"])
-    async def set_limits(request: AnyRequest, data: RiskLimitsPatch) -> RiskLimits:
+    async def set_limits(request: AnyRequest, data: JSONBody[RiskLimitsPatch]) -> RiskLimits:
         """Change some limits; returns the limits now in force."""
         return service.set_risk_limits(data, actor=actor(request))
 
     @put("/v1/trading-state", opt=ADMIN, responses=WRITE_ERRORS, tags=["risk"])
-    async def set_state(request: AnyRequest, data: TradingStateChange) -> TradingStateView:
+    async def set_state(
+        request: AnyRequest, data: JSONBody[TradingStateChange]
+    ) -> TradingStateView:
         """Move the trading state by hand (audited, with a reason)."""
         return service.set_trading_state(data, actor=actor(request))
 
@@ -99,7 +102,7 @@ def risk_routes(service: NodeService) -> list[HTTPRouteHandler]:
         responses=WRITE_ERRORS,
         tags=["risk"],
     )
-    async def engage(request: AnyRequest, data: KillSwitchRequest) -> KillSwitchResult:
+    async def engage(request: AnyRequest, data: JSONBody[KillSwitchRequest]) -> KillSwitchResult:
         """Block risk-increasing orders in scope and cancel its working orders."""
         return service.engage_kill_switch(data, actor=actor(request))
 
@@ -110,7 +113,7 @@ def risk_routes(service: NodeService) -> list[HTTPRouteHandler]:
         responses=WRITE_ERRORS,
         tags=["risk"],
     )
-    async def release(request: AnyRequest, data: KillSwitchRequest) -> KillSwitchResult:
+    async def release(request: AnyRequest, data: JSONBody[KillSwitchRequest]) -> KillSwitchResult:
         """Release a kill switch engaged with the same scope and target."""
         return service.release_kill_switch(data, actor=actor(request))
 
@@ -121,7 +124,7 @@ def risk_routes(service: NodeService) -> list[HTTPRouteHandler]:
         responses=WRITE_ERRORS,
         tags=["risk"],
     )
-    async def reset(request: AnyRequest, data: BreakerReset) -> TradingStateView:
+    async def reset(request: AnyRequest, data: JSONBody[BreakerReset]) -> TradingStateView:
         """Return to ACTIVE after a breaker trip (audited, after any cool-down)."""
         return service.reset_breaker(data, actor=actor(request))
 
@@ -132,7 +135,7 @@ def order_routes(service: NodeService) -> list[HTTPRouteHandler]:
     """Manual orders through the risk gate."""
 
     @post("/v1/orders", opt=TRADER, responses=WRITE_ERRORS, tags=["orders"])
-    async def submit(request: AnyRequest, data: OrderRequest) -> OrderView:
+    async def submit(request: AnyRequest, data: JSONBody[OrderRequest]) -> OrderView:
         """Submit an order; a risk denial comes back as status DENIED with its reason."""
         return service.submit_order(data, actor=actor(request))
 
@@ -143,7 +146,7 @@ def order_routes(service: NodeService) -> list[HTTPRouteHandler]:
         responses=WRITE_OR_MISSING,
         tags=["orders"],
     )
-    async def cancel(request: AnyRequest, client_order_id: str) -> OrderView:
+    async def cancel(request: AnyRequest, client_order_id: PathId) -> OrderView:
         """Request the cancel of a working order."""
         return service.cancel_order(client_order_id, actor=actor(request))
 

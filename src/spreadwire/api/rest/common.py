@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+import re
+from typing import Annotated, Any, Final
+from urllib.parse import parse_qsl
 
-from litestar import Request
+from litestar import Litestar, Request
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import PathParameter
 
 from spreadwire.api.auth import Principal
 from spreadwire.api.gateway import PRINCIPAL_KEY
@@ -22,7 +29,10 @@ async def authorize(request: Request[Any, Any, Any]) -> None:
     which costs more than the whole gateway. It runs before the body is parsed, so a
     caller without the role gets 403 even for an invalid body.
     """
-    role = request.scope["route_handler"].opt.get("role")
+    opt = request.scope["route_handler"].opt
+    if request.scope["query_string"]:
+        _check_query(request.scope["query_string"], opt.get("query", frozenset()))
+    role = opt.get("role")
     if role is None:
         return
     principal = request.scope.get(PRINCIPAL_KEY)
@@ -32,6 +42,32 @@ async def authorize(request: Request[Any, Any, Any]) -> None:
         raise PermissionDeniedException(
             f"role {principal.role!r} may not do this; {role!r} or above is needed"
         )
+
+
+#: An id in a path (``client_order_id``, ``strategy_id``, ``key_id``).
+PathId = Annotated[str, PathParameter(min_length=1, max_length=64)]
+
+_RESERVED: Final = frozenset({"request", "data", "scope", "state", "headers", "cookies", "query"})
+_PATH_PARAM: Final = re.compile(r"{(\w+)(?::\w+)?}")
+
+
+def declare_query_parameters(app: Litestar) -> None:
+    """Store in each handler's ``opt["query"]`` the query parameters it declares."""
+    for handlers in app.route_handler_method_map.values():
+        for handler in handlers.values():
+            path_params = {m for path in handler.paths for m in _PATH_PARAM.findall(path)}
+            names = set(handler.parsed_fn_signature.parameters) - _RESERVED - path_params
+            handler.opt["query"] = frozenset(names)
+
+
+def _check_query(query_string: bytes, allowed: frozenset[str]) -> None:
+    """Unknown query parameters are an error (a typo must not be silently ignored)."""
+    for name, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if name not in allowed:
+            raise ValidationException(
+                "unknown query parameter",
+                extra=[{"key": name, "message": f"unknown query parameter {name!r}"}],
+            )
 
 
 VIEWER: Final = {"role": "viewer"}

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from litestar import get
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from spreadwire.api.ports import NodeService
-from spreadwire.api.rest.common import NOT_FOUND, READ_ERRORS, VIEWER
+from spreadwire.api.rest.common import NOT_FOUND, READ_ERRORS, VIEWER, PathId
 from spreadwire.api.schemas import (
     EventPage,
     InstrumentView,
@@ -24,9 +24,11 @@ from spreadwire.api.schemas import (
 )
 from spreadwire.domain.enums import OrderStatus
 
-Limit = Annotated[int, Parameter(ge=1, le=1000, description="page size")]
-After = Annotated[int, Parameter(ge=0, le=2**62, description="global position to read after")]
-OptionalFilter = Annotated[str | None, Parameter(max_length=64)]
+Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="page size")]
+After = Annotated[int, QueryParameter(ge=0, le=2**53, description="position to read after")]
+OptionalFilter = Annotated[str | None, QueryParameter(max_length=64)]
+StatusFilter = Annotated[OrderStatus | None, QueryParameter()]
+OpenOnly = Annotated[bool, QueryParameter(description="only orders still working")]
 
 
 def read_routes(service: NodeService) -> list[HTTPRouteHandler]:
@@ -62,10 +64,10 @@ def _config_reads(service: NodeService) -> list[HTTPRouteHandler]:
 def _trading_reads(service: NodeService) -> list[HTTPRouteHandler]:
     @get("/v1/orders", opt=VIEWER, responses=READ_ERRORS, tags=["orders"])
     async def orders(
-        status: OrderStatus | None = None,
+        status: StatusFilter = None,
         strategy_id: OptionalFilter = None,
         instrument_id: OptionalFilter = None,
-        open_only: bool = False,
+        open_only: OpenOnly = False,
         limit: Limit = 100,
     ) -> list[OrderView]:
         """Orders, most recent first, filtered by every given parameter."""
@@ -84,7 +86,7 @@ def _trading_reads(service: NodeService) -> list[HTTPRouteHandler]:
         responses={**READ_ERRORS, **NOT_FOUND},
         tags=["orders"],
     )
-    async def order(client_order_id: str) -> OrderView:
+    async def order(client_order_id: PathId) -> OrderView:
         """One order by client order id."""
         return service.order(client_order_id)
 

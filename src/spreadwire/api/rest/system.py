@@ -10,6 +10,7 @@ from litestar.enums import OpenAPIMediaType
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.params import JSONBody
 
 from spreadwire.api.errors import NotFoundError
 from spreadwire.api.keys import KeyStore
@@ -21,8 +22,10 @@ from spreadwire.api.rest.common import (
     READ_ERRORS,
     VIEWER,
     WRITE_ERRORS,
+    PathId,
     actor,
 )
+from spreadwire.api.rest.openapi import BEARER
 from spreadwire.api.schemas import Health, KeyCreate, KeyCreated, KeyView, Readiness
 
 _NOT_READY = {
@@ -75,6 +78,7 @@ def system_routes(
         responses=None if public_metrics else READ_ERRORS,
         media_type=CONTENT_TYPE,
         tags=["system"],
+        security=None if public_metrics else BEARER,
     )
     async def prometheus() -> Response[bytes]:
         """Prometheus text format: HTTP, gateway, WebSocket and per-stage latency."""
@@ -101,7 +105,7 @@ def key_routes(keys: KeyStore) -> list[HTTPRouteHandler]:
         ]
 
     @post("/v1/keys", opt=ADMIN, responses=WRITE_ERRORS, tags=["keys"])
-    async def create_key(request: Request[Any, Any, Any], data: KeyCreate) -> KeyCreated:
+    async def create_key(request: Request[Any, Any, Any], data: JSONBody[KeyCreate]) -> KeyCreated:
         """Create a key for a role; the response is the only time the key is shown."""
         label = data.label or f"created by {actor(request)}"
         record, secret = keys.create(data.role, label)
@@ -113,7 +117,7 @@ def key_routes(keys: KeyStore) -> list[HTTPRouteHandler]:
         responses={**READ_ERRORS, **NOT_FOUND},
         tags=["keys"],
     )
-    async def revoke_key(key_id: str) -> None:
+    async def revoke_key(key_id: PathId) -> None:
         """Revoke a key: it stops working at once, and its WebSocket sessions close."""
         if not keys.revoke(key_id):
             raise NotFoundError(f"no live key {key_id!r}", field="key_id")
