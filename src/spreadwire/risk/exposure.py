@@ -4,7 +4,11 @@ Everything is kept incrementally in exact integers so the gate only compares num
 
 * quantities and prices are raw fixed-point ints (scale 1e9);
 * notionals are ``price_raw * quantity_raw`` ("raw2", scale 1e18), never divided;
-* the firm PnL is ``cash + sum(net_qty * mark)`` (cash = minus the signed cost of fills).
+* the firm PnL is ``cash + sum(net_qty * mark)`` (cash = minus the signed cost of fills);
+* for the gate's fast path, the headroom under each limit is kept next to the sums it
+  derives from (``*_room``): a check is then one comparison. Every method that changes a
+  sum changes its room by the same amount; :meth:`Portfolio.rooms` recomputes the firm
+  rooms that depend on PnL.
 
 The view is fed by the gate (an approved order counts against limits at once) and by
 the bus (order events, fills, quotes); it never reads the OMS.
@@ -14,9 +18,15 @@ from __future__ import annotations
 
 from typing import final
 
+import msgspec
+
 from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.values import FIXED_SCALAR
 from spreadwire.risk.throttle import TokenBucket
+
+#: "no own resting order" on that side: every price compares as not crossing
+NO_BID = -(2**64)
+NO_ASK = 2**64
 
 
 def _raw(amount: str) -> int:
@@ -28,7 +38,15 @@ def _raw(amount: str) -> int:
 class Leg:
     """One strategy's position and working quantity in one instrument."""
 
-    __slots__ = ("instrument", "open_buy", "open_sell", "position", "strategy")
+    __slots__ = (
+        "buy_room",
+        "instrument",
+        "open_buy",
+        "open_sell",
+        "position",
+        "sell_room",
+        "strategy",
+    )
 
     def __init__(self, strategy: StrategyRisk, instrument: InstrumentRisk) -> None:
         self.strategy = strategy
@@ -36,6 +54,15 @@ class Leg:
         self.position = 0
         self.open_buy = 0
         self.open_sell = 0
+        self.buy_room = instrument.max_position
+        self.sell_room = instrument.max_position
+
+    def update_rooms(self) -> None:
+        """Quantity a new buy / sell may add before the projected position passes the
+        instrument's limit (counting working orders on that side)."""
+        limit = self.instrument.max_position
+        self.buy_room = limit - self.position - self.open_buy
+        self.sell_room = limit + self.position - self.open_sell
 
     def reduces(self, sign: int, quantity: int) -> bool:
         """True when an order of ``sign * quantity`` only shrinks the position, counting
@@ -57,6 +84,8 @@ class InstrumentRisk:
         "best_own_ask",
         "best_own_bid",
         "collar_bps",
+        "collar_high",
+        "collar_low",
         "instrument_id",
         "lot",
         "mark",
@@ -72,6 +101,7 @@ class InstrumentRisk:
         "price_step",
         "quantity_step",
         "reference",
+        "reference_expiry",
         "reference_ts",
         "size_precision",
         "tick",
@@ -114,16 +144,28 @@ class InstrumentRisk:
         self.net_position = 0
         self.own_bids: dict[int, int] = {}
         self.own_asks: dict[int, int] = {}
-        self.best_own_bid: int | None = None
-        self.best_own_ask: int | None = None
+        self.best_own_bid = NO_BID
+        self.best_own_ask = NO_ASK
+        self.collar_low = NO_ASK
+        self.collar_high = NO_BID
+        self.reference_expiry = -1
+
+    def set_reference(self, price: int, ts: int, max_age_ns: int) -> None:
+        """A new reference price: precompute the collar bounds and the expiry time."""
+        self.reference = price
+        self.reference_ts = ts
+        self.reference_expiry = ts + max_age_ns if max_age_ns else 2**63
+        width = abs(price) * self.collar_bps
+        self.collar_low = price - width // 10_000
+        self.collar_high = price + width // 10_000
 
     def add_resting(self, sign: int, price: int) -> None:
         book = self.own_bids if sign > 0 else self.own_asks
         book[price] = book.get(price, 0) + 1
         if sign > 0:
-            if self.best_own_bid is None or price > self.best_own_bid:
+            if price > self.best_own_bid:
                 self.best_own_bid = price
-        elif self.best_own_ask is None or price < self.best_own_ask:
+        elif price < self.best_own_ask:
             self.best_own_ask = price
 
     def remove_resting(self, sign: int, price: int) -> None:
@@ -134,9 +176,9 @@ class InstrumentRisk:
             return
         book.pop(price, None)
         if sign > 0:
-            self.best_own_bid = max(book) if book else None
+            self.best_own_bid = max(book) if book else NO_BID
         else:
-            self.best_own_ask = min(book) if book else None
+            self.best_own_ask = min(book) if book else NO_ASK
 
 
 @final
@@ -144,6 +186,8 @@ class StrategyRisk:
     """A strategy's working orders, throttles, exposure and PnL."""
 
     __slots__ = (
+        "budget2",
+        "budget_room2",
         "cancel_blocked_until",
         "cancel_bucket",
         "cash2",
@@ -151,59 +195,53 @@ class StrategyRisk:
         "legs",
         "net2",
         "open_count",
-        "open_notional2",
         "order_bucket",
         "strategy_id",
     )
 
-    def __init__(self, strategy_id: str, order_bucket: TokenBucket, cancel_bucket: TokenBucket):
+    def __init__(
+        self,
+        strategy_id: str,
+        order_bucket: TokenBucket,
+        cancel_bucket: TokenBucket,
+        budget2: int = 2**200,
+    ) -> None:
         self.strategy_id = strategy_id
+        self.budget2 = budget2
+        self.budget_room2 = budget2
         self.order_bucket = order_bucket
         self.cancel_bucket = cancel_bucket
         self.cancel_blocked_until = 0
         self.open_count = 0
-        self.open_notional2 = 0
         self.gross2 = 0
         self.net2 = 0
         self.cash2 = 0
         self.legs: dict[str, Leg] = {}
 
     @property
+    def open_notional2(self) -> int:
+        """Notional of the working orders (derived from the budget room)."""
+        return self.budget2 - self.gross2 - self.budget_room2
+
+    @property
     def pnl2(self) -> int:
         return self.cash2 + self.net2
 
 
-@final
-class WorkingOrder:
-    """What the gate reserved for one order that has not reached a terminal state."""
+class WorkingOrder(msgspec.Struct, gc=False):
+    """What the gate reserved for one order that has not reached a terminal state.
 
-    __slots__ = (
-        "client_order_id",
-        "filled",
-        "leaves",
-        "leg",
-        "notional_price",
-        "resting_price",
-        "sign",
-    )
+    ``notional_price`` values the working quantity (limit, trigger or reference price);
+    ``resting_price`` is set for orders that rest on the book (self-trade check).
+    """
 
-    def __init__(
-        self,
-        client_order_id: str,
-        leg: Leg,
-        sign: int,
-        leaves: int,
-        notional_price: int,
-        *,
-        resting_price: int | None,
-    ) -> None:
-        self.client_order_id = client_order_id
-        self.leg = leg
-        self.sign = sign
-        self.leaves = leaves
-        self.filled = 0
-        self.notional_price = notional_price
-        self.resting_price = resting_price
+    client_order_id: str
+    leg: Leg
+    sign: int
+    leaves: int
+    notional_price: int
+    resting_price: int | None
+    filled: int = 0
 
 
 @final
@@ -214,26 +252,58 @@ class Portfolio:
         "cash2",
         "day_start_pnl2",
         "gross2",
+        "gross_cap2",
+        "gross_room2",
         "high_water2",
         "instruments",
+        "legs_by_instrument",
+        "margin_cap2",
         "net2",
+        "net_buy_high2",
+        "net_buy_low2",
+        "net_sell_high2",
+        "net_sell_low2",
         "open_count",
-        "open_notional2",
         "orders",
         "strategies",
     )
 
     def __init__(self, instruments: dict[str, InstrumentRisk]) -> None:
         self.instruments = instruments
+        self.legs_by_instrument: dict[str, dict[str, Leg]] = {i: {} for i in instruments}
         self.strategies: dict[str, StrategyRisk] = {}
         self.orders: dict[str, WorkingOrder] = {}
         self.open_count = 0
-        self.open_notional2 = 0
         self.gross2 = 0
         self.net2 = 0
         self.cash2 = 0
         self.high_water2 = 0
         self.day_start_pnl2 = 0
+        self.gross_cap2 = 0
+        self.margin_cap2 = 0
+        self.gross_room2 = 0
+        self.net_buy_low2 = 0
+        self.net_buy_high2 = 0
+        self.net_sell_low2 = 0
+        self.net_sell_high2 = 0
+
+    @property
+    def open_notional2(self) -> int:
+        """Notional of every working order (derived from the gross room)."""
+        return self.gross_cap2 - self.gross2 - self.gross_room2
+
+    def rooms(self, gross_cap2: int, net_limit2: int, margin_cap2: int) -> None:
+        """Recompute the firm rooms after PnL, marks or caps moved."""
+        self.margin_cap2 = margin_cap2
+        self.gross_room2 += gross_cap2 - self.gross_cap2
+        self.gross_cap2 = gross_cap2
+        net = self.net2
+        # a buy of notional n passes when -limit <= net + n <= limit
+        self.net_buy_low2 = -net_limit2 - net
+        self.net_buy_high2 = net_limit2 - net
+        # a sell of notional n passes when -limit <= net - n <= limit
+        self.net_sell_low2 = net - net_limit2
+        self.net_sell_high2 = net + net_limit2
 
     @property
     def pnl2(self) -> int:
@@ -251,6 +321,8 @@ class Portfolio:
         leg = strategy.legs.get(instrument.instrument_id)
         if leg is None:
             leg = strategy.legs[instrument.instrument_id] = Leg(strategy, instrument)
+            by_strategy = self.legs_by_instrument.setdefault(instrument.instrument_id, {})
+            by_strategy[strategy.strategy_id] = leg
         return leg
 
     def add_order(self, order: WorkingOrder) -> None:
@@ -259,12 +331,15 @@ class Portfolio:
         notional = order.leaves * order.notional_price
         if order.sign > 0:
             leg.open_buy += order.leaves
+            leg.buy_room -= order.leaves
         else:
             leg.open_sell += order.leaves
-        leg.strategy.open_count += 1
-        leg.strategy.open_notional2 += notional
+            leg.sell_room -= order.leaves
+        strategy = leg.strategy
+        strategy.open_count += 1
+        strategy.budget_room2 -= notional
         self.open_count += 1
-        self.open_notional2 += notional
+        self.gross_room2 -= notional
         if order.resting_price is not None:
             leg.instrument.add_resting(order.sign, order.resting_price)
 
@@ -293,10 +368,13 @@ class Portfolio:
         notional = quantity * order.notional_price
         if order.sign > 0:
             leg.open_buy -= quantity
+            leg.buy_room += quantity
         else:
             leg.open_sell -= quantity
-        leg.strategy.open_notional2 -= notional
-        self.open_notional2 -= notional
+            leg.sell_room += quantity
+        strategy = leg.strategy
+        strategy.budget_room2 += notional
+        self.gross_room2 += notional
 
     def apply_fill(self, leg: Leg, sign: int, quantity: int, price: int) -> None:
         """Move the position and cash by one fill, exactly."""
@@ -308,6 +386,7 @@ class Portfolio:
         before = leg.position
         after = before + sign * quantity
         leg.position = after
+        leg.update_rooms()
         abs_delta = abs(after) - abs(before)
         instrument.abs_position += abs_delta
         instrument.net_position += sign * quantity
@@ -315,8 +394,10 @@ class Portfolio:
         strategy.cash2 -= cash
         self.cash2 -= cash
         strategy.gross2 += abs_delta * mark
+        strategy.budget_room2 -= abs_delta * mark
         strategy.net2 += sign * quantity * mark
         self.gross2 += abs_delta * mark
+        self.gross_room2 -= abs_delta * mark
         self.net2 += sign * quantity * mark
         self._update_high_water()
 
@@ -327,12 +408,14 @@ class Portfolio:
         if delta == 0 or instrument.abs_position == 0:
             return
         self.gross2 += instrument.abs_position * delta
+        self.gross_room2 -= instrument.abs_position * delta
         self.net2 += instrument.net_position * delta
         instrument_id = instrument.instrument_id
         for strategy in self.strategies.values():
             leg = strategy.legs.get(instrument_id)
             if leg is not None and leg.position:
                 strategy.gross2 += abs(leg.position) * delta
+                strategy.budget_room2 -= abs(leg.position) * delta
                 strategy.net2 += leg.position * delta
         self._update_high_water()
 

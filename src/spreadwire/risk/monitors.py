@@ -17,7 +17,7 @@ from spreadwire.core.histogram import LatencyHistogram
 class RateWindow:
     """Counts in ``buckets`` time slices covering ``window_ns``; O(1) per record."""
 
-    __slots__ = ("_bad", "_bucket_ns", "_epoch", "_n", "_total", "bad", "total")
+    __slots__ = ("_bad", "_bucket_ns", "_epoch", "_n", "_synced", "_total", "bad", "total")
 
     def __init__(self, window_ns: int, buckets: int = 10) -> None:
         self._n = buckets
@@ -25,6 +25,7 @@ class RateWindow:
         self._bad = [0] * buckets
         self._total = [0] * buckets
         self._epoch = 0
+        self._synced = 0
         self.bad = 0
         self.total = 0
 
@@ -48,6 +49,16 @@ class RateWindow:
         if bad:
             self._bad[index] += 1
             self.bad += 1
+
+    def sync(self, now_ns: int, count: int) -> None:
+        """Add the good outcomes counted elsewhere since the last sync (``count`` is a
+        running total), so the hot path only increments an int."""
+        delta = count - self._synced
+        if delta > 0:
+            index = self._advance(now_ns)
+            self._total[index] += delta
+            self.total += delta
+        self._synced = count
 
     def record_bad(self, now_ns: int) -> None:
         """A bad outcome of something already counted (a venue reject of an approved order)."""

@@ -110,6 +110,7 @@ def test_breaker_venue_reject_storm_trips_on_reject_rate() -> None:
                     ts_init=now,
                 )
             )
+    h.engine.check()
 
     assert h.engine.trading_state is R
 
