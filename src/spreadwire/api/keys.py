@@ -115,10 +115,12 @@ class KeyStore:
                 self._checked_ns = now
                 self._reload_if_changed()
         parts = presented.split("_", 2)
-        if len(parts) == 3 and parts[0] == KEY_PREFIX:
-            stored = self._keys.get(parts[1])
-        else:
-            stored = self._keys.get(_imported_id(presented))
+        key_id = parts[1] if len(parts) == 3 and parts[0] == KEY_PREFIX else _imported_id(presented)
+        stored = self._keys.get(key_id)
+        if stored is None and self._path is not None:
+            # a key created a moment ago by another process: look at the file once more
+            self._reload_if_changed()
+            stored = self._keys.get(key_id)
         if stored is None or stored.ts_revoked is not None:
             return None
         if not hmac.compare_digest(digest(presented), stored.digest):
