@@ -212,3 +212,27 @@ def test_recorder_closed_store_refuses_commits(url: str) -> None:
 def test_recorder_empty_append_is_rejected() -> None:
     with pytest.raises(StoreError, match="no events"):
         Append(stream="s", events=())
+
+
+def test_recorder_two_instances_on_one_store_interleave_without_gaps(url: str) -> None:
+    if url == "memory://":
+        pytest.skip("in-memory stores are not shared")
+    first = open_store(url)
+    second = open_store(url)
+    try:
+        for n in range(6):
+            writer = first if n % 2 == 0 else second
+            outcome = writer.commit(
+                [append(writer, "order-1", accepted("1", n), accepted("1", n), key=f"k{n}")]
+            )
+            assert outcome == [Committed(2 * n + 1, 2 * n + 2, 2 * n + 2)]
+        stale = first.commit([append(first, "order-1", accepted("1"), expected=10)])
+        again = second.commit([append(second, "order-1", accepted("1"), key="k1")])
+
+        assert stale == [Conflict("order-1", 10, 12)]
+        assert again == [Duplicate(3, 4)]
+        assert [e.version for e in first.read_stream("order-1")] == list(range(1, 13))
+        assert first_bad_position(second.records(), 0) is None
+    finally:
+        first.close()
+        second.close()

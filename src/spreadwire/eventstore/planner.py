@@ -57,6 +57,11 @@ class BatchPlanner:
         self._versions: dict[str, StreamTip] = {}
         self._max_cached = max_cached_streams
 
+    @property
+    def head(self) -> int:
+        """The head this planner last committed (-1: unknown, nothing cached is trusted)."""
+        return self._head
+
     def plan(
         self,
         head: int,

@@ -37,6 +37,8 @@ class WriterConfig(msgspec.Struct, frozen=True, kw_only=True):
     durability: Durability = Durability.DURABLE
     retries: Annotated[int, msgspec.Meta(ge=0)] = 5
     retry_backoff_ns: Annotated[int, msgspec.Meta(gt=0)] = 2_000_000
+    #: How long the writer may wait for blocked callers to append before committing.
+    linger_ns: Annotated[int, msgspec.Meta(ge=0)] = 200_000
 
 
 class WriterStats(msgspec.Struct, frozen=True, kw_only=True):
@@ -100,6 +102,9 @@ class EventWriter:
         self._space = threading.Condition(threading.Lock())
         self._done = threading.Condition(threading.Lock())
         self._idle = False
+        #: Threads inside append_durable/submit (they append again soon after their ack).
+        self._callers = 0
+        self._callers_lock = threading.Lock()
         self._space_waiters = 0
         self._closing = False
         self._failure: BaseException | None = None
@@ -131,8 +136,12 @@ class EventWriter:
         """Append ``message`` and wait for the commit covering it; return its position."""
         self._codec.meta(type(message))
         slot = _Slot()
-        self._put((message, stream, self._clock.timestamp_ns(), perf_counter_ns(), slot))
-        outcome = self._await(slot, timeout_s)
+        self._enter()
+        try:
+            self._put((message, stream, self._clock.timestamp_ns(), perf_counter_ns(), slot))
+            outcome = self._await(slot, timeout_s)
+        finally:
+            self._leave()
         assert isinstance(outcome, Committed)
         return outcome.first_position
 
@@ -140,8 +149,20 @@ class EventWriter:
         """Commit a prepared :class:`Append` (expected version, idempotency key) through
         the group commit and return its outcome once committed."""
         slot = _Slot()
-        self._put((append, None, 0, perf_counter_ns(), slot))
-        return self._await(slot, timeout_s)
+        self._enter()
+        try:
+            self._put((append, None, 0, perf_counter_ns(), slot))
+            return self._await(slot, timeout_s)
+        finally:
+            self._leave()
+
+    def _enter(self) -> None:
+        with self._callers_lock:
+            self._callers += 1
+
+    def _leave(self) -> None:
+        with self._callers_lock:
+            self._callers -= 1
 
     def _put(self, item: _Item) -> None:
         queue = self._queue
@@ -235,12 +256,28 @@ class EventWriter:
                 while not queue and not self._closing:
                     self._wake.wait()
                 self._idle = False
+        if self._callers > len(queue) and self._config.linger_ns:
+            self._linger()
         count = min(len(queue), self._config.max_batch)
         batch = [queue.popleft() for _ in range(count)]
         if self._space_waiters:
             with self._space:
                 self._space.notify_all()
         return batch
+
+    def _linger(self) -> None:
+        """Callers blocked on their acknowledgement are about to append again: wait a
+        moment for them, so one commit covers them all (like PostgreSQL's commit_delay)."""
+        queue = self._queue
+        deadline = perf_counter_ns() + self._config.linger_ns
+        with self._wake:
+            self._idle = True
+            while len(queue) < self._callers and not self._closing:
+                remaining = deadline - perf_counter_ns()
+                if remaining <= 0:
+                    break
+                self._wake.wait(remaining / 1e9)
+            self._idle = False
 
     def _encode(self, batch: Sequence[_Item]) -> list[Append]:
         encode = self._encoder.encode

@@ -190,7 +190,9 @@ class PostgresRecorder:
         with self._lock:
             try:
                 with self._connection() as connection:
-                    plan = self._commit_in(connection, appends, durability)
+                    plan = self._fast_commit(connection, appends, durability)
+                    if plan is None:
+                        plan = self._locked_commit(connection, appends, durability)
             except psycopg.errors.UniqueViolation as error:
                 self._planner.forget()
                 raise ConcurrencyError(f"concurrent append: {error}") from error
@@ -202,54 +204,81 @@ class PostgresRecorder:
             self._signal.publish(plan.head)
         return plan.outcomes
 
-    def _commit_in(
+    @staticmethod
+    def _versions(connection: Any, streams: Collection[str]) -> Mapping[str, StreamTip]:
+        names = list(streams)
+        categories = list({category_of(s) for s in names})
+        rows = connection.execute(sql.SELECT_VERSIONS, (categories, names)).fetchall()
+        return {stream: (version, tip) for stream, version, tip in rows}
+
+    @staticmethod
+    def _keys(connection: Any, wanted: Collection[str]) -> Mapping[str, KeyRecord]:
+        rows = connection.execute(sql.SELECT_KEYS, (list(wanted),)).fetchall()
+        return {row[0]: KeyRecord(*row) for row in rows}
+
+    def _plan(self, connection: Any, head: int, appends: Sequence[Append]) -> Plan:
+        return self._planner.plan(
+            head,
+            appends,
+            lambda streams: self._versions(connection, streams),
+            lambda keys: self._keys(connection, keys),
+        )
+
+    def _fast_commit(
+        self, connection: Any, appends: Sequence[Append], durability: Durability
+    ) -> Plan | None:
+        """One round trip when nobody else wrote since this recorder's last commit: plan
+        from the cache and write with a statement that checks the head did not move.
+        None when it did (or nothing is cached): take the locked path."""
+        head = self._planner.head
+        if head < 0:
+            return None
+        plan = self._plan(connection, head, appends)
+        if not plan.records:
+            if connection.execute(sql.SELECT_HEAD).fetchone()[0] == head:
+                return plan
+        elif self._write(connection, plan, head, durability):
+            return plan
+        self._planner.forget()
+        return None
+
+    def _locked_commit(
         self, connection: Any, appends: Sequence[Append], durability: Durability
     ) -> Plan:
         with connection.transaction():
-            if durability is not Durability.DURABLE:
-                connection.execute("SET LOCAL synchronous_commit = off")
             head = connection.execute(sql.LOCK_HEAD).fetchone()[0]
-
-            def versions(streams: Collection[str]) -> Mapping[str, StreamTip]:
-                names = list(streams)
-                categories = list({category_of(s) for s in names})
-                rows = connection.execute(sql.SELECT_VERSIONS, (categories, names)).fetchall()
-                return {stream: (version, tip) for stream, version, tip in rows}
-
-            def keys(wanted: Collection[str]) -> Mapping[str, KeyRecord]:
-                rows = connection.execute(sql.SELECT_KEYS, (list(wanted),)).fetchall()
-                return {row[0]: KeyRecord(*row) for row in rows}
-
-            plan = self._planner.plan(head, appends, versions, keys)
-            if plan.records:
-                with connection.cursor() as cursor:
-                    cursor.executemany(
-                        sql.INSERT_EVENT,
-                        [
-                            (
-                                r.position,
-                                category_of(r.stream),
-                                r.stream,
-                                r.version,
-                                r.type,
-                                r.schema,
-                                r.ts,
-                                r.payload,
-                                r.checksum,
-                            )
-                            for r in plan.records
-                        ],
-                    )
-                    if plan.keys:
-                        cursor.executemany(
-                            sql.INSERT_KEY,
-                            [
-                                (k.key, k.stream, k.first_position, k.last_position)
-                                for k in plan.keys
-                            ],
-                        )
-                connection.execute(sql.SET_HEAD, (plan.head,))
+            plan = self._plan(connection, head, appends)
+            if plan.records and not self._write(connection, plan, head, durability):
+                raise StoreError("the head moved while it was locked")
         return plan
+
+    @staticmethod
+    def _write(connection: Any, plan: Plan, old_head: int, durability: Durability) -> bool:
+        records, keys = plan.records, plan.keys
+        params = {
+            "old": old_head,
+            "new": plan.head,
+            "position": [r.position for r in records],
+            "category": [category_of(r.stream) for r in records],
+            "stream": [r.stream for r in records],
+            "version": [r.version for r in records],
+            "type": [r.type for r in records],
+            "schema": [r.schema for r in records],
+            "ts": [r.ts for r in records],
+            "payload": [r.payload for r in records],
+            "checksum": [r.checksum for r in records],
+            "key": [k.key for k in keys],
+            "key_stream": [k.stream for k in keys],
+            "first": [k.first_position for k in keys],
+            "last": [k.last_position for k in keys],
+        }
+        if durability is Durability.DURABLE:
+            moved = connection.execute(sql.FAST_APPEND, params).fetchone()[0]
+        else:
+            with connection.transaction():
+                connection.execute("SET LOCAL synchronous_commit = off")
+                moved = connection.execute(sql.FAST_APPEND, params).fetchone()[0]
+        return bool(moved)
 
     # --------------------------------------------------------------------- reads
 

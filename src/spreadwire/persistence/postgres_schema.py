@@ -86,3 +86,29 @@ SELECT_KEYS = (
     "SELECT key, stream, first_position, last_position FROM idempotency WHERE key = ANY(%s)"
 )
 SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(7263500917)"
+
+#: The whole append as one statement (one round trip, its own transaction): move the head
+#: only if it is still where this writer last left it, and insert the rows only if it
+#: moved. Returns (head moved, events inserted, keys inserted).
+FAST_APPEND = """
+WITH moved AS (
+    UPDATE event_head SET position = %(new)s WHERE id = 1 AND position = %(old)s
+    RETURNING position
+), inserted AS (
+    INSERT INTO events (position, category, stream, version, type, schema, ts, payload, checksum)
+    SELECT * FROM unnest(
+        %(position)s::bigint[], %(category)s::text[], %(stream)s::text[], %(version)s::bigint[],
+        %(type)s::text[], %(schema)s::integer[], %(ts)s::bigint[], %(payload)s::bytea[],
+        %(checksum)s::bigint[])
+    WHERE EXISTS (SELECT 1 FROM moved)
+    RETURNING 1
+), keyed AS (
+    INSERT INTO idempotency (key, stream, first_position, last_position)
+    SELECT * FROM unnest(
+        %(key)s::text[], %(key_stream)s::text[], %(first)s::bigint[], %(last)s::bigint[])
+    WHERE EXISTS (SELECT 1 FROM moved)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM inserted),
+    (SELECT count(*) FROM keyed)
+"""

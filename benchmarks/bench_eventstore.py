@@ -1,0 +1,326 @@
+"""Event store throughput and latency, beside the ``eventsourcing`` library in the same run.
+
+Measured (all durable unless named otherwise: SQLite WAL synchronous=FULL, PostgreSQL
+synchronous_commit=on):
+
+* SQLite, single-event callers through group commit: the saturated rate of one producer
+  appending as fast as it can (``sqlite_durable_eps``), and an open-loop run offering
+  50,000 events/s in 1 ms bursts (``sqlite_offered_eps``, ``sqlite_ack_p50_us``,
+  ``sqlite_ack_p99_us``: append to acknowledgement). Reference: ``eventsourcing``'s
+  ``SQLiteApplicationRecorder.insert_events`` with one event per call
+  (``vs_eventsourcing_sqlite`` = ours / theirs).
+* PostgreSQL with 4 writer threads, each waiting for its own durable acknowledgement
+  (``postgres_4w_eps``), against ``eventsourcing``'s ``PostgresApplicationRecorder`` with
+  4 threads (``vs_eventsourcing_postgres``). Skipped (null) when the server is down.
+* Catch-up read of the SQLite log, decoded into domain messages (``catchup_eps``), and a
+  full rebuild of the standard read models (``rebuild_eps``).
+* Live tail: commit to subscriber wake-up in process (``tail_wake_p99_us``).
+
+    python benchmarks/bench_eventstore.py [--seconds 3] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from spreadwire.core.clock import perf_counter_ns
+from spreadwire.core.histogram import LatencyHistogram
+from spreadwire.domain.events import OrderAccepted
+from spreadwire.eventstore.projection import ProjectionRunner
+from spreadwire.eventstore.readmodels import standard_projections
+from spreadwire.eventstore.recorder import Recorder
+from spreadwire.eventstore.writer import EventWriter
+from spreadwire.persistence import open_store
+from spreadwire.persistence.store import open_read_models
+
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+OFFERED_EPS = 50_000
+STREAMS = 1_000
+
+
+def messages(count: int) -> list[OrderAccepted]:
+    return [
+        OrderAccepted(
+            strategy_id="bench",
+            instrument_id="AAA.SIM",
+            client_order_id=f"O-{n % STREAMS}",
+            venue_order_id=f"V{n}",
+            ts_event=n,
+            ts_init=n,
+        )
+        for n in range(count)
+    ]
+
+
+def saturated(recorder: Recorder, batch: list[OrderAccepted]) -> float:
+    """One producer appending as fast as it can; events/s until all are durable."""
+    writer = EventWriter(recorder)
+    started = perf_counter_ns()
+    for message in batch:
+        writer.append(message)
+    writer.flush()
+    elapsed = perf_counter_ns() - started
+    writer.close()
+    return len(batch) / (elapsed / 1e9)
+
+
+def offered(
+    recorder: Recorder, batch: list[OrderAccepted], rate: int, seconds: float
+) -> dict[str, float]:
+    """Offer ``rate`` events/s in 1 ms bursts for ``seconds``; achieved rate and ack latency."""
+    writer = EventWriter(recorder)
+    total = int(rate * seconds)
+    tick = 1_000_000
+    sent = 0
+    started = perf_counter_ns()
+    while sent < total:
+        now = perf_counter_ns()
+        due = min(total, int((now - started) * rate / 1e9) + 1)
+        while sent < due:
+            writer.append(batch[sent % len(batch)])
+            sent += 1
+        wake = started + ((now - started) // tick + 1) * tick
+        time.sleep(max(0.0, (wake - perf_counter_ns()) / 1e9))
+    writer.flush()
+    elapsed = perf_counter_ns() - started
+    stats = writer.close()
+    return {
+        "eps": total / (elapsed / 1e9),
+        "p50_us": stats.ack_p50_ns / 1e3,
+        "p99_us": stats.ack_p99_ns / 1e3,
+        "max_us": stats.ack_max_ns / 1e3,
+        "commits": stats.batches,
+    }
+
+
+def threaded(writers: int, seconds: float, call: Callable[[int, int], None]) -> float:
+    """``writers`` threads calling ``call(thread, n)`` in a loop; completed calls/s."""
+    counts = [0] * writers
+    deadline = perf_counter_ns() + int(seconds * 1e9)
+
+    def work(thread: int) -> None:
+        n = 0
+        while perf_counter_ns() < deadline:
+            call(thread, n)
+            n += 1
+        counts[thread] = n
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(writers)]
+    started = perf_counter_ns()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / ((perf_counter_ns() - started) / 1e9)
+
+
+def ours_durable_threads(recorder: Recorder, writers: int, seconds: float) -> float:
+    writer = EventWriter(recorder)
+    batch = messages(10_000)
+    rate = threaded(
+        writers, seconds, lambda t, n: writer.append_durable(batch[(t * 997 + n) % 10_000])
+    )
+    writer.close()
+    return rate
+
+
+def eventsourcing_rate(recorder: Any, writers: int, seconds: float) -> float:
+    from eventsourcing.persistence import StoredEvent
+
+    state = bytes(150)
+
+    def insert(thread: int, n: int) -> None:
+        event = StoredEvent(
+            originator_id=uuid.uuid4(), originator_version=1, topic="bench:Event", state=state
+        )
+        recorder.insert_events([event])
+
+    return threaded(writers, seconds, insert)
+
+
+def eventsourcing_sqlite(path: Path, seconds: float) -> float:
+    from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+
+    datastore = SQLiteDatastore(str(path))
+    recorder = SQLiteApplicationRecorder(datastore)
+    recorder.create_table()
+    try:
+        return eventsourcing_rate(recorder, 1, seconds)
+    finally:
+        datastore.close()
+
+
+def eventsourcing_postgres(dbname: str, writers: int, seconds: float) -> float:
+    from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+
+    datastore = PostgresDatastore(
+        dbname, "127.0.0.1", 5432, "postgres", "", pool_size=writers, max_overflow=0
+    )
+    recorder = PostgresApplicationRecorder(datastore)
+    recorder.create_table()
+    try:
+        return eventsourcing_rate(recorder, writers, seconds)
+    finally:
+        datastore.close()
+
+
+def catch_up(recorder: Recorder) -> float:
+    started = perf_counter_ns()
+    count = sum(1 for _ in recorder.read())
+    return count / ((perf_counter_ns() - started) / 1e9)
+
+
+def rebuild(recorder: Recorder) -> float:
+    store = open_read_models("memory://")
+    started = perf_counter_ns()
+    position = ProjectionRunner(recorder, store, standard_projections()).rebuild()
+    elapsed = perf_counter_ns() - started
+    store.close()
+    return position / (elapsed / 1e9)
+
+
+def tail_wake(recorder: Recorder, samples: int) -> LatencyHistogram:
+    """Commit (signal published) to a waiting subscriber running again."""
+    histogram = LatencyHistogram("tail_wake")
+    signal = recorder._signal  # type: ignore[attr-defined]
+    position = recorder.last_position()
+    ready = threading.Event()
+    done = threading.Event()
+
+    def follow() -> None:
+        seen = position
+        ready.set()
+        while seen < position + samples:
+            seen = recorder.wait_for(seen, 5.0)
+            histogram.record(perf_counter_ns() - signal.published_ns)
+        done.set()
+
+    follower = threading.Thread(target=follow)
+    follower.start()
+    ready.wait()
+    writer = EventWriter(recorder)
+    for message in messages(samples):
+        writer.append_durable(message)
+        time.sleep(0.0002)
+    done.wait(30)
+    follower.join()
+    writer.close()
+    return histogram
+
+
+def postgres_database() -> str | None:
+    name = f"sw_bench_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=3) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        return None
+    return name
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def bench_sqlite(folder: Path, seconds: float, results: dict[str, Any]) -> None:
+    batch = messages(200_000)
+    gc.collect()
+    gc.freeze()
+    store = open_store(f"sqlite:///{folder / 'saturated.db'}")
+    results["sqlite_durable_eps"] = saturated(store, batch)
+    results["catchup_eps"] = catch_up(store)
+    results["rebuild_eps"] = rebuild(store)
+    store.close()
+    store = open_store(f"sqlite:///{folder / 'offered.db'}")
+    run = offered(store, batch, OFFERED_EPS, seconds)
+    store.close()
+    results["sqlite_offered_eps"] = run["eps"]
+    results["sqlite_ack_p50_us"] = run["p50_us"]
+    results["sqlite_ack_p99_us"] = run["p99_us"]
+    results["sqlite_ack_max_us"] = run["max_us"]
+    store = open_store(f"sqlite:///{folder / 'relaxed.db'}")
+    writer = EventWriter(store, durability="relaxed")
+    started = perf_counter_ns()
+    for message in batch[:100_000]:
+        writer.append(message)
+    writer.flush()
+    results["sqlite_relaxed_eps"] = 100_000 / ((perf_counter_ns() - started) / 1e9)
+    writer.close()
+    results["tail_wake_p99_us"] = tail_wake(store, 2_000).percentile(0.99) / 1e3
+    store.close()
+    results["memory_eps"] = saturated(open_store("memory://"), batch)
+    results["eventsourcing_sqlite_eps"] = eventsourcing_sqlite(folder / "es.db", seconds)
+    results["vs_eventsourcing_sqlite"] = (
+        results["sqlite_durable_eps"] / results["eventsourcing_sqlite_eps"]
+    )
+
+
+def bench_postgres(seconds: float, results: dict[str, Any]) -> None:
+    ours = postgres_database()
+    if ours is None:
+        results["postgres"] = "unavailable"
+        return
+    theirs = postgres_database()
+    assert theirs is not None
+    try:
+        store = open_store(f"postgresql://postgres@127.0.0.1:5432/{ours}")
+        results["postgres_4w_eps"] = ours_durable_threads(store, 4, seconds)
+        results["postgres_catchup_eps"] = catch_up(store)
+        store.close()
+        results["eventsourcing_postgres_4w_eps"] = eventsourcing_postgres(theirs, 4, seconds)
+        results["vs_eventsourcing_postgres"] = (
+            results["postgres_4w_eps"] / results["eventsourcing_postgres_4w_eps"]
+        )
+    finally:
+        drop_database(ours)
+        drop_database(theirs)
+
+
+def machine() -> str:
+    model = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{model}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of each timed run")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    results: dict[str, Any] = {"machine": machine()}
+    with tempfile.TemporaryDirectory(prefix="bench-eventstore-") as folder:
+        bench_sqlite(Path(folder), args.seconds, results)
+    bench_postgres(args.seconds, results)
+    if args.json:
+        print(
+            json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in results.items()})
+        )
+    else:
+        for key, value in results.items():
+            shown = f"{value:,.1f}" if isinstance(value, float) else value
+            print(f"{key:<32} {shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
