@@ -10,9 +10,10 @@ and updates them with the fused fixed-window Welford step. Two guards keep it ex
   have cancelled catastrophically), the window is recomputed two-pass from the ring buffer,
   shifted by its newest value. A constant window therefore has exactly zero variance.
 
-State vectors are flat ``float64`` arrays so that one compiled call updates one or many
-windows. Univariate layout: ``[n, pos, K, mean, M2, peak, out_mean, out_var, out_z, buf...]``.
-Bivariate layout: see the ``B_*`` offsets; buffers follow the header.
+State vectors are flat ``float64`` arrays. Univariate layout: ``[n, pos, K, mean, M2, peak,
+out_mean, out_var, out_z, buf...]``. Bivariate layout: see the ``B_*`` offsets; buffers follow
+the header. ``PairBook`` runs the bivariate arithmetic on a structure-of-arrays layout of its
+own (:mod:`spreadwire.stats._pairbook`); a change to ``bi_push`` must be mirrored there.
 """
 
 import math
@@ -251,7 +252,7 @@ def bi_push(  # noqa: PLR0917 - numba kernels take positional arguments
 ) -> None:  # pragma: no cover - compiled
     """Add ``(x, y)`` to a bivariate window: header ``s``, ring buffers ``xb[:, k]``, ``yb[:, k]``.
 
-    The buffers are (window, pairs) so that a book's tick touches one contiguous row.
+    Single windows pass (window, 1) views of their own state as the buffers.
     """
     n = int(s[B_N])
     pos = int(s[B_POS])
@@ -318,27 +319,6 @@ def pair_update(
     if s[B_N] < window:
         return (NAN, NAN, NAN, NAN, NAN, NAN)
     return (s[B_ALPHA], s[B_BETA], s[B_RESID], s[B_Z], bi_correlation(s), s[B_C] / (window - 1))
-
-
-@njit(cache=True, error_model="numpy")
-def book_update(  # noqa: PLR0917 - numba kernels take positional arguments
-    headers: Floats, xbuf: Floats, ybuf: Floats, window: int, xs: Floats, ys: Floats, out: Floats
-) -> None:  # pragma: no cover - compiled
-    """Update every pair of a book; ``out`` rows are alpha, beta, residual, zscore.
-
-    ``headers`` is (pairs, B_HEADER); the ring buffers are (window, pairs) so that one tick
-    touches one contiguous row of each. Nothing is modified if any input is not finite.
-    """
-    for k in range(xs.shape[0]):
-        if not (math.isfinite(xs[k]) and math.isfinite(ys[k])):
-            raise ValueError("x and y must be finite numbers")
-    for k in range(headers.shape[0]):
-        s = headers[k]
-        bi_push(s, xbuf, ybuf, k, window, xs[k], ys[k])
-        out[0, k] = s[B_ALPHA]
-        out[1, k] = s[B_BETA]
-        out[2, k] = s[B_RESID]
-        out[3, k] = s[B_Z]
 
 
 @njit(cache=True, error_model="numpy")
@@ -563,10 +543,3 @@ def rolling_corr_kernel(x: Floats, y: Floats, window: int, out: Floats) -> None:
                     peak_y = max(peak_y, m2y)
                 out[i] = _corr_value(c, m2x, m2y)
         start = stop
-
-
-@njit(cache=True, error_model="numpy")
-def book_correlations(headers: Floats, window: int, out: Floats) -> None:  # pragma: no cover
-    """Pearson correlation of every pair's window (NaN until full)."""
-    for k in range(headers.shape[0]):
-        out[k] = bi_correlation(headers[k]) if headers[k, B_N] == window else NAN

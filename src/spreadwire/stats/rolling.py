@@ -1,8 +1,9 @@
 """Streaming sliding-window statistics: one compiled O(1) call per update.
 
 Each object owns a flat ``float64`` state (shifted sums plus a ring buffer of the raw values)
-updated by the kernels of :mod:`spreadwire.stats._window`; the batch functions run the same
-arithmetic, so a streaming object equals its batch twin. Values are NaN until the window is
+updated by the kernels of :mod:`spreadwire.stats._window` (``PairBook``: the same arithmetic on
+a structure-of-arrays state, :mod:`spreadwire.stats._pairbook`); the batch functions run the
+same arithmetic, so a streaming object equals its batch twin. Values are NaN until the window is
 full (pandas' default ``min_periods=window``). Non-finite input raises ``ValueError``.
 """
 
@@ -12,7 +13,7 @@ from typing import final
 import numpy as np
 import numpy.typing as npt
 
-from spreadwire.stats import _window
+from spreadwire.stats import _pairbook, _window
 from spreadwire.stats._validate import window_size
 
 Floats = npt.NDArray[np.float64]
@@ -176,10 +177,10 @@ class PairBook:
     """
 
     __slots__ = (
-        "_headers",
+        "_counters",
         "_out",
-        "_xbuf",
-        "_ybuf",
+        "_shape",
+        "_state",
         "alpha",
         "beta",
         "pairs",
@@ -191,25 +192,26 @@ class PairBook:
     def __init__(self, window: int, pairs: int) -> None:
         self.window = window_size(window, minimum=3)
         self.pairs = window_size(pairs, name="pairs", minimum=1)
-        self._headers = np.zeros((self.pairs, _window.B_HEADER))
-        self._xbuf = np.zeros((self.window, self.pairs))
-        self._ybuf = np.zeros((self.window, self.pairs))
+        self._state, self._counters = _pairbook.book_state(self.window, self.pairs)
         self._out = np.full((4, self.pairs), np.nan)
+        self._shape = (self.pairs,)
         self.alpha, self.beta, self.residual, self.zscore = self._out
 
     def update(self, x: Floats, y: Floats) -> Floats:
         """Add one tick for every pair; returns the ``zscore`` array."""
-        xs = np.asarray(x, dtype=np.float64)
-        ys = np.asarray(y, dtype=np.float64)
-        if xs.shape != (self.pairs,) or ys.shape != (self.pairs,):
+        # contiguous float64, so that a strided input does not compile a second kernel
+        xs = np.asarray(x, np.float64, "C")
+        ys = np.asarray(y, np.float64, "C")
+        shape = self._shape
+        if xs.shape != shape or ys.shape != shape:
             raise ValueError(
                 f"x and y must both have shape ({self.pairs},), got {xs.shape} and {ys.shape}"
             )
-        _window.book_update(self._headers, self._xbuf, self._ybuf, self.window, xs, ys, self._out)
+        _pairbook.book_update(self._state, self._counters, xs, ys, self._out)
         return self.zscore
 
     def correlations(self) -> Floats:
         """Pearson correlation of every pair's window (a new array; NaN until full)."""
         out = np.empty(self.pairs)
-        _window.book_correlations(self._headers, self.window, out)
+        _pairbook.book_correlations(self._state, self._counters, out)
         return out
