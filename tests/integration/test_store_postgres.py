@@ -1,0 +1,83 @@
+"""PostgreSQL specifics: partitions, pool statistics, timeouts."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from spreadwire.errors import StoreError
+from spreadwire.eventstore.writer import EventWriter
+from spreadwire.persistence.postgres import PostgresConfig, PostgresRecorder, redact
+from tests.unit.eventstore.builders import halted, order_flow
+
+pytestmark = pytest.mark.postgres
+
+
+def test_store_postgres_order_streams_land_in_hash_partitions(postgres_url: str) -> None:
+    recorder = PostgresRecorder(postgres_url, config=PostgresConfig(hash_partitions=4))
+    with EventWriter(recorder) as writer:
+        for message in order_flow():
+            writer.append(message)
+    recorder.close()
+
+    with psycopg.connect(postgres_url) as connection:
+        rows = connection.execute(
+            "SELECT tableoid::regclass::text, count(*) FROM events GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        partitions = connection.execute(
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'events_order'::regclass"
+        ).fetchone()
+
+    assert partitions == (4,)
+    assert sum(n for name, n in rows if name.startswith("events_order_")) == 10
+    assert dict(rows)["events_other"] == 1
+
+
+def test_store_postgres_pool_statistics_count_connections(postgres_url: str) -> None:
+    recorder = PostgresRecorder(postgres_url)
+    try:
+        recorder.commit([])
+        stats = recorder.pool_stats()
+    finally:
+        recorder.close()
+
+    assert stats["pool_size"] >= 1
+    assert stats["requests_num"] >= 1
+
+
+def test_store_postgres_statement_timeout_is_applied_to_every_connection(
+    postgres_url: str,
+) -> None:
+    recorder = PostgresRecorder(postgres_url, config=PostgresConfig(statement_timeout_ms=1234))
+    try:
+        with recorder._pool.connection() as connection:
+            value = connection.execute("SHOW statement_timeout").fetchone()
+    finally:
+        recorder.close()
+
+    assert value == ("1234ms",)
+
+
+def test_store_postgres_unreachable_server_raises_store_error_without_password() -> None:
+    url = "postgresql://someone:secret@127.0.0.1:1/none"
+    config = PostgresConfig(connect_timeout_s=1, acquire_timeout_s=1.0)
+
+    with pytest.raises(StoreError) as error:
+        PostgresRecorder(url, config=config)
+
+    assert "secret" not in str(error.value)
+    assert redact(url) == "postgresql://someone@127.0.0.1:1/none"
+
+
+def test_store_postgres_relaxed_and_durable_commits_share_one_sequence(postgres_url: str) -> None:
+    recorder = PostgresRecorder(postgres_url)
+    try:
+        with EventWriter(recorder, durability="relaxed") as writer:
+            writer.append(halted("relaxed"))
+        with EventWriter(recorder) as writer:
+            writer.append(halted("durable"))
+        reasons = [(e.position, e.message.reason) for e in recorder.read()]
+    finally:
+        recorder.close()
+
+    assert reasons == [(1, "relaxed"), (2, "durable")]
