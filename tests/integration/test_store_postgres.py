@@ -21,7 +21,7 @@ def test_store_postgres_order_streams_land_in_hash_partitions(postgres_url: str)
     recorder.close()
 
     with psycopg.connect(postgres_url) as connection:
-        rows = connection.execute(
+        rows: list[tuple[str, int]] = connection.execute(
             "SELECT tableoid::regclass::text, count(*) FROM events GROUP BY 1 ORDER BY 1"
         ).fetchall()
         partitions = connection.execute(
