@@ -90,6 +90,10 @@ def _table() -> dict[tuple[OrderStatus, type[OrderEvent]], OrderStatus | None]:
         (S.CANCELED, OrderFilled): S.FILLED,
         (S.EXPIRED, OrderPartiallyFilled): S.EXPIRED,
         (S.EXPIRED, OrderFilled): S.FILLED,
+        # a fill the venue reports after rejecting the order: a venue fault, but the fill
+        # happened and counts (the OMS alerts); the order stays rejected
+        (S.REJECTED, OrderPartiallyFilled): S.REJECTED,
+        (S.REJECTED, OrderFilled): S.REJECTED,
         # an overfill: the order stays filled, the extra fill is kept (and alerted)
         (S.FILLED, OrderPartiallyFilled): S.FILLED,
         (S.FILLED, OrderFilled): S.FILLED,

@@ -399,6 +399,13 @@ class OrderManager:
             ts_init=self._clock.timestamp_ns(),
         )
         self._stops.remove(order)
+        if order.status is S.REJECTED:
+            self._alert(
+                "FILL_AFTER_REJECT",
+                f"{order.client_order_id}: the venue filled a rejected order; fill kept",
+                order.client_order_id,
+                "critical",
+            )
         if order.can_apply(event):
             order.apply(event)
         else:
