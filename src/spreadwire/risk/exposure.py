@@ -16,6 +16,7 @@ the bus (order events, fills, quotes); it never reads the OMS.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import final
 
 import msgspec
@@ -38,31 +39,32 @@ def _raw(amount: str) -> int:
 class Leg:
     """One strategy's position and working quantity in one instrument."""
 
-    __slots__ = (
-        "buy_room",
-        "instrument",
-        "open_buy",
-        "open_sell",
-        "position",
-        "sell_room",
-        "strategy",
-    )
+    __slots__ = ("buy_room", "instrument", "position", "sell_room", "strategy")
 
     def __init__(self, strategy: StrategyRisk, instrument: InstrumentRisk) -> None:
         self.strategy = strategy
         self.instrument = instrument
         self.position = 0
-        self.open_buy = 0
-        self.open_sell = 0
+        # quantity a new buy / sell may add before the projected position (position plus
+        # the working orders on that side) passes the instrument's limit
         self.buy_room = instrument.max_position
         self.sell_room = instrument.max_position
 
-    def update_rooms(self) -> None:
-        """Quantity a new buy / sell may add before the projected position passes the
-        instrument's limit (counting working orders on that side)."""
-        limit = self.instrument.max_position
-        self.buy_room = limit - self.position - self.open_buy
-        self.sell_room = limit + self.position - self.open_sell
+    @property
+    def open_buy(self) -> int:
+        """Working buy quantity."""
+        return self.instrument.max_position - self.position - self.buy_room
+
+    @property
+    def open_sell(self) -> int:
+        """Working sell quantity."""
+        return self.instrument.max_position + self.position - self.sell_room
+
+    def move_position(self, delta: int) -> None:
+        """A fill: the position moves, the working quantity does not."""
+        self.position += delta
+        self.buy_room -= delta
+        self.sell_room += delta
 
     def reduces(self, sign: int, quantity: int) -> bool:
         """True when an order of ``sign * quantity`` only shrinks the position, counting
@@ -142,8 +144,8 @@ class InstrumentRisk:
         self.mark = 0
         self.abs_position = 0
         self.net_position = 0
-        self.own_bids: dict[int, int] = {}
-        self.own_asks: dict[int, int] = {}
+        self.own_bids: defaultdict[int, int] = defaultdict(int)
+        self.own_asks: defaultdict[int, int] = defaultdict(int)
         self.best_own_bid = NO_BID
         self.best_own_ask = NO_ASK
         self.collar_low = NO_ASK
@@ -161,7 +163,7 @@ class InstrumentRisk:
 
     def add_resting(self, sign: int, price: int) -> None:
         book = self.own_bids if sign > 0 else self.own_asks
-        book[price] = book.get(price, 0) + 1
+        book[price] += 1
         if sign > 0:
             if price > self.best_own_bid:
                 self.best_own_bid = price
@@ -176,8 +178,9 @@ class InstrumentRisk:
             return
         book.pop(price, None)
         if sign > 0:
-            self.best_own_bid = max(book) if book else NO_BID
-        else:
+            if price == self.best_own_bid:
+                self.best_own_bid = max(book) if book else NO_BID
+        elif price == self.best_own_ask:
             self.best_own_ask = min(book) if book else NO_ASK
 
 
@@ -330,10 +333,8 @@ class Portfolio:
         leg = order.leg
         notional = order.leaves * order.notional_price
         if order.sign > 0:
-            leg.open_buy += order.leaves
             leg.buy_room -= order.leaves
         else:
-            leg.open_sell += order.leaves
             leg.sell_room -= order.leaves
         strategy = leg.strategy
         strategy.open_count += 1
@@ -367,10 +368,8 @@ class Portfolio:
         leg = order.leg
         notional = quantity * order.notional_price
         if order.sign > 0:
-            leg.open_buy -= quantity
             leg.buy_room += quantity
         else:
-            leg.open_sell -= quantity
             leg.sell_room += quantity
         strategy = leg.strategy
         strategy.budget_room2 += notional
@@ -385,8 +384,7 @@ class Portfolio:
         mark = instrument.mark
         before = leg.position
         after = before + sign * quantity
-        leg.position = after
-        leg.update_rooms()
+        leg.move_position(sign * quantity)
         abs_delta = abs(after) - abs(before)
         instrument.abs_position += abs_delta
         instrument.net_position += sign * quantity

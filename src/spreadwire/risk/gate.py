@@ -295,18 +295,14 @@ class Gate:
             return False
         if buy:
             portfolio.orders[cid] = WorkingOrder(cid, leg, 1, q, p, p)
-            leg.open_buy += q
             leg.buy_room -= q
-            book = inst.own_bids
-            book[p] = book.get(p, 0) + 1
+            inst.own_bids[p] += 1
             if p > inst.best_own_bid:
                 inst.best_own_bid = p
         else:
             portfolio.orders[cid] = WorkingOrder(cid, leg, -1, q, p, p)
-            leg.open_sell += q
             leg.sell_room -= q
-            book = inst.own_asks
-            book[p] = book.get(p, 0) + 1
+            inst.own_asks[p] += 1
             if p < inst.best_own_ask:
                 inst.best_own_ask = p
         strategy.open_count += 1
