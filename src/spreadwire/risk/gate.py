@@ -139,11 +139,13 @@ class Gate:
         "instruments",
         "kill",
         "limits",
+        "max_open_orders",
         "order_bucket",
         "pnl_breached",
         "portfolio",
         "reducing",
         "seen_ids",
+        "strategy_max_open_orders",
         "venue_blocked",
         "venues",
     )
@@ -160,6 +162,8 @@ class Gate:
         self.instruments = {key: _instrument_risk(config, i) for key, i in instruments.items()}
         self.portfolio = Portfolio(self.instruments)
         self.limits = Limits(config)
+        self.max_open_orders = config.max_open_orders
+        self.strategy_max_open_orders = config.strategy_max_open_orders
         self.order_bucket = TokenBucket(config.order_rate.limit, config.order_rate.interval_ns, now)
         self.kill = kill
         self.venues = venues
@@ -275,10 +279,10 @@ class Gate:
             and now <= inst.reference_expiry
             and inst.collar_low <= p <= inst.collar_high
             and n2 <= portfolio.gross_room2
-            and portfolio.open_count < self.limits.max_open_orders
-            and strategy.open_count < self.limits.strategy_max_open_orders
-            and now * bucket.limit >= bucket.allow_at
-            and now * glob.limit >= glob.allow_at
+            and portfolio.open_count < self.max_open_orders
+            and strategy.open_count < self.strategy_max_open_orders
+            and now * bucket.scale >= bucket.allow_at
+            and now * glob.scale >= glob.allow_at
             and now >= strategy.cancel_blocked_until
             and cid not in self.seen_ids
             and n2 <= strategy.budget_room2
@@ -309,12 +313,12 @@ class Gate:
         strategy.budget_room2 -= n2
         portfolio.open_count += 1
         portfolio.gross_room2 -= n2
-        floor = now * bucket.limit - bucket.tau
+        floor = now * bucket.scale - bucket.tau
         allow_at = bucket.allow_at
-        bucket.allow_at = (allow_at if allow_at > floor else floor) + bucket.interval_ns
-        floor = now * glob.limit - glob.tau
+        bucket.allow_at = (allow_at if allow_at > floor else floor) + bucket.emission
+        floor = now * glob.scale - glob.tau
         allow_at = glob.allow_at
-        glob.allow_at = (allow_at if allow_at > floor else floor) + glob.interval_ns
+        glob.allow_at = (allow_at if allow_at > floor else floor) + glob.emission
         self.seen_ids.add(cid)
         self._seen_order.append(cid)
         return True

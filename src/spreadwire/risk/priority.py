@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from enum import IntEnum
+from types import MappingProxyType
 from typing import final
 
 from spreadwire.core.queues import BoundedQueue, OverflowPolicy, QueueStats
@@ -54,31 +55,35 @@ class Priority(IntEnum):
     OTHER = 5
 
 
-PRIORITY_BY_TYPE: Mapping[type, Priority] = {
-    EngageKillSwitch: Priority.CONTROL,
-    ReleaseKillSwitch: Priority.CONTROL,
-    ResetTradingState: Priority.CONTROL,
-    CancelOrder: Priority.CANCEL,
-    CancelAllOrders: Priority.CANCEL,
-    ExecutionReport: Priority.REPORT,
-    SubmitOrder: Priority.ORDER,
-    ModifyOrder: Priority.ORDER,
-    SubmitPairOrder: Priority.ORDER,
-    QuoteTick: Priority.MARKET_DATA,
-    TradeTick: Priority.MARKET_DATA,
-    BookDelta: Priority.MARKET_DATA,
-    BookSnapshot: Priority.MARKET_DATA,
-    DataGap: Priority.MARKET_DATA,
-}
+PRIORITY_BY_TYPE: Mapping[type, Priority] = MappingProxyType(
+    {
+        EngageKillSwitch: Priority.CONTROL,
+        ReleaseKillSwitch: Priority.CONTROL,
+        ResetTradingState: Priority.CONTROL,
+        CancelOrder: Priority.CANCEL,
+        CancelAllOrders: Priority.CANCEL,
+        ExecutionReport: Priority.REPORT,
+        SubmitOrder: Priority.ORDER,
+        ModifyOrder: Priority.ORDER,
+        SubmitPairOrder: Priority.ORDER,
+        QuoteTick: Priority.MARKET_DATA,
+        TradeTick: Priority.MARKET_DATA,
+        BookDelta: Priority.MARKET_DATA,
+        BookSnapshot: Priority.MARKET_DATA,
+        DataGap: Priority.MARKET_DATA,
+    }
+)
 
-DEFAULT_CAPACITY: Mapping[Priority, int] = {
-    Priority.CONTROL: 1_024,
-    Priority.CANCEL: 65_536,
-    Priority.REPORT: 65_536,
-    Priority.ORDER: 16_384,
-    Priority.MARKET_DATA: 65_536,
-    Priority.OTHER: 16_384,
-}
+DEFAULT_CAPACITY: Mapping[Priority, int] = MappingProxyType(
+    {
+        Priority.CONTROL: 1_024,
+        Priority.CANCEL: 65_536,
+        Priority.REPORT: 65_536,
+        Priority.ORDER: 16_384,
+        Priority.MARKET_DATA: 65_536,
+        Priority.OTHER: 16_384,
+    }
+)
 
 
 def classify(message: object) -> Priority:

@@ -2,8 +2,11 @@
 
 A bucket allows bursts of up to ``limit`` messages and refills ``limit`` per
 ``interval_ns``. It is kept as a *theoretical arrival time* (the generic cell rate
-algorithm) in units of ``1 / limit`` ns, so the availability test on the hot path is a
-single multiply and compare (``now * limit >= allow_at``) and needs no refill step.
+algorithm): one token costs ``emission`` time units, a full burst is tolerated by
+``tau = emission * (limit - 1)``, and the test on the hot path is one compare
+(``now * scale >= allow_at``) with no refill step. Time units are nanoseconds when
+``interval_ns`` divides by ``limit`` (``scale`` 1, the usual case: a small-int multiply),
+else ``1 / limit`` ns (``scale`` = ``limit``) so that every step stays an exact integer.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import final
 
 @final
 class TokenBucket:
-    __slots__ = ("allow_at", "interval_ns", "limit", "tau")
+    __slots__ = ("allow_at", "emission", "interval_ns", "limit", "scale", "tau")
 
     def __init__(self, limit: int, interval_ns: int, now_ns: int = 0) -> None:
         if limit <= 0:
@@ -22,39 +25,40 @@ class TokenBucket:
             raise ValueError(f"interval_ns: must be > 0, got {interval_ns}")
         self.limit = limit
         self.interval_ns = interval_ns
-        # one token costs interval_ns scaled units; a full burst is limit tokens
-        self.tau = interval_ns * (limit - 1)
-        # allow_at = theoretical arrival time - tau (burst tolerance), kept alone
-        self.allow_at = now_ns * limit - self.tau
+        self.scale = 1 if interval_ns % limit == 0 else limit
+        self.emission = interval_ns * self.scale // limit
+        self.tau = self.emission * (limit - 1)
+        # allow_at = theoretical arrival time - tau; a token is free when now reaches it
+        self.allow_at = now_ns * self.scale - self.tau
 
     def available(self, now_ns: int) -> bool:
         """True when one token can be taken at ``now_ns`` (takes nothing)."""
-        return now_ns * self.limit >= self.allow_at
+        return now_ns * self.scale >= self.allow_at
 
     def take(self, now_ns: int) -> None:
         """Take one token (callers check :meth:`available` first)."""
-        floor = now_ns * self.limit - self.tau
+        floor = now_ns * self.scale - self.tau
         allow_at = self.allow_at
-        self.allow_at = (allow_at if allow_at > floor else floor) + self.interval_ns
+        self.allow_at = (allow_at if allow_at > floor else floor) + self.emission
 
     def take_back(self) -> None:
         """Return a token taken for an order that was rolled back."""
-        self.allow_at -= self.interval_ns
+        self.allow_at -= self.emission
 
     def try_take(self, now_ns: int) -> bool:
-        if now_ns * self.limit >= self.allow_at:
+        if now_ns * self.scale >= self.allow_at:
             self.take(now_ns)
             return True
         return False
 
     def tokens(self, now_ns: int) -> int:
         """Whole tokens available at ``now_ns``."""
-        tat = self.allow_at + self.tau
-        free = now_ns * self.limit - tat + self.limit * self.interval_ns
-        return max(0, min(self.limit, free // self.interval_ns))
+        arrival = self.allow_at + self.tau
+        free = now_ns * self.scale - arrival + self.limit * self.emission
+        return max(0, min(self.limit, free // self.emission))
 
     def next_token_ns(self, now_ns: int) -> int:
         """The earliest time at which one token is available."""
         if self.available(now_ns):
             return now_ns
-        return -(-self.allow_at // self.limit)
+        return -(-self.allow_at // self.scale)
