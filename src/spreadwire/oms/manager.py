@@ -71,8 +71,12 @@ log = logging.getLogger("spreadwire.oms")
 
 S = OrderStatus
 K = ReportKind
-_IN_FLIGHT = frozenset({S.SUBMITTED, S.PENDING_CANCEL, S.PENDING_UPDATE})
 _LIVE_REPORTS = frozenset({K.ACCEPTED, K.FILL, K.MODIFIED, K.TRIGGERED})
+_ANSWERS: dict[str, frozenset[ReportKind]] = {
+    "submit": frozenset(ReportKind),
+    "cancel": frozenset({K.CANCELED, K.CANCEL_REJECTED, K.EXPIRED, K.REJECTED}),
+    "modify": frozenset({K.MODIFIED, K.MODIFY_REJECTED, K.CANCELED, K.EXPIRED, K.REJECTED}),
+}
 UNKNOWN_AT_VENUE = "UNKNOWN_AT_VENUE"
 
 
@@ -312,16 +316,21 @@ class OrderManager:
             self._check_quantities(order, report)
         self._report_handlers[report.kind](order, report)
         flight = self._in_flight.get(order.client_order_id)
-        if flight is not None and (order.status not in _IN_FLIGHT or report.kind is not K.FILL):
-            self._settle_flight(order)
+        if flight is not None and self._answers(flight, order, report):
+            del self._in_flight[order.client_order_id]
         self._pairs.on_order(order)
 
-    def _settle_flight(self, order: Order) -> None:
-        if order.status not in _IN_FLIGHT or order.is_terminal:
-            self._in_flight.pop(order.client_order_id, None)
-        else:
-            flight = self._in_flight[order.client_order_id]
-            flight.due_ns = self._clock.timestamp_ns() + self._config.ack_timeout_ns
+    @staticmethod
+    def _answers(flight: _InFlight, order: Order, report: ExecutionReport) -> bool:
+        """Does ``report`` settle the request in flight? Any report answers a submit; a
+        cancel or modify needs its own answer (a fill alone does not), or a closed order;
+        a STATUS answers unless the venue shows fills we have not seen yet."""
+        if order.is_terminal:
+            return True
+        kind = report.kind
+        if kind is K.STATUS:
+            return report.cum_qty.raw <= order.filled_qty.raw
+        return kind in _ANSWERS[flight.request]
 
     def _check_quantities(self, order: Order, report: ExecutionReport) -> None:
         quantity = report.quantity.raw if report.quantity is not None else order.quantity.raw

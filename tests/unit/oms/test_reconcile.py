@@ -150,3 +150,33 @@ def test_reconcile_all_queries_every_open_order() -> None:
     assert count == 2
     assert first.status is S.CANCELED
     assert second.status is S.ACCEPTED
+
+
+def test_in_flight_cancel_stays_in_flight_after_a_fill_until_answered() -> None:
+    h = Harness(OmsConfig(ack_timeout_ns=SECOND))
+    order = h.submit(quantity="10")
+    h.report(order, ReportKind.ACCEPTED)
+    h.cancel(order)
+
+    h.fill(order, "3")
+    after_fill = h.oms.in_flight()
+    h.report(order, ReportKind.CANCELED, leaves="0")
+
+    assert after_fill == [order.client_order_id]
+    assert h.oms.in_flight() == []
+    assert order.status is S.CANCELED
+
+
+def test_in_flight_lost_cancel_after_a_fill_is_settled_by_the_venue_status() -> None:
+    h = Harness(OmsConfig(ack_timeout_ns=SECOND))
+    order = h.submit(quantity="10")
+    h.report(order, ReportKind.ACCEPTED)
+    h.cancel(order)
+    h.fill(order, "3")
+    _status(h, order.client_order_id, S.PARTIALLY_FILLED, 3, 7)
+    h.clock.advance(SECOND)
+
+    h.oms.check_in_flight()
+
+    assert order.status is S.PARTIALLY_FILLED
+    assert h.oms.in_flight() == []
