@@ -26,11 +26,13 @@ from spreadwire.domain.events import (
     OrderFilled,
     OrderPartiallyFilled,
     OrderRejected,
+    TradingAlert,
     TradingStateChanged,
 )
 from spreadwire.domain.market import BookDelta, BookSnapshot, DataGap, QuoteTick, TradeTick
 from spreadwire.domain.reports import ExecutionReport
 from spreadwire.domain.values import Money, Price
+from spreadwire.errors import ConfigError
 from spreadwire.eventstore.recorder import Recorder
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.marketdata.engine import MarketDataEngine
@@ -42,22 +44,60 @@ from spreadwire.stats import RollingOLS
 from spreadwire.strategy.config import PairStrategyConfig
 from spreadwire.strategy.engine import StrategyEngine
 from spreadwire.telemetry.latency import LatencyTracker
-from spreadwire.venue.config import GeneratorConfig, default_pairs
+from spreadwire.venue.config import SCENARIOS, GeneratorConfig, VenueConfig, default_pairs
+from spreadwire.venue.reasons import VenueReason
 from spreadwire.venue.simulator import SimulatedVenue
 
 log = logging.getLogger("spreadwire.app")
+
+#: Venue rejections that say the venue could not take the order (overload, outage),
+#: as opposed to business rejections (bad price, FOK unfillable): they count as venue
+#: errors for the venue breaker and the error-burst trip.
+TECHNICAL_REJECTS = frozenset({VenueReason.VENUE_BUSY.value})
 
 #: Simulated time starts here (2026-01-05 14:30:00 UTC), so a seeded run replays exactly.
 SIM_EPOCH_NS = 1_767_623_400_000_000_000
 CURRENCY = "USD"
 
 
-def _venue_config(config: NodeConfig) -> Any:
+#: The simulated pairs' spread: reverts with a half-life of about 0.35 s (rate 2/s) and
+#: a stationary standard deviation of about 0.08, so a strategy on a 300-quote window
+#: (about 5 s) sees many round trips in a short demo.
+SPREAD_REVERSION = 2.0
+SPREAD_VOLATILITY = 0.16
+
+
+def _venue_config(config: NodeConfig) -> VenueConfig:
+    """The venue as configured; with no explicit pairs, ``config.pairs`` default pairs."""
     venue = config.venue
     if venue.generator.pairs == GeneratorConfig().pairs:
-        generator = msgspec.structs.replace(venue.generator, pairs=default_pairs(config.pairs))
+        pairs = default_pairs(
+            config.pairs,
+            spread_reversion=SPREAD_REVERSION,
+            spread_volatility=SPREAD_VOLATILITY,
+        )
+        generator = msgspec.structs.replace(venue.generator, pairs=pairs)
         venue = msgspec.structs.replace(venue, generator=generator)
     return venue
+
+
+SCENARIO_NAMES: tuple[str, ...] = (*SCENARIOS, "fat-finger")
+#: ``fat-finger``: every strategy asks for this many times its configured size.
+FAT_FINGER_MULTIPLIER = 100
+
+
+def apply_scenario(config: NodeConfig, scenario: str | None) -> NodeConfig:
+    """The configuration that plays ``scenario``: venue scenarios go to the simulated
+    venue; ``fat-finger`` multiplies the strategies' order size."""
+    if scenario is None:
+        return config
+    if scenario not in SCENARIO_NAMES:
+        raise ConfigError(f"scenario: unknown {scenario!r}; one of {', '.join(SCENARIO_NAMES)}")
+    if scenario == "fat-finger":
+        strategy = msgspec.structs.replace(config.strategy, size_multiplier=FAT_FINGER_MULTIPLIER)
+        return msgspec.structs.replace(config, strategy=strategy)
+    venue = msgspec.structs.replace(config.venue, scenario=scenario)
+    return msgspec.structs.replace(config, venue=venue)
 
 
 class PositionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -131,6 +171,7 @@ class TradingNode:
         self.denied = 0
         self.rejected = 0
         self.trading_events: list[TradingStateChanged] = []
+        self.alerts: list[TradingAlert] = []
         self._sent_at: dict[str, int] = {}
         # commands and events of the current dispatch, handed to the event writer once the
         # dispatch is done, so that recording never sits between a tick and its order
@@ -154,6 +195,7 @@ class TradingNode:
         bus.subscribe(DataGap, self._on_data_gap)
         bus.subscribe(ORDER_EVENT_TYPES, self._on_order_event)
         bus.subscribe(TradingStateChanged, self._on_trading_state)
+        bus.subscribe(TradingAlert, self._on_alert)
         self.venue.connect(on_market_data=self._on_market_data, on_report=self._on_report)
 
     def _add_default_strategies(self) -> None:
@@ -280,6 +322,14 @@ class TradingNode:
             self.denied += 1
         elif isinstance(event, OrderRejected):
             self.rejected += 1
+            if event.reason in TECHNICAL_REJECTS:
+                instrument = self.instruments.get(event.instrument_id)
+                if instrument is not None:
+                    self.risk.record_venue_error(instrument.venue, event.reason)
+
+    def _on_alert(self, alert: TradingAlert) -> None:
+        self._outbox.append(alert)
+        self.alerts.append(alert)
 
     def _on_data_gap(self, gap: DataGap) -> None:
         self._outbox.append(gap)
@@ -288,7 +338,7 @@ class TradingNode:
     def _on_trading_state(self, event: TradingStateChanged) -> None:
         self._outbox.append(event)
         self.trading_events.append(event)
-        log.warning("trading state %s -> %s: %s", event.previous, event.state, event.reason)
+        self.strategies.on_trading_state(event)
 
     # ------------------------------------------------------------------ running
 

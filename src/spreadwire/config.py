@@ -19,7 +19,7 @@ import msgspec.inspect
 from spreadwire.errors import ConfigError
 from spreadwire.marketdata.engine import MarketDataConfig
 from spreadwire.risk.config import RiskConfig
-from spreadwire.venue.config import VenueConfig
+from spreadwire.venue.config import ScenarioConfig, VenueConfig
 
 ENV_PREFIX = "SPREADWIRE_"
 
@@ -29,7 +29,7 @@ class StrategyDefaults(msgspec.Struct, frozen=True, kw_only=True):
 
     window: Annotated[int, msgspec.Meta(ge=10, le=100_000)] = 300
     entry_z: Annotated[float, msgspec.Meta(gt=0)] = 2.0
-    exit_z: Annotated[float, msgspec.Meta(ge=0)] = 0.5
+    exit_z: Annotated[float, msgspec.Meta(ge=0)] = 0.0
     stop_z: Annotated[float, msgspec.Meta(gt=0)] = 4.5
     notional: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+(\.[0-9]+)?$")] = "10000"
     size_multiplier: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1
@@ -50,12 +50,23 @@ class ApiConfig(msgspec.Struct, frozen=True, kw_only=True):
     ws_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8081
 
 
+#: Scenarios start 12 s into a run, so a short demo shows trading before the stress,
+#: and last 6 s, long enough for the protections to see them.
+DEFAULT_VENUE = VenueConfig(
+    scenario_params=ScenarioConfig(start_ns=12_000_000_000, duration_ns=6_000_000_000)
+)
+
+#: The node's risk limits, sized for the demo's strategies (about 10,000 per leg):
+#: an order 10x that is denied, and repeated denials trip the breaker.
+DEFAULT_RISK = RiskConfig(max_order_quantity="5000", max_order_notional="100000")
+
+
 class NodeConfig(msgspec.Struct, frozen=True, kw_only=True):
     seed: Annotated[int, msgspec.Meta(ge=0, le=2**32 - 1)] = 7
     pairs: Annotated[int, msgspec.Meta(ge=1, le=13)] = 3
     timer_interval_ns: Annotated[int, msgspec.Meta(gt=0)] = 100_000_000
-    venue: VenueConfig = msgspec.field(default_factory=VenueConfig)
-    risk: RiskConfig = msgspec.field(default_factory=RiskConfig)
+    venue: VenueConfig = msgspec.field(default_factory=lambda: DEFAULT_VENUE)
+    risk: RiskConfig = msgspec.field(default_factory=lambda: DEFAULT_RISK)
     marketdata: MarketDataConfig = msgspec.field(default_factory=MarketDataConfig)
     strategy: StrategyDefaults = msgspec.field(default_factory=StrategyDefaults)
     store: StoreConfig = msgspec.field(default_factory=StoreConfig)

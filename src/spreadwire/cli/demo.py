@@ -15,15 +15,11 @@ from rich.console import Console
 from rich.table import Table
 
 from spreadwire import config as node_config
-from spreadwire.app import RunSummary, TradingNode, summarize
+from spreadwire.app import SCENARIO_NAMES, RunSummary, TradingNode, apply_scenario, summarize
 from spreadwire.cli.args import bounded_int, positive_float, store_url
 from spreadwire.cli.live import Progress
 from spreadwire.core.clock import LiveClock
 from spreadwire.node import Driver, Speed
-from spreadwire.venue.config import SCENARIOS
-
-SCENARIO_NAMES = (*SCENARIOS, "fat-finger")
-FAT_FINGER_MULTIPLIER = 100
 
 
 def register(subparsers: Any) -> None:
@@ -85,19 +81,9 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
-def _apply_scenario(config: node_config.NodeConfig, scenario: str | None) -> node_config.NodeConfig:
-    if scenario is None:
-        return config
-    if scenario == "fat-finger":
-        strategy = msgspec.structs.replace(config.strategy, size_multiplier=FAT_FINGER_MULTIPLIER)
-        return msgspec.structs.replace(config, strategy=strategy)
-    venue = msgspec.structs.replace(config.venue, scenario=scenario)
-    return msgspec.structs.replace(config, venue=venue)
-
-
 def run(args: argparse.Namespace) -> int:
     config = node_config.load(args.config, os.environ, _overrides(args))
-    config = _apply_scenario(config, args.scenario)
+    config = apply_scenario(config, args.scenario)
     started = datetime.fromtimestamp(LiveClock().timestamp_ns() / 1e9, tz=UTC)
     run_id = f"{started:%Y%m%dT%H%M%S}-{started.microsecond:06d}-seed{config.seed}"
     out_dir: Path = args.out if args.out is not None else Path("runs") / run_id

@@ -34,6 +34,7 @@ class PairStrategyConfig(msgspec.Struct, frozen=True, kw_only=True):
     notional: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+(\.[0-9]+)?$")] = "10000"
     size_multiplier: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 1
     cooldown_ns: Annotated[int, msgspec.Meta(ge=0)] = 5_000_000_000
+    retry_backoff_ns: Annotated[int, msgspec.Meta(ge=0)] = 200_000_000
     min_beta: float = 0.05
     max_beta: float = 20.0
 

@@ -11,7 +11,7 @@ import msgspec
 
 from spreadwire.core.clock import Clock
 from spreadwire.domain.commands import SubmitOrder
-from spreadwire.domain.events import OrderEvent
+from spreadwire.domain.events import OrderEvent, TradingStateChanged
 from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.market import QuoteTick
 from spreadwire.errors import ValidationError
@@ -122,6 +122,18 @@ class StrategyEngine:
         if strategies is not None:
             for strategy in strategies:
                 strategy.on_quote(quote)
+
+    def on_trading_state(self, event: TradingStateChanged) -> None:
+        """Apply a trading-state change to the strategies in its scope (``all``,
+        ``strategy:<id>``, ``instrument:<id>``)."""
+        kind, _, target = event.scope.partition(":")
+        for strategy in self._strategies.values():
+            if (
+                kind == "all"
+                or (kind == "strategy" and target == strategy.strategy_id)
+                or (kind == "instrument" and target in strategy.instrument_ids)
+            ):
+                strategy.set_trading_state(event.state)
 
     def on_event(self, event: OrderEvent) -> None:
         strategy = self._strategies.get(event.strategy_id)

@@ -12,7 +12,7 @@ from typing import Protocol, final
 from spreadwire.core.clock import Clock
 from spreadwire.core.ids import IdGenerator
 from spreadwire.domain.commands import SubmitOrder
-from spreadwire.domain.enums import OrderSide, OrderType, TimeInForce
+from spreadwire.domain.enums import OrderSide, OrderType, TimeInForce, TradingState
 from spreadwire.domain.events import (
     OrderCanceled,
     OrderDenied,
@@ -56,6 +56,7 @@ class PairsStrategy:
         "_ids",
         "_in_flight",
         "_quotes",
+        "_retry_after",
         "_submit",
         "beta",
         "clock",
@@ -66,6 +67,7 @@ class PairsStrategy:
         "running",
         "state",
         "targets",
+        "trading_state",
         "x",
         "y",
         "zscore",
@@ -98,6 +100,8 @@ class PairsStrategy:
         self.beta = float("nan")
         self.orders_submitted = 0
         self.running = True
+        self.trading_state = TradingState.ACTIVE
+        self._retry_after = 0
 
     @property
     def strategy_id(self) -> str:
@@ -125,7 +129,11 @@ class PairsStrategy:
         config = self.config
         state = self.state
         if state is SpreadState.FLAT:
-            if not self.running or self.clock.timestamp_ns() < self._cooldown_until:
+            if (
+                not self.running
+                or self.trading_state is not TradingState.ACTIVE
+                or self.clock.timestamp_ns() < self._cooldown_until
+            ):
                 return
             if abs(z) >= config.stop_z:
                 return  # beyond the stop: entering would be stopped out at once
@@ -164,6 +172,10 @@ class PairsStrategy:
             self.targets[iid] = 0
 
     def _trade(self, qy: QuoteTick, qx: QuoteTick) -> None:
+        if self.trading_state is TradingState.HALTED or (
+            self._retry_after and self.clock.timestamp_ns() < self._retry_after
+        ):
+            return
         for instrument, quote in ((self.y, qy), (self.x, qx)):
             iid = instrument.instrument_id
             delta = self.targets[iid] - self.positions[iid]
@@ -199,6 +211,16 @@ class PairsStrategy:
             )
         if isinstance(event, _TERMINAL_EVENTS):
             self._in_flight.discard(event.client_order_id)
+            if isinstance(event, (OrderDenied, OrderRejected)):
+                # do not hammer a gate or a venue that just said no
+                self._retry_after = self.clock.timestamp_ns() + self.config.retry_backoff_ns
+
+    def set_trading_state(self, state: TradingState) -> None:
+        """Follow the node's trading state: REDUCING trades the spread out and opens
+        nothing new; HALTED sends nothing at all; ACTIVE trades normally."""
+        self.trading_state = state
+        if state is not TradingState.ACTIVE:
+            self._flatten()
 
     def start(self) -> None:
         self.running = True
