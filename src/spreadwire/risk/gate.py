@@ -281,8 +281,8 @@ class Gate:
             and n2 <= portfolio.gross_room2
             and portfolio.open_count < self.max_open_orders
             and strategy.open_count < self.strategy_max_open_orders
-            and now * bucket.scale >= bucket.allow_at
-            and now * glob.scale >= glob.allow_at
+            and now >= bucket.allow_at
+            and now >= glob.allow_at
             and now >= strategy.cancel_blocked_until
             and cid not in self.seen_ids
             and n2 <= strategy.budget_room2
@@ -313,10 +313,10 @@ class Gate:
         strategy.budget_room2 -= n2
         portfolio.open_count += 1
         portfolio.gross_room2 -= n2
-        floor = now * bucket.scale - bucket.tau
+        floor = now - bucket.tau
         allow_at = bucket.allow_at
         bucket.allow_at = (allow_at if allow_at > floor else floor) + bucket.emission
-        floor = now * glob.scale - glob.tau
+        floor = now - glob.tau
         allow_at = glob.allow_at
         glob.allow_at = (allow_at if allow_at > floor else floor) + glob.emission
         self.seen_ids.add(cid)
