@@ -65,6 +65,9 @@ from spreadwire.risk.venue_breaker import VenueBreaker, VenueState
 log = logging.getLogger("spreadwire.risk")
 
 _BUY = OrderSide.BUY
+#: OMS alert codes that count as venue errors (no answer within the ack timeout, the
+#: reconciliation port failing)
+VENUE_ERROR_ALERTS = frozenset({"UNKNOWN_OUTCOME", "RECONCILE_FAILED"})
 
 
 class RiskStats(msgspec.Struct, frozen=True, kw_only=True):
@@ -153,6 +156,7 @@ class RiskEngine:
             OrderUpdated: self._on_updated,
             OrderModifyRejected: self._on_modify_rejected,
             DataGap: self._on_data_gap,
+            TradingAlert: self._on_alert,
             QuoteTick: self.on_quote,
             TradeTick: self._on_trade,
         }
@@ -619,6 +623,14 @@ class RiskEngine:
             return
         portfolio.remove_order(event.client_order_id)
         self._restore(order, saved)
+
+    def _on_alert(self, alert: TradingAlert) -> None:
+        """An OMS alert that means the venue did not answer counts as a venue error."""
+        if alert.source != "oms" or alert.code not in VENUE_ERROR_ALERTS:
+            return
+        order = self._gate.portfolio.orders.get(alert.client_order_id or "")
+        if order is not None:
+            self.record_venue_error(order.leg.instrument.venue, alert.code)
 
     def _on_data_gap(self, gap: DataGap) -> None:
         if gap.reason == "stale":

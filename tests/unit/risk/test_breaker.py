@@ -272,3 +272,25 @@ def test_breaker_slow_drift_within_band_windows_does_not_trip() -> None:
         h.quote("AAA.SIM", f"{mid:.2f}", f"{mid + 0.02:.2f}")
 
     assert h.engine.trading_state is A
+
+
+def test_breaker_oms_unknown_outcome_alerts_count_as_venue_errors() -> None:
+    h = Harness(_config(venue_errors=BurstTrip(count=2, window_ns=SECOND)))
+    orders = [h.order(), h.order()]
+    for order in orders:
+        h.engine.execute(order)
+
+    for order in orders:
+        h.engine.on_event(
+            TradingAlert(
+                source="oms",
+                code="UNKNOWN_OUTCOME",
+                message="no answer",
+                client_order_id=order.client_order_id,
+                ts_event=0,
+                ts_init=0,
+            )
+        )
+
+    assert h.engine.trading_state is H
+    assert h.engine.breaker_trips[0]["reason"] == "VENUE_ERRORS:SIM"
