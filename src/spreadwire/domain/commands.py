@@ -16,7 +16,7 @@ from spreadwire.domain.values import Price, Quantity
 Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
 
-class SubmitOrder(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class SubmitOrder(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
     strategy_id: Identifier
     instrument_id: Identifier
     client_order_id: Identifier
@@ -33,14 +33,14 @@ class SubmitOrder(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     ts_init: int
 
 
-class CancelOrder(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class CancelOrder(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
     strategy_id: Identifier
     instrument_id: Identifier
     client_order_id: Identifier
     ts_init: int
 
 
-class ModifyOrder(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class ModifyOrder(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
     strategy_id: Identifier
     instrument_id: Identifier
     client_order_id: Identifier
@@ -50,7 +50,7 @@ class ModifyOrder(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     ts_init: int
 
 
-class CancelAllOrders(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class CancelAllOrders(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
     """Cancel every working order of a strategy (all instruments when None)."""
 
     strategy_id: Identifier
@@ -66,7 +66,7 @@ TradingCommand = SubmitOrder | CancelOrder | ModifyOrder | CancelAllOrders
 KillSwitchScope = Literal["all", "strategy", "instrument"]
 
 
-class EngageKillSwitch(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class EngageKillSwitch(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
     """Block risk-increasing orders in ``scope`` at once and cancel its working orders.
 
     ``target`` names the strategy or instrument (ignored for ``all``); ``operator`` is who
@@ -80,7 +80,7 @@ class EngageKillSwitch(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     ts_init: int
 
 
-class ReleaseKillSwitch(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class ReleaseKillSwitch(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
     """Audited release of a kill switch engaged with the same scope and target."""
 
     scope: KillSwitchScope = "all"
@@ -90,7 +90,7 @@ class ReleaseKillSwitch(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     ts_init: int
 
 
-class ResetTradingState(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class ResetTradingState(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
     """Audited return of the trading state to ACTIVE after a breaker trip."""
 
     operator: Identifier
@@ -101,7 +101,7 @@ class ResetTradingState(msgspec.Struct, frozen=True, kw_only=True, tag=True):
 LeggingPolicy = Literal["unwind", "complete"]
 
 
-class SubmitPairOrder(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class SubmitPairOrder(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
     """Two legs entered as one decision (both pass the risk gate or neither is sent).
 
     If one leg fails or fills only partly, ``legging`` decides: ``complete`` re-sends the

@@ -19,7 +19,7 @@ from spreadwire.domain.enums import (
 from spreadwire.domain.values import Price, Quantity
 
 
-class OrderEvent(msgspec.Struct, frozen=True, kw_only=True):
+class OrderEvent(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     """Fields shared by every order event."""
 
     strategy_id: str
@@ -29,7 +29,7 @@ class OrderEvent(msgspec.Struct, frozen=True, kw_only=True):
     ts_init: int
 
 
-class OrderInitialized(OrderEvent, frozen=True, kw_only=True, tag=True):
+class OrderInitialized(OrderEvent, frozen=True, gc=False, kw_only=True, tag=True):
     side: OrderSide
     order_type: OrderType
     quantity: Quantity
@@ -42,54 +42,54 @@ class OrderInitialized(OrderEvent, frozen=True, kw_only=True, tag=True):
     pair_id: str | None = None
 
 
-class OrderDenied(OrderEvent, frozen=True, kw_only=True, tag=True):
+class OrderDenied(OrderEvent, frozen=True, gc=False, kw_only=True, tag=True):
     """The pre-trade risk gate refused the order; ``reason`` is a machine-readable code."""
 
     reason: str
     message: str = ""
 
 
-class OrderSubmitted(OrderEvent, frozen=True, kw_only=True, tag=True):
+class OrderSubmitted(OrderEvent, frozen=True, gc=False, kw_only=True, tag=True):
     pass
 
 
-class OrderAccepted(OrderEvent, frozen=True, kw_only=True, tag=True):
+class OrderAccepted(OrderEvent, frozen=True, gc=False, kw_only=True, tag=True):
     venue_order_id: str
 
 
-class OrderRejected(OrderEvent, frozen=True, kw_only=True, tag=True):
+class OrderRejected(OrderEvent, frozen=True, gc=False, kw_only=True, tag=True):
     """The venue refused the order."""
 
     reason: str
 
 
-class OrderPendingUpdate(OrderEvent, frozen=True, kw_only=True, tag=True):
+class OrderPendingUpdate(OrderEvent, frozen=True, gc=False, kw_only=True, tag=True):
     pass
 
 
-class OrderPendingCancel(OrderEvent, frozen=True, kw_only=True, tag=True):
+class OrderPendingCancel(OrderEvent, frozen=True, gc=False, kw_only=True, tag=True):
     pass
 
 
-class OrderModifyRejected(OrderEvent, frozen=True, kw_only=True, tag=True):
+class OrderModifyRejected(OrderEvent, frozen=True, gc=False, kw_only=True, tag=True):
     reason: str
 
 
-class OrderCancelRejected(OrderEvent, frozen=True, kw_only=True, tag=True):
+class OrderCancelRejected(OrderEvent, frozen=True, gc=False, kw_only=True, tag=True):
     reason: str
 
 
-class OrderUpdated(OrderEvent, frozen=True, kw_only=True, tag=True):
+class OrderUpdated(OrderEvent, frozen=True, gc=False, kw_only=True, tag=True):
     quantity: Quantity
     price: Price | None = None
     trigger_price: Price | None = None
 
 
-class OrderTriggered(OrderEvent, frozen=True, kw_only=True, tag=True):
+class OrderTriggered(OrderEvent, frozen=True, gc=False, kw_only=True, tag=True):
     pass
 
 
-class OrderFill(OrderEvent, frozen=True, kw_only=True):
+class OrderFill(OrderEvent, frozen=True, gc=False, kw_only=True):
     """Fields of a fill; ``cum_qty + leaves_qty`` equals the order quantity."""
 
     venue_order_id: str
@@ -102,23 +102,23 @@ class OrderFill(OrderEvent, frozen=True, kw_only=True):
     liquidity_side: LiquiditySide
 
 
-class OrderPartiallyFilled(OrderFill, frozen=True, kw_only=True, tag=True):
+class OrderPartiallyFilled(OrderFill, frozen=True, gc=False, kw_only=True, tag=True):
     pass
 
 
-class OrderFilled(OrderFill, frozen=True, kw_only=True, tag=True):
+class OrderFilled(OrderFill, frozen=True, gc=False, kw_only=True, tag=True):
     pass
 
 
-class OrderCanceled(OrderEvent, frozen=True, kw_only=True, tag=True):
+class OrderCanceled(OrderEvent, frozen=True, gc=False, kw_only=True, tag=True):
     pass
 
 
-class OrderExpired(OrderEvent, frozen=True, kw_only=True, tag=True):
+class OrderExpired(OrderEvent, frozen=True, gc=False, kw_only=True, tag=True):
     pass
 
 
-class TradingStateChanged(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class TradingStateChanged(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
     """The node's trading state moved (breaker trip, kill switch, audited reset)."""
 
     state: TradingState
@@ -169,7 +169,7 @@ ORDER_EVENT_TYPES: tuple[type[OrderEvent], ...] = (
 # --- risk and OMS events (#5) -----------------------------------------------------------
 
 
-class TradingAlert(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class TradingAlert(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
     """Something an operator must see: a breaker trip, an overfill, an unknown outcome.
 
     ``source`` is the component (``risk``, ``oms``), ``code`` a machine-readable reason,
@@ -185,7 +185,7 @@ class TradingAlert(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     ts_init: int
 
 
-class VenueStateChanged(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class VenueStateChanged(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
     """A venue connection breaker moved (``closed``, ``open``, ``half_open``)."""
 
     venue: str
@@ -196,7 +196,7 @@ class VenueStateChanged(msgspec.Struct, frozen=True, kw_only=True, tag=True):
     ts_init: int
 
 
-class PairStateChanged(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class PairStateChanged(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
     """A pair order moved (``working``, ``legging``, ``completing``, ``unwinding``,
     ``complete``, ``unwound``, ``failed``); ``residual_*`` is the signed quantity of each
     leg not matched by the other leg at the pair's hedge ratio (raw fixed point, 1e9)."""

@@ -8,7 +8,7 @@ from spreadwire.domain.enums import LiquiditySide, OrderSide, ReportKind
 from spreadwire.domain.values import Price, Quantity
 
 
-class ExecutionReport(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+class ExecutionReport(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
     """One venue report. Fills carry ``trade_id``, ``last_qty`` and ``last_px``;
     every report carries the venue's cumulative and leaves quantity."""
 
