@@ -48,6 +48,8 @@ class PairOrder:
         "children",
         "command",
         "deadline_ns",
+        "dirty",
+        "evaluating",
         "legs",
         "residual",
         "state",
@@ -62,6 +64,8 @@ class PairOrder:
         self.attempts = 0
         self.unwinds = 0
         self.state = "new"
+        self.evaluating = False
+        self.dirty = False
         self.residual = (0, 0)
 
     @property
@@ -138,6 +142,21 @@ class PairBook:
                 self.evaluate(pair)
 
     def evaluate(self, pair: PairOrder) -> None:
+        """Recompute residuals and run the legging policy; a report that arrives while an
+        order of the pair is being sent (a synchronous venue) is evaluated right after."""
+        if pair.evaluating:
+            pair.dirty = True
+            return
+        pair.evaluating = True
+        try:
+            pair.dirty = True
+            while pair.dirty and not pair.is_final:
+                pair.dirty = False
+                self._evaluate(pair)
+        finally:
+            pair.evaluating = False
+
+    def _evaluate(self, pair: PairOrder) -> None:
         fills = self._net_fills(pair)
         pair.residual = self._residuals(pair, fills)
         working = self._working(pair)

@@ -199,3 +199,23 @@ def test_pair_both_legs_rejected_is_failed_without_residual() -> None:
     assert _states(h)[-1] == FAILED
     assert (_last(h).residual_first_raw, _last(h).residual_second_raw) == (0, 0)
     assert h.oms.pair("P1") is not None
+
+
+def test_pair_synchronous_venue_answer_during_unwind_is_evaluated_once() -> None:
+    h = Harness()
+    first, second = _pair(h, "unwind")
+    h.fill(first, "10")
+
+    def answer(command: object) -> None:
+        h.sent.append(command)
+        if isinstance(command, SubmitOrder) and command.client_order_id.startswith("P1-u"):
+            unwind = h.oms.order(command.client_order_id)
+            assert unwind is not None
+            h.fill(unwind, "10", "99.90")
+
+    h.oms._send = answer
+    h.report(second, K.REJECTED, cum="0", leaves="0")
+
+    unwinds = [c for c in h.sent if getattr(c, "client_order_id", "").startswith("P1-u")]
+    assert len(unwinds) == 1
+    assert _states(h)[-1] == UNWOUND
