@@ -10,6 +10,8 @@ from typing import Annotated
 
 import msgspec
 
+from spreadwire.errors import ValidationError
+
 PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
 NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
 Port = Annotated[int, msgspec.Meta(ge=0, le=65535)]
@@ -92,4 +94,7 @@ class WsConfig(msgspec.Struct, frozen=True, kw_only=True):
     max_message_bytes: PositiveInt = 64 * 1024
     op_rate: RateLimit = msgspec.field(default_factory=lambda: RateLimit(limit=50, burst=100))
     allow_deflate: bool = True
-    book_depth: PositiveInt = 50
+
+    def __post_init__(self) -> None:
+        if self.ping_timeout_ns > self.idle_timeout_ns:
+            raise ValidationError("ping_timeout_ns", "must not exceed idle_timeout_ns")

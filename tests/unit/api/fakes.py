@@ -14,6 +14,9 @@ from spreadwire.api.ws.session import Session
 
 
 class FakeUnderlying:
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        pass
+
     def get_extra_info(self, name: str) -> Any:
         return ("127.0.0.1", 5555) if name == "peername" else None
 

@@ -166,6 +166,17 @@ async def test_rest_unknown_query_parameter_is_422_naming_it(
     assert error_of(response).field == "stauts"
 
 
+async def test_rest_repeated_query_parameter_is_422_naming_it(
+    api: tuple[httpx.AsyncClient, Keys, MemoryNodeService],
+) -> None:
+    client, keys, _ = api
+
+    response = await client.get("/v1/orders?limit=1&limit=2", headers=keys.header("viewer"))
+
+    assert response.status_code == 422
+    assert error_of(response).field == "limit"
+
+
 async def test_rest_malformed_json_is_400_in_error_shape(
     api: tuple[httpx.AsyncClient, Keys, MemoryNodeService],
 ) -> None:

@@ -61,13 +61,17 @@ def declare_query_parameters(app: Litestar) -> None:
 
 
 def _check_query(query_string: bytes, allowed: frozenset[str]) -> None:
-    """Unknown query parameters are an error (a typo must not be silently ignored)."""
+    """Unknown or repeated query parameters are errors (a typo must not be ignored)."""
+    seen: set[str] = set()
     for name, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
         if name not in allowed:
-            raise ValidationException(
-                "unknown query parameter",
-                extra=[{"key": name, "message": f"unknown query parameter {name!r}"}],
-            )
+            problem = f"unknown query parameter {name!r}"
+        elif name in seen:
+            problem = f"query parameter {name!r} given more than once"
+        else:
+            seen.add(name)
+            continue
+        raise ValidationException(problem, extra=[{"key": name, "message": problem}])
 
 
 VIEWER: Final = {"role": "viewer"}

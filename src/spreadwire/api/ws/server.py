@@ -288,15 +288,17 @@ class WsServer:
             limit = self._config.max_subscriptions
             self._error(session, op.id, "too_many_subscriptions", f"at most {limit} channels")
             return
-        added: list[str] = []
-        for index, name in enumerate(op.channels):
-            if not self._broadcaster.channel(name):
+        known = [self._broadcaster.channel(name) is not None for name in op.channels]
+        # one frame: the acknowledgement, the errors, then the snapshots
+        added = [name for name, ok in zip(op.channels, known, strict=True) if ok]
+        session.queue_control(Subscribed(id=op.id, channels=added))
+        for index, (name, ok) in enumerate(zip(op.channels, known, strict=True)):
+            if not ok:
+                self.counters["bad_messages"] += 1
                 message = f"unknown channel {name!r}"
-                self._error(session, op.id, "unknown_channel", message, f"channels[{index}]")
-            else:
-                added.append(name)
-        # the acknowledgement goes out before the snapshots the subscriptions queue
-        session.send_control(Subscribed(id=op.id, channels=added))
+                field = f"channels[{index}]"
+                error = ErrorFrame(id=op.id, code="unknown_channel", message=message, field=field)
+                session.queue_control(error)
         for name in added:
             self._broadcaster.subscribe(session, name)
         session.flush()

@@ -89,12 +89,14 @@ class Session(WSListener):
         self._loop = asyncio.get_running_loop()
         self._frame_type = WSMsgType.BINARY if encoding == MSGPACK else WSMsgType.TEXT
         self._max_message = config.max_message_bytes
+        self._write_high = config.write_buffer_high
 
     # --- picows callbacks -----------------------------------------------------------------
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
         underlying = transport.underlying_transport
+        underlying.set_write_buffer_limits(high=self._write_high)
         peer = underlying.get_extra_info("peername")
         self.peer = str(peer[0]) if peer else "unknown"
         self._owner.on_connected(self)
@@ -168,10 +170,13 @@ class Session(WSListener):
 
     def send_control(self, record: msgspec.Struct) -> None:
         """Queue a control record ahead of data and write at once."""
-        if self.closed:
-            return
-        self._priority.append(self.codec.control(record, self.encoding))
+        self.queue_control(record)
         self.flush()
+
+    def queue_control(self, record: msgspec.Struct) -> None:
+        """Queue a control record ahead of data, written with the next frame."""
+        if not self.closed:
+            self._priority.append(self.codec.control(record, self.encoding))
 
     def _schedule(self) -> None:
         self._scheduled = True
