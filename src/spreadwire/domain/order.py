@@ -163,7 +163,7 @@ class Order:
         self.status = S.INITIALIZED
         self._previous = S.INITIALIZED
         self.venue_order_id: str | None = None
-        self.filled_qty = Quantity(raw=0, precision=init.quantity.precision)
+        self.filled_qty = _ZERO_QUANTITY[init.quantity.precision]
         self.avg_px_numerator = 0
         self.trade_ids: set[str] = set()
         self.events: list[OrderEvent] = [init]
@@ -220,7 +220,8 @@ class Order:
             S.PENDING_CANCEL,
         ):
             self._previous = self.status
-        self._apply_fields(event)
+        if type(event) in _FIELD_EVENTS:
+            self._apply_fields(event)
         self.status = target
         self.events.append(event)
         self.ts_last = event.ts_event
@@ -243,6 +244,14 @@ class Order:
                 self.trigger_price = event.trigger_price
         elif isinstance(event, OrderTriggered) and self._previous in (S.ACCEPTED, S.SUBMITTED):
             self._previous = S.TRIGGERED
+
+
+#: events that change fields besides the status (the others only move the status)
+_FIELD_EVENTS: Final = frozenset(
+    {OrderPartiallyFilled, OrderFilled, OrderAccepted, OrderUpdated, OrderTriggered}
+)
+#: zero quantities per precision (immutable values, shared)
+_ZERO_QUANTITY: Final = tuple(Quantity(raw=0, precision=p) for p in range(10))
 
 
 def fill_event_type(leaves_qty: Quantity) -> type[OrderPartiallyFilled] | type[OrderFilled]:

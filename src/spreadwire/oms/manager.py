@@ -227,10 +227,17 @@ class OrderManager:
         )
         self._orders[cmd.client_order_id] = order
         self._publish(order.events[0])
-        self._apply(order, self._event(OrderSubmitted, order, now))
-        if cmd.order_type in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT) and (
-            self._config.emulate_stops
-        ):
+        self._apply(
+            order,
+            OrderSubmitted(
+                strategy_id=cmd.strategy_id,
+                instrument_id=cmd.instrument_id,
+                client_order_id=cmd.client_order_id,
+                ts_event=now,
+                ts_init=now,
+            ),
+        )
+        if cmd.order_type in _STOPS and (self._config.emulate_stops):
             self._stops.add(order)
             return order
         self._in_flight[cmd.client_order_id] = _InFlight(
@@ -251,7 +258,16 @@ class OrderManager:
             self._apply(order, self._event(OrderCanceled, order, now))
             return True
         if order.status is not S.PENDING_CANCEL:
-            self._apply(order, self._event(OrderPendingCancel, order, now))
+            self._apply(
+                order,
+                OrderPendingCancel(
+                    strategy_id=order.strategy_id,
+                    instrument_id=order.instrument_id,
+                    client_order_id=order.client_order_id,
+                    ts_event=now,
+                    ts_init=now,
+                ),
+            )
         self._in_flight[order.client_order_id] = _InFlight(
             "cancel", now + self._config.ack_timeout_ns
         )
@@ -849,5 +865,6 @@ class OrderManager:
 
 
 _MARKET = OrderType.MARKET
+_STOPS = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT})
 _TAKER = LiquiditySide.TAKER
 _CLOSING = (OrderCanceled, OrderExpired, OrderRejected)
