@@ -417,8 +417,8 @@ class OrderManager:
             side=order.side,
             last_qty=last_qty,
             last_px=last_px,
-            cum_qty=Quantity(raw=cum, precision=precision),
-            leaves_qty=Quantity(raw=leaves, precision=precision),
+            cum_qty=_same_or_new(report.cum_qty, cum, precision),
+            leaves_qty=_same_or_new(report.leaves_qty, leaves, precision),
             liquidity_side=report.liquidity_side or _TAKER,
             ts_event=report.ts_event,
             ts_init=self._clock.timestamp_ns(),
@@ -862,6 +862,13 @@ class OrderManager:
                 ts_init=now,
             )
         )
+
+
+def _same_or_new(quantity: Quantity, raw: int, precision: int) -> Quantity:
+    """The venue's quantity object when it says the same, else a new one (no re-parse)."""
+    if quantity.raw == raw and quantity.precision == precision:
+        return quantity
+    return Quantity(raw=raw, precision=precision)
 
 
 _MARKET = OrderType.MARKET
