@@ -22,8 +22,6 @@ from collections.abc import Callable, Iterator, Mapping
 from fractions import Fraction
 from typing import Any, final
 
-import msgspec
-
 from spreadwire.core.clock import Clock
 from spreadwire.domain.commands import (
     CancelAllOrders,
@@ -37,7 +35,6 @@ from spreadwire.domain.enums import (
     OrderStatus,
     OrderType,
     ReportKind,
-    TimeInForce,
 )
 from spreadwire.domain.events import (
     OrderAccepted,
@@ -62,46 +59,19 @@ from spreadwire.domain.market import QuoteTick
 from spreadwire.domain.order import Order
 from spreadwire.domain.position import Position
 from spreadwire.domain.reports import ExecutionReport
-from spreadwire.domain.values import Money, Price, Quantity
-from spreadwire.oms.config import DAY_NS, OmsConfig
+from spreadwire.domain.values import Price, Quantity
+from spreadwire.oms.config import OmsConfig
+from spreadwire.oms.inflight import InFlight
 from spreadwire.oms.pairs import PairBook, PairOrder
-from spreadwire.oms.stops import StopBook
+from spreadwire.oms.pnl import PnlLine, pnl_lines, total_pnl
+from spreadwire.oms.stops import StopBook, expiry_deadline, released_order
 
 log = logging.getLogger("spreadwire.oms")
 
 S = OrderStatus
 K = ReportKind
 _LIVE_REPORTS = frozenset({K.ACCEPTED, K.FILL, K.MODIFIED, K.TRIGGERED})
-_ANSWERS: dict[str, frozenset[ReportKind]] = {
-    "submit": frozenset(ReportKind),
-    "cancel": frozenset({K.CANCELED, K.CANCEL_REJECTED, K.EXPIRED, K.REJECTED}),
-    "modify": frozenset({K.MODIFIED, K.MODIFY_REJECTED, K.CANCELED, K.EXPIRED, K.REJECTED}),
-}
 UNKNOWN_AT_VENUE = "UNKNOWN_AT_VENUE"
-
-
-class PnlLine(msgspec.Struct, frozen=True, kw_only=True):
-    """Realized and unrealized PnL of one strategy in one instrument (at a mark)."""
-
-    strategy_id: str
-    instrument_id: str
-    quantity: str
-    side: str
-    realized: str
-    unrealized: str
-    total: str
-    currency: str
-
-
-@final
-class _InFlight:
-    __slots__ = ("attempts", "due_ns", "request", "unknown")
-
-    def __init__(self, request: str, due_ns: int) -> None:
-        self.request = request
-        self.due_ns = due_ns
-        self.attempts = 0
-        self.unknown = 0
 
 
 @final
@@ -151,7 +121,7 @@ class OrderManager:
         self._config = config or OmsConfig()
         self._orders: dict[str, Order] = {}
         self._positions: dict[tuple[str, str], Position] = {}
-        self._in_flight: dict[str, _InFlight] = {}
+        self._in_flight: dict[str, InFlight] = {}
         self._expiring: set[str] = set()
         self._marks: dict[str, Price] = {}
         self._alerts = 0
@@ -240,9 +210,7 @@ class OrderManager:
         if cmd.order_type in _STOPS and (self._config.emulate_stops):
             self._stops.add(order)
             return order
-        self._in_flight[cmd.client_order_id] = _InFlight(
-            "submit", now + self._config.ack_timeout_ns
-        )
+        self._in_flight[cmd.client_order_id] = InFlight("submit", now + self._config.ack_timeout_ns)
         self._send(cmd)
         return order
 
@@ -268,7 +236,7 @@ class OrderManager:
                     ts_init=now,
                 ),
             )
-        self._in_flight[order.client_order_id] = _InFlight(
+        self._in_flight[order.client_order_id] = InFlight(
             "cancel", now + self._config.ack_timeout_ns
         )
         self._send(cmd)
@@ -291,7 +259,7 @@ class OrderManager:
             self._apply(order, self._updated(order, cmd, now))
             return True
         self._apply(order, self._event(OrderPendingUpdate, order, now))
-        self._in_flight[order.client_order_id] = _InFlight(
+        self._in_flight[order.client_order_id] = InFlight(
             "modify", now + self._config.ack_timeout_ns
         )
         self._send(cmd)
@@ -332,21 +300,9 @@ class OrderManager:
             self._check_quantities(order, report)
         self._report_handlers[report.kind](order, report)
         flight = self._in_flight.get(order.client_order_id)
-        if flight is not None and self._answers(flight, order, report):
+        if flight is not None and flight.answered_by(order, report):
             del self._in_flight[order.client_order_id]
         self._pairs.on_order(order)
-
-    @staticmethod
-    def _answers(flight: _InFlight, order: Order, report: ExecutionReport) -> bool:
-        """Does ``report`` settle the request in flight? Any report answers a submit; a
-        cancel or modify needs its own answer (a fill alone does not), or a closed order;
-        a STATUS answers unless the venue shows fills we have not seen yet."""
-        if order.is_terminal:
-            return True
-        kind = report.kind
-        if kind is K.STATUS:
-            return report.cum_qty.raw <= order.filled_qty.raw
-        return kind in _ANSWERS[flight.request]
 
     def _check_quantities(self, order: Order, report: ExecutionReport) -> None:
         quantity = report.quantity.raw if report.quantity is not None else order.quantity.raw
@@ -563,7 +519,7 @@ class OrderManager:
         flight.unknown = 0
         self.on_report(report)
 
-    def _on_unknown_at_venue(self, order: Order, flight: _InFlight) -> None:
+    def _on_unknown_at_venue(self, order: Order, flight: InFlight) -> None:
         flight.unknown += 1
         if order.status is not S.SUBMITTED or flight.request != "submit":
             self._alert(
@@ -607,7 +563,7 @@ class OrderManager:
             if report is not None:
                 self.on_report(report)
             elif order.client_order_id not in self._in_flight:
-                self._in_flight[order.client_order_id] = _InFlight("submit", 0)
+                self._in_flight[order.client_order_id] = InFlight("submit", 0)
         return count
 
     def check_expiry(self, now: int | None = None) -> int:
@@ -616,7 +572,7 @@ class OrderManager:
             now = self._clock.timestamp_ns()
         count = 0
         for order in list(self.open_orders()):
-            deadline = self._deadline(order)
+            deadline = expiry_deadline(order, self._config.session_close_ns)
             if deadline is None or now < deadline or order.client_order_id in self._expiring:
                 continue
             count += 1
@@ -635,15 +591,6 @@ class OrderManager:
                     )
                 )
         return count
-
-    def _deadline(self, order: Order) -> int | None:
-        if order.time_in_force is TimeInForce.GTD:
-            return order.expire_time_ns
-        if order.time_in_force is TimeInForce.DAY:
-            created = order.events[0].ts_init
-            close = (created // DAY_NS) * DAY_NS + self._config.session_close_ns
-            return close if close > created else close + DAY_NS
-        return None
 
     def on_timer(self, now: int | None = None) -> None:
         """Periodic work: in-flight reconciliation, expiry, pair legging bounds."""
@@ -673,21 +620,8 @@ class OrderManager:
         now = self._clock.timestamp_ns()
         self._stops.remove(order)
         self._apply(order, self._event(OrderTriggered, order, now))
-        child = SubmitOrder(
-            strategy_id=order.strategy_id,
-            instrument_id=order.instrument_id,
-            client_order_id=order.client_order_id,
-            side=order.side,
-            order_type=OrderType.LIMIT if order.order_type is OrderType.STOP_LIMIT else _MARKET,
-            quantity=order.leaves_qty,
-            price=order.price if order.order_type is OrderType.STOP_LIMIT else None,
-            time_in_force=order.time_in_force,
-            expire_time_ns=order.expire_time_ns,
-            reduce_only=order.reduce_only,
-            pair_id=order.pair_id,
-            ts_init=now,
-        )
-        self._in_flight[order.client_order_id] = _InFlight(
+        child = released_order(order, now)
+        self._in_flight[order.client_order_id] = InFlight(
             "submit", now + self._config.ack_timeout_ns
         )
         self._send(child)
@@ -728,39 +662,11 @@ class OrderManager:
         self, marks: Mapping[str, Price] | None = None, strategy_id: str | None = None
     ) -> list[PnlLine]:
         """PnL per strategy and instrument at ``marks`` (default: the last quote mids)."""
-        marks = self._marks if marks is None else marks
-        lines = []
-        for (sid, iid), position in sorted(self._positions.items()):
-            if strategy_id is not None and sid != strategy_id:
-                continue
-            unrealized = position.unrealized(marks[iid]) if iid in marks else Fraction(0)
-            lines.append(
-                PnlLine(
-                    strategy_id=sid,
-                    instrument_id=iid,
-                    quantity=str(position.quantity),
-                    side=position.side,
-                    realized=position.realized_money().amount(),
-                    unrealized=self._money(position, unrealized).amount(),
-                    total=self._money(position, position.realized + unrealized).amount(),
-                    currency=position.currency,
-                )
-            )
-        return lines
+        return pnl_lines(self._positions, self._marks if marks is None else marks, strategy_id)
 
     def total_pnl(self, marks: Mapping[str, Price] | None = None) -> Fraction:
         """Exact realized + unrealized PnL over every position."""
-        marks = self._marks if marks is None else marks
-        total = Fraction(0)
-        for (_, iid), position in self._positions.items():
-            total += position.realized
-            if iid in marks:
-                total += position.unrealized(marks[iid])
-        return total
-
-    @staticmethod
-    def _money(position: Position, amount: Fraction) -> Money:
-        return Money.from_fraction(amount, position.money_precision, position.currency)
+        return total_pnl(self._positions, self._marks if marks is None else marks)
 
     @property
     def alerts(self) -> int:

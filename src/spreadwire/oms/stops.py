@@ -1,4 +1,5 @@
-"""Stop and stop-limit orders held in the OMS until their trigger price trades through.
+"""Stop and stop-limit orders held in the OMS until their trigger price trades through,
+and the expiry time of DAY and GTD orders.
 
 A buy stop triggers when the ask rises to the trigger price, a sell stop when the bid
 falls to it. The OMS then publishes ``OrderTriggered`` and sends the order to the venue
@@ -9,9 +10,44 @@ from __future__ import annotations
 
 from typing import final
 
-from spreadwire.domain.enums import OrderSide
+from spreadwire.domain.commands import SubmitOrder
+from spreadwire.domain.enums import OrderSide, OrderType, TimeInForce
 from spreadwire.domain.market import QuoteTick
 from spreadwire.domain.order import Order
+
+DAY_NS = 86_400_000_000_000
+
+
+def released_order(order: Order, now: int) -> SubmitOrder:
+    """The order a triggered stop sends: MARKET for a stop, LIMIT for a stop-limit, for
+    the quantity still open, under the same client order id."""
+    stop_limit = order.order_type is OrderType.STOP_LIMIT
+    return SubmitOrder(
+        strategy_id=order.strategy_id,
+        instrument_id=order.instrument_id,
+        client_order_id=order.client_order_id,
+        side=order.side,
+        order_type=OrderType.LIMIT if stop_limit else OrderType.MARKET,
+        quantity=order.leaves_qty,
+        price=order.price if stop_limit else None,
+        time_in_force=order.time_in_force,
+        expire_time_ns=order.expire_time_ns,
+        reduce_only=order.reduce_only,
+        pair_id=order.pair_id,
+        ts_init=now,
+    )
+
+
+def expiry_deadline(order: Order, session_close_ns: int) -> int | None:
+    """When the order expires: GTD at ``expire_time_ns``, DAY at the first session close
+    (``session_close_ns`` after a UTC midnight) after it was created, else never."""
+    if order.time_in_force is TimeInForce.GTD:
+        return order.expire_time_ns
+    if order.time_in_force is TimeInForce.DAY:
+        created = order.events[0].ts_init
+        close = (created // DAY_NS) * DAY_NS + session_close_ns
+        return close if close > created else close + DAY_NS
+    return None
 
 
 @final
