@@ -14,8 +14,7 @@ from spreadwire.domain.commands import SubmitOrder
 from spreadwire.domain.enums import OrderSide, OrderType, TimeInForce
 from spreadwire.domain.market import QuoteTick
 from spreadwire.domain.order import Order
-
-DAY_NS = 86_400_000_000_000
+from spreadwire.oms.config import DAY_NS
 
 
 def released_order(order: Order, now: int) -> SubmitOrder:
