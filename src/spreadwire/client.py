@@ -26,15 +26,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final, Literal, Self
 
 import msgspec
-from picows import (
-    WSCloseCode,
-    WSFrame,
-    WSHandshakeError,
-    WSListener,
-    WSMsgType,
-    WSTransport,
-    ws_connect,
-)
+import picows
+from picows import WSCloseCode, WSMsgType, WSTransport
 
 from spreadwire.domain.values import Price, Quantity
 
@@ -128,9 +121,9 @@ _NORMAL_CLOSE: Final = frozenset({1000, 1001})
 
 
 def _price(value: Any) -> Price:
-    return (
-        Price(raw=value[0], precision=value[1]) if isinstance(value, list) else Price.parse(value)
-    )
+    if isinstance(value, list):
+        return Price(raw=value[0], precision=value[1])
+    return Price.parse(value)
 
 
 def _size(value: Any) -> Quantity:
@@ -155,31 +148,35 @@ def _symbol(channel: str) -> str:
     return channel.partition(".")[2]
 
 
+def _fixed(record: list[Any], at: int) -> tuple[Price, Quantity]:
+    """The price and size stored flat as ``raw, precision, raw, precision`` from ``at``."""
+    return (
+        Price(raw=record[at], precision=record[at + 1]),
+        Quantity(raw=record[at + 2], precision=record[at + 3]),
+    )
+
+
 def _from_array(record: list[Any]) -> Message:
-    """A msgpack data record ``[kind, channel, seq, ts, ...]``."""
+    """A msgpack data record ``[kind, channel, seq, ts, ...]`` (values flat)."""
     kind, channel, seq, ts = record[0], record[1], record[2], record[3]
     base: dict[str, Any] = {"channel": channel, "seq": seq, "ts_event": ts}
     match kind:
         case "q":
-            return Quote(
-                **base,
-                symbol=_symbol(channel),
-                bid_price=_price(record[4]),
-                bid_size=_size(record[5]),
-                ask_price=_price(record[6]),
-                ask_size=_size(record[7]),
-            )
+            bid, bid_size = _fixed(record, 4)
+            ask, ask_size = _fixed(record, 8)
+            return Quote(**base, symbol=_symbol(channel), bid_price=bid, bid_size=bid_size,
+                         ask_price=ask, ask_size=ask_size)  # fmt: skip
         case "t":
-            price, size, side, trade_id = record[4:8]
-            return Trade(**base, symbol=_symbol(channel), price=_price(price), size=_size(size),
-                         aggressor_side=side, trade_id=trade_id)  # fmt: skip
+            price, size = _fixed(record, 4)
+            return Trade(**base, symbol=_symbol(channel), price=price, size=size,
+                         aggressor_side=record[8], trade_id=record[9])  # fmt: skip
         case "d":
-            action, side, price, size = record[4:8]
-            return BookDelta(**base, symbol=_symbol(channel), action=action, side=side,
-                             price=_price(price), size=_size(size))  # fmt: skip
+            price, size = _fixed(record, 6)
+            return BookDelta(**base, symbol=_symbol(channel), action=record[4], side=record[5],
+                             price=price, size=size)  # fmt: skip
         case "s":
-            bids = [(_price(p), _size(s)) for p, s in record[4]]
-            asks = [(_price(p), _size(s)) for p, s in record[5]]
+            bids = [_fixed(level, 0) for level in record[4]]
+            asks = [_fixed(level, 0) for level in record[5]]
             return BookSnapshot(**base, symbol=_symbol(channel), bids=bids, asks=asks)
         case "o":
             return OrderUpdate(**base, event=_event(record[4]))
@@ -225,13 +222,13 @@ def _from_object(record: dict[str, Any]) -> Message:
             return Latency(**base, data=record["data"])
 
 
-class _Listener(WSListener):
+class _Listener(picows.WSListener):
     """picows callbacks: decode frames into the client's buffer."""
 
     def __init__(self, client: Client) -> None:
         self._client = client
 
-    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+    def on_ws_frame(self, transport: WSTransport, frame: picows.WSFrame) -> None:
         if frame.msg_type is WSMsgType.CLOSE:
             self._client._closed(frame.get_close_code().value, frame.get_close_reason())
             transport.send_close(frame.get_close_code())
@@ -252,11 +249,8 @@ class Client:
         self.gaps: dict[str, int] = {}
         self.close_code: int | None = None
         self.close_reason = ""
-        self._decode: Callable[[bytes | memoryview], Any] = (
-            msgspec.msgpack.Decoder().decode
-            if encoding == "msgpack"
-            else msgspec.json.Decoder().decode
-        )
+        decoder = msgspec.msgpack.Decoder() if encoding == "msgpack" else msgspec.json.Decoder()
+        self._decode: Callable[[bytes | memoryview], Any] = decoder.decode
         self._buffer: deque[Message] = deque()
         self._max_buffer = max_buffer
         self._waiter: asyncio.Future[None] | None = None
@@ -283,11 +277,8 @@ class Client:
         assert not isinstance(message, Control)
         channel = message.channel
         last = self.last_seq.get(channel)
-        if (
-            last is not None
-            and message.seq != last + 1
-            and not isinstance(message, Quote | BookSnapshot)
-        ):
+        may_skip = isinstance(message, Quote | BookSnapshot)
+        if last is not None and message.seq != last + 1 and not may_skip:
             self.gaps[channel] = self.gaps.get(channel, 0) + 1
         self.last_seq[channel] = message.seq
 
@@ -385,7 +376,7 @@ async def connect(
     client = Client(encoding, max_buffer)
     try:
         async with asyncio.timeout(timeout_s):
-            transport, _ = await ws_connect(
+            transport, _ = await picows.ws_connect(
                 lambda: _Listener(client),
                 f"{url}{separator}encoding={encoding}",
                 extra_headers={"Authorization": f"Bearer {key}"},
@@ -395,7 +386,7 @@ async def connect(
                 websocket_handshake_timeout=timeout_s,
                 max_redirects=0,
             )
-    except WSHandshakeError as error:
+    except picows.WSHandshakeError as error:
         response = error.response
         status = int(response.status) if response is not None else 0
         raise HandshakeRefusedError(status, bytes(error.raw_body or b"")) from None

@@ -79,7 +79,7 @@ async def test_ws_subscriber_receives_quotes_trades_and_book_in_its_encoding(enc
             ("d", "book.AAA", 2),
             ("q", "quotes.AAA", 1),
         ]
-        assert batch[2][4] == [99_010_000_000, 2]
+        assert batch[2][4:6] == [99_010_000_000, 2]
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)

@@ -66,7 +66,7 @@ async def test_broadcaster_sequence_counts_per_channel() -> None:
     broadcaster.publish(make_trade("AAA.SIM", trade_id="3"))
     await asyncio.sleep(0)
 
-    sent = [(r[1], r[2], r[7]) for r in records(transport)[0]]
+    sent = [(r[1], r[2], r[9]) for r in records(transport)[0]]
     assert sent == [("trades.AAA", 1, "1"), ("trades.BBB", 1, "2"), ("trades.AAA", 2, "3")]
 
 
@@ -148,7 +148,7 @@ async def test_broadcaster_each_encoding_gets_its_own_records() -> None:
     (packed,) = records(binary_transport)[0]
     (obj,) = records(text_transport)[0]
     assert packed[:4] == ["q", "quotes.AAA", 1, 1000]
-    assert packed[4] == [100_250_000_000, 2]
+    assert packed[4:6] == [100_250_000_000, 2]
     assert (obj["ch"], obj["seq"], obj["bid"]) == ("quotes.AAA", 1, "100.25")
 
 
