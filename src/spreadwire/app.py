@@ -27,8 +27,10 @@ from spreadwire.domain.events import (
     OrderFilled,
     OrderPartiallyFilled,
     OrderRejected,
+    PairStateChanged,
     TradingAlert,
     TradingStateChanged,
+    VenueStateChanged,
 )
 from spreadwire.domain.market import BookDelta, BookSnapshot, DataGap, QuoteTick, TradeTick
 from spreadwire.domain.reports import ExecutionReport
@@ -41,6 +43,7 @@ from spreadwire.node import NodeView, PairView
 from spreadwire.oms.manager import OrderManager
 from spreadwire.persistence.store import open_store
 from spreadwire.risk.engine import RiskEngine
+from spreadwire.risk.priority import PriorityWorkQueue
 from spreadwire.stats import RollingOLS
 from spreadwire.strategy.config import PairStrategyConfig
 from spreadwire.strategy.engine import StrategyEngine
@@ -177,6 +180,10 @@ class TradingNode:
         # commands and events of the current dispatch, handed to the event writer once the
         # dispatch is done, so that recording never sits between a tick and its order
         self._outbox: list[object] = []
+        # inbound work: venue deliveries and operator commands, drained highest class
+        # first (kill switch, cancels, reports, orders, then market data)
+        self.inbox = PriorityWorkQueue()
+        self._t_arrival = 0
         self._t_tick = 0
         self._t_quote = 0
         self._t_submit = 0
@@ -197,7 +204,8 @@ class TradingNode:
         bus.subscribe(ORDER_EVENT_TYPES, self._on_order_event)
         bus.subscribe(TradingStateChanged, self._on_trading_state)
         bus.subscribe(TradingAlert, self._on_alert)
-        self.venue.connect(on_market_data=self._on_market_data, on_report=self._on_report)
+        bus.subscribe((VenueStateChanged, PairStateChanged), self._outbox.append)
+        self.venue.connect(on_market_data=self._deliver, on_report=self._deliver)
 
     def _add_default_strategies(self) -> None:
         defaults = self.config.strategy
@@ -219,8 +227,30 @@ class TradingNode:
 
     # ------------------------------------------------------------------ hot path
 
+    def _deliver(self, message: object) -> None:
+        """A venue delivery arrives: queue it by priority and work the queue."""
+        self._t_arrival = perf_counter_ns()
+        self.inbox.put(message)
+        self.inbox.drain(self._dispatch)
+        self._t_arrival = 0
+
+    def submit_command(self, command: object) -> None:
+        """An operator or API command: queued by priority (a kill switch or a cancel runs
+        before waiting orders and market data), then the queue is worked."""
+        self.inbox.put(command)
+        self.inbox.drain(self._dispatch)
+
+    def _dispatch(self, message: object) -> None:
+        match message:
+            case BookDelta() | TradeTick() | BookSnapshot():
+                self._on_market_data(message)
+            case ExecutionReport():
+                self._on_report(message)
+            case _:
+                self.execute(message)
+
     def _on_market_data(self, message: object) -> None:
-        self._t_tick = perf_counter_ns()
+        self._t_tick = self._t_arrival or perf_counter_ns()
         match message:
             case BookDelta():
                 self.marketdata.on_delta(message)
@@ -331,6 +361,7 @@ class TradingNode:
     def _on_alert(self, alert: TradingAlert) -> None:
         self._outbox.append(alert)
         self.alerts.append(alert)
+        self.risk.on_event(alert)
 
     def _on_data_gap(self, gap: DataGap) -> None:
         self._outbox.append(gap)
