@@ -1,7 +1,9 @@
 """REST: requests per second of a representative GET, beside FastAPI; gateway cost per request.
 
 * ``rest_rps``   ``GET /v1/positions`` (three positions, viewer key) on the spreadwire app
-  (gateway + Litestar + msgspec), one uvicorn worker (uvloop, httptools) on CPU 0.
+  (gateway, then the direct read path that answers parameterless GETs with one msgspec
+  encode), one uvicorn worker (uvloop, httptools) on CPU 0. ``rest_litestar_rps``: the
+  same request routed through Litestar (``fast_reads=False``), as every other request is.
 * ``fastapi_rps`` the same handler (same in-memory node, same gateway middleware in
   front) on FastAPI, measured in the same run; ``vs_fastapi`` is the ratio (target >= 1.3).
   Rounds alternate between the two apps and the median of each is kept.
@@ -72,15 +74,26 @@ class BenchNode:
     def latency(self) -> LatencyView:
         return LatencyView(stages=[])
 
+    def instruments(self) -> list[Any]:
+        return []
+
+    strategies = instruments
+
+    def pnl(self) -> Any:
+        raise NotImplementedError
+
+    risk_limits = trading_state = pnl
+
 
 def build(kind: str, key: str) -> Any:
     clock = LiveClock()
     store = KeyStore(None, clock=clock)
     store.import_key(key, "viewer")
     node = BenchNode()
-    app = create_app(cast(NodeService, node), GatewayConfig(ip_rate=HUGE, key_rate=HUGE), store,
-                     clock=clock)  # fmt: skip
-    if kind == "spreadwire":
+    config = GatewayConfig(ip_rate=HUGE, key_rate=HUGE)
+    fast = kind != "litestar"
+    app = create_app(cast(NodeService, node), config, store, clock=clock, fast_reads=fast)
+    if kind in ("spreadwire", "litestar"):
         return app
     from fastapi import FastAPI
 
@@ -234,23 +247,28 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5, help="measured seconds per round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per app")
     parser.add_argument("--port", type=int, default=18_080)
-    parser.add_argument("--serve", choices=["spreadwire", "fastapi"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--serve", choices=["spreadwire", "litestar", "fastapi"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port)
         return 0
     key = "bench-viewer-key-" + os.urandom(16).hex()
-    runs: dict[str, list[dict[str, float]]] = {"spreadwire": [], "fastapi": []}
+    runs: dict[str, list[dict[str, float]]] = {"spreadwire": [], "litestar": [], "fastapi": []}
     for _ in range(args.rounds):
         for kind, results in runs.items():
             results.append(measure(kind, key, args.seconds, args.port))
     ours = statistics.median(r["rps"] for r in runs["spreadwire"])
+    routed = statistics.median(r["rps"] for r in runs["litestar"])
     theirs = statistics.median(r["rps"] for r in runs["fastapi"])
     result: dict[str, Any] = {
         "rest_rps": round(ours),
+        "rest_litestar_rps": round(routed),
         "fastapi_rps": round(theirs),
         "vs_fastapi": round(ours / theirs, 2),
+        "vs_fastapi_litestar": round(routed / theirs, 2),
         "rest_p99_us": statistics.median(r["p99_us"] for r in runs["spreadwire"]),
         "fastapi_p99_us": statistics.median(r["p99_us"] for r in runs["fastapi"]),
         "errors": sum(r["errors"] for rs in runs.values() for r in rs),

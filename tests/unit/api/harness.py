@@ -71,12 +71,14 @@ def build_api(
     gateway: GatewayConfig | None = None,
     clock: Clock | None = None,
     service: MemoryNodeService | None = None,
+    fast_reads: bool = True,
 ) -> tuple[MemoryNodeService, KeyStore, Keys, GatewayMiddleware]:
     clock = clock or LiveClock()
     service = service or MemoryNodeService()
     store = KeyStore(None, clock=clock)
     keys = make_keys(store)
-    app = create_app(service, gateway or generous_gateway(), store, clock=clock)
+    config = gateway or generous_gateway()
+    app = create_app(service, config, store, clock=clock, fast_reads=fast_reads)
     return service, store, keys, app
 
 

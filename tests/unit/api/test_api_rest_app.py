@@ -323,3 +323,35 @@ async def test_rest_metrics_count_requests_by_route_and_status(
     assert 'spreadwire_gateway_rejections_total{reason="unauthenticated"} 1.0' in text
     assert 'spreadwire_stage_latency_seconds{quantile="0.99",stage="tick_to_order"}' in text
     assert "spreadwire_http_request_duration_seconds_bucket" in text
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/instruments", "/v1/strategies", "/v1/risk/limits", "/v1/trading-state",
+     "/v1/positions", "/v1/pnl", "/v1/latency"],
+)  # fmt: skip
+async def test_rest_fast_reads_answer_the_same_bytes_as_the_routed_handlers(path: str) -> None:
+    service = MemoryNodeService()
+    bodies = []
+    for fast in (True, False):
+        *_, keys, app = build_api(service=service, fast_reads=fast)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            response = await client.get(path, headers=keys.header("viewer"))
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        bodies.append(response.content)
+
+    assert bodies[0] == bodies[1]
+
+
+async def test_rest_fast_read_with_query_or_without_credential_takes_the_routed_path(
+    api: tuple[httpx.AsyncClient, Keys, MemoryNodeService],
+) -> None:
+    client, keys, _ = api
+
+    anonymous = await client.get("/v1/positions")
+    with_query = await client.get("/v1/positions?verbose=1", headers=keys.header("viewer"))
+
+    assert anonymous.status_code == 401
+    assert (with_query.status_code, error_of(with_query).field) == (422, "verbose")

@@ -19,12 +19,14 @@ from litestar.exceptions import HTTPException, ValidationException
 from spreadwire.api.auth import Authenticator
 from spreadwire.api.config import GatewayConfig
 from spreadwire.api.errors import ApiError
-from spreadwire.api.gateway import Gateway, GatewayMiddleware
+from spreadwire.api.gateway import ASGIApp, Gateway, GatewayMiddleware
 from spreadwire.api.keys import KeyStore
 from spreadwire.api.metrics import ApiMetrics
 from spreadwire.api.ports import NodeService
 from spreadwire.api.rest.commands import order_routes, risk_routes, strategy_routes
 from spreadwire.api.rest.common import authorize, declare_query_parameters
+from spreadwire.api.rest.fastpath import ReadFastPath
+from spreadwire.api.rest.fastpath import fast_reads as fast_read_routes
 from spreadwire.api.rest.openapi import BEARER, OptionsAllow, openapi_config, use_msgspec_schemas
 from spreadwire.api.rest.reads import read_routes
 from spreadwire.api.rest.system import doc_routes, key_routes, system_routes
@@ -108,11 +110,13 @@ def create_app(
     clock: Clock,
     monotonic_ns: Callable[[], int] = perf_counter_ns,
     metrics: ApiMetrics | None = None,
+    fast_reads: bool = True,
 ) -> GatewayMiddleware:
     """The REST API for ``service``, behind a gateway using ``key_store`` and ``clock``.
 
     ``clock`` checks JWT expiry; ``monotonic_ns`` drives the token buckets. The returned
     middleware exposes ``gateway`` (share it with the WebSocket server) and ``metrics``.
+    ``fast_reads`` answers the parameterless GET reads without Litestar (same bodies).
     """
     metrics = metrics if metrics is not None else ApiMetrics()
     if metrics.latency_source is None:
@@ -153,4 +157,7 @@ def create_app(
     )
     use_msgspec_schemas(app)
     declare_query_parameters(app)
-    return GatewayMiddleware(OptionsAllow(app), gateway, metrics)
+    routed: ASGIApp = OptionsAllow(app)
+    if fast_reads:
+        routed = ReadFastPath(routed, fast_read_routes(service))
+    return GatewayMiddleware(routed, gateway, metrics)
