@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from spreadwire.api.config import RateLimit
+from spreadwire.api.rest.server import RestServer
 from tests.unit.api.harness import generous_gateway, running_api
 
 ORDER = {"instrument_id": "AAA.SIM", "side": "BUY", "quantity": "1", "price": "100.00"}
@@ -76,3 +78,12 @@ async def test_rest_server_metrics_expose_prometheus_text() -> None:
     assert metrics.headers["content-type"].startswith("text/plain")
     assert "spreadwire_http_requests_total" in metrics.text
     assert "spreadwire_ws_connections 0.0" in metrics.text
+
+
+async def test_rest_server_on_a_taken_port_raises_oserror() -> None:
+    async with running_api(ws=False) as api:
+        assert api.rest is not None
+        second = RestServer(api.app, port=api.rest.port)
+
+        with pytest.raises(OSError, match="cannot serve REST"):
+            await second.start()

@@ -60,10 +60,14 @@ class RestServer:
         if not server.config.loaded:
             server.config.load()
         server.lifespan = server.config.lifespan_class(server.config)
-        async with asyncio.timeout(timeout_s):
-            await server.startup()
+        where = f"{server.config.host}:{server.config.port}"
+        try:
+            async with asyncio.timeout(timeout_s):
+                await server.startup()
+        except SystemExit:  # uvicorn exits the process when it cannot bind; the node decides
+            raise OSError(f"cannot serve REST on {where} (address in use?)") from None
         if server.should_exit:
-            raise OSError(f"cannot serve on {server.config.host}:{server.config.port}")
+            raise OSError(f"cannot serve REST on {where}")
         self._task = asyncio.create_task(server.main_loop(), name="rest-server")
 
     @property
