@@ -20,6 +20,9 @@ class OmsConfig(msgspec.Struct, frozen=True, kw_only=True):
     stop-limit orders here and release them as market/limit orders when the trigger price
     trades through (the simulated venue has no stop orders). DAY orders expire at the
     next ``session_close_ns`` boundary (ns after UTC midnight); GTD at ``expire_time_ns``.
+    ``retain_closed``: how many closed orders (and final pair orders) stay in memory, the
+    latest ones; older ones are purged (the event store keeps their history), and a late
+    report for a purged order is alerted, not applied.
     """
 
     ack_timeout_ns: PositiveInt = 2_000_000_000
@@ -27,3 +30,4 @@ class OmsConfig(msgspec.Struct, frozen=True, kw_only=True):
     emulate_stops: bool = True
     session_close_ns: Annotated[int, msgspec.Meta(ge=0, lt=DAY_NS)] = 0
     expire_locally: bool = True
+    retain_closed: PositiveInt = 10_000

@@ -60,11 +60,13 @@ from spreadwire.domain.order import Order
 from spreadwire.domain.position import Position
 from spreadwire.domain.reports import ExecutionReport
 from spreadwire.domain.values import Price, Quantity
+from spreadwire.oms.book import OrderBook
 from spreadwire.oms.config import OmsConfig
 from spreadwire.oms.inflight import InFlight
 from spreadwire.oms.pairs import PairBook, PairOrder
 from spreadwire.oms.pnl import PnlLine, pnl_lines, total_pnl
-from spreadwire.oms.stops import StopBook, expiry_deadline, released_order
+from spreadwire.oms.restore import OmsRestorer
+from spreadwire.oms.stops import StopBook, released_order
 
 log = logging.getLogger("spreadwire.oms")
 
@@ -78,6 +80,7 @@ UNKNOWN_AT_VENUE = "UNKNOWN_AT_VENUE"
 class OrderManager:
     __slots__ = (
         "_alerts",
+        "_book",
         "_clock",
         "_config",
         "_duplicates",
@@ -85,12 +88,12 @@ class OrderManager:
         "_in_flight",
         "_instruments",
         "_marks",
-        "_orders",
         "_pairs",
         "_positions",
         "_publish",
         "_query_order",
         "_report_handlers",
+        "_restorer",
         "_route",
         "_send",
         "_stops",
@@ -119,7 +122,11 @@ class OrderManager:
         self._query_order = query_order
         self._route = route
         self._config = config or OmsConfig()
-        self._orders: dict[str, Order] = {}
+        self._book = OrderBook(
+            retain_closed=self._config.retain_closed,
+            session_close_ns=self._config.session_close_ns,
+            on_purge=self._on_purge,
+        )
         self._positions: dict[tuple[str, str], Position] = {}
         self._in_flight: dict[str, InFlight] = {}
         self._expiring: set[str] = set()
@@ -131,9 +138,11 @@ class OrderManager:
             clock,
             route=route or self.submit,
             cancel=self.cancel,
-            lookup=self._orders.get,
+            lookup=self._book.get,
             publish=publish,
+            retain_final=self._config.retain_closed,
         )
+        self._restorer: OmsRestorer | None = None
         self._report_handlers: dict[ReportKind, Callable[[Order, ExecutionReport], None]] = {
             K.ACCEPTED: self._on_accepted,
             K.REJECTED: self._on_rejected,
@@ -167,7 +176,7 @@ class OrderManager:
 
     def submit(self, cmd: SubmitOrder) -> Order | None:
         """Create the order, publish ``OrderInitialized`` + ``OrderSubmitted``, send it."""
-        if cmd.client_order_id in self._orders:
+        if cmd.client_order_id in self._book:
             self._alert(
                 "DUPLICATE_CLIENT_ORDER_ID",
                 f"client order id {cmd.client_order_id} is already in use; command ignored",
@@ -195,7 +204,7 @@ class OrderManager:
                 ts_init=now,
             )
         )
-        self._orders[cmd.client_order_id] = order
+        self._book.add(order)
         self._publish(order.events[0])
         self._apply(
             order,
@@ -216,7 +225,7 @@ class OrderManager:
 
     def cancel(self, cmd: CancelOrder) -> bool:
         """Ask the venue to cancel a working order (publishes ``OrderPendingCancel``)."""
-        order = self._orders.get(cmd.client_order_id)
+        order = self._book.get(cmd.client_order_id)
         if order is None or not order.is_open:
             return False
         now = self._clock.timestamp_ns()
@@ -244,7 +253,7 @@ class OrderManager:
 
     def modify(self, cmd: ModifyOrder) -> bool:
         """Ask the venue to amend a working order (publishes ``OrderPendingUpdate``)."""
-        order = self._orders.get(cmd.client_order_id)
+        order = self._book.get(cmd.client_order_id)
         if order is None or not order.is_open or order.status is S.PENDING_CANCEL:
             return False
         now = self._clock.timestamp_ns()
@@ -288,13 +297,9 @@ class OrderManager:
 
     def on_report(self, report: ExecutionReport) -> None:
         """Apply one venue execution report through the order's state machine."""
-        order = self._orders.get(report.client_order_id)
+        order = self._book.get(report.client_order_id)
         if order is None:
-            self._alert(
-                "UNKNOWN_ORDER_REPORT",
-                f"{report.kind} report for unknown order {report.client_order_id}",
-                report.client_order_id,
-            )
+            self._unknown_report(report)
             return
         if report.kind in _LIVE_REPORTS:
             self._check_quantities(order, report)
@@ -303,6 +308,30 @@ class OrderManager:
         if flight is not None and flight.answered_by(order, report):
             del self._in_flight[order.client_order_id]
         self._pairs.on_order(order)
+
+    def _unknown_report(self, report: ExecutionReport) -> None:
+        """A report for an order this manager does not hold: never seen, or closed and
+        purged (``retain_closed``). Nothing is applied; a fill is critical, since it may
+        be a late fill the position does not count (or a duplicate: it cannot tell)."""
+        if report.kind is K.FILL:
+            self._alert(
+                "FILL_FOR_UNKNOWN_ORDER",
+                f"fill {report.trade_id} for {report.client_order_id}, an order not held "
+                "(unknown or purged): not applied; reconcile the position with the venue",
+                report.client_order_id,
+                "critical",
+            )
+            return
+        self._alert(
+            "UNKNOWN_ORDER_REPORT",
+            f"{report.kind} report for unknown order {report.client_order_id}",
+            report.client_order_id,
+        )
+
+    def _on_purge(self, client_order_id: str) -> None:
+        """A closed order left memory: drop whatever else was kept for it."""
+        self._in_flight.pop(client_order_id, None)
+        self._expiring.discard(client_order_id)
 
     def _check_quantities(self, order: Order, report: ExecutionReport) -> None:
         quantity = report.quantity.raw if report.quantity is not None else order.quantity.raw
@@ -389,6 +418,7 @@ class OrderManager:
             )
         if order.can_apply(event):
             order.apply(event)
+            self._book.settle(order)
         else:
             order.trade_ids.add(trade_id)
             self._alert(
@@ -397,7 +427,9 @@ class OrderManager:
                 order.client_order_id,
                 "critical",
             )
-        self._position(order).apply_fill(order.side, last_qty, last_px)
+        self._position(order.strategy_id, order.instrument_id).apply_fill(
+            order.side, last_qty, last_px
+        )
         self._publish(event)
 
     def _on_canceled(self, order: Order, report: ExecutionReport) -> None:
@@ -484,6 +516,29 @@ class OrderManager:
                     order, self._event(OrderModifyRejected, order, now, reason="RECONCILED")
                 )
 
+    # ------------------------------------------------------------------ restart
+
+    def restore(self, message: object) -> None:
+        """Rebuild state from one stored message (commit order), without publishing,
+        sending or alerting: orders (``OrderInitialized`` + every order event), trade ids,
+        positions, held stops, in-flight requests, pending expiries and pair orders.
+        Messages that are not the OMS's facts (denials, risk and market-data events) are
+        skipped. After the whole log, call :meth:`reconcile_all` (see ``docs/risk.md``).
+        """
+        restorer = self._restorer
+        if restorer is None:
+            restorer = self._restorer = OmsRestorer(
+                book=self._book,
+                stops=self._stops,
+                pairs=self._pairs,
+                in_flight=self._in_flight,
+                expiring=self._expiring,
+                position=self._position,
+                marks=self._marks,
+                config=self._config,
+            )
+        restorer.restore(message)
+
     # ------------------------------------------------------------------ timers
 
     def check_in_flight(self, now: int | None = None) -> int:
@@ -497,7 +552,7 @@ class OrderManager:
 
     def _reconcile(self, client_order_id: str, now: int) -> None:
         flight = self._in_flight[client_order_id]
-        order = self._orders[client_order_id]
+        order = self._book[client_order_id]
         flight.attempts += 1
         flight.due_ns = now + self._config.ack_timeout_ns
         if flight.attempts == 1:
@@ -543,14 +598,17 @@ class OrderManager:
         """The venue session dropped: every request in flight there is due now."""
         count = 0
         for client_order_id, flight in self._in_flight.items():
-            instrument = self._instruments.get(self._orders[client_order_id].instrument_id)
+            instrument = self._instruments.get(self._book[client_order_id].instrument_id)
             if instrument is not None and instrument.venue == venue:
                 flight.due_ns = 0
                 count += 1
         return count
 
     def reconcile_all(self, venue: str | None = None) -> int:
-        """Query the venue for every open order (after a reconnect); return the count."""
+        """Query the venue for every open order (after a reconnect, or after
+        :meth:`restore` on start-up): the venue's STATUS report is applied like any
+        report; an order the venue does not know (or a failing query) stays in flight and
+        the timer's unknown-outcome path resolves it. Return how many were queried."""
         count = 0
         for order in list(self.open_orders()):
             instrument = self._instruments.get(order.instrument_id)
@@ -558,12 +616,18 @@ class OrderManager:
                 continue
             if self._stops.holds(order) or self._query_order is None:
                 continue
-            report = self._query_order(order.client_order_id)
+            client_order_id = order.client_order_id
             count += 1
+            try:
+                report = self._query_order(client_order_id)
+            except Exception as exc:
+                self._alert("RECONCILE_FAILED", f"{client_order_id}: {exc!r}", client_order_id)
+                report = None
             if report is not None:
                 self.on_report(report)
-            elif order.client_order_id not in self._in_flight:
-                self._in_flight[order.client_order_id] = InFlight("submit", 0)
+            elif client_order_id not in self._in_flight:
+                # the unknown-outcome path takes over at the next timer
+                self._in_flight[client_order_id] = InFlight("submit", 0)
         return count
 
     def check_expiry(self, now: int | None = None) -> int:
@@ -571,9 +635,8 @@ class OrderManager:
         if now is None:
             now = self._clock.timestamp_ns()
         count = 0
-        for order in list(self.open_orders()):
-            deadline = expiry_deadline(order, self._config.session_close_ns)
-            if deadline is None or now < deadline or order.client_order_id in self._expiring:
+        for order in self._book.due(now):
+            if order.client_order_id in self._expiring:
                 continue
             count += 1
             if self._stops.holds(order):
@@ -629,17 +692,19 @@ class OrderManager:
     # ------------------------------------------------------------------ queries
 
     def order(self, client_order_id: str) -> Order | None:
-        return self._orders.get(client_order_id)
+        """The order, if held (closed orders beyond ``retain_closed`` are purged)."""
+        return self._book.get(client_order_id)
 
     def orders(self) -> list[Order]:
-        return list(self._orders.values())
+        """Every order held: the live ones and the ``retain_closed`` latest closed ones."""
+        return list(self._book.all())
 
     def open_orders(
         self, strategy_id: str | None = None, instrument_id: str | None = None
     ) -> list[Order]:
         return [
             order
-            for order in self._orders.values()
+            for order in self._book.live()
             if order.status.is_open
             and (strategy_id is None or order.strategy_id == strategy_id)
             and (instrument_id is None or order.instrument_id == instrument_id)
@@ -684,18 +749,18 @@ class OrderManager:
         return self._pairs.pairs()
 
     def iter_orders(self) -> Iterator[Order]:
-        return iter(self._orders.values())
+        return self._book.all()
 
     # ------------------------------------------------------------------ internals
 
-    def _position(self, order: Order) -> Position:
-        key = (order.strategy_id, order.instrument_id)
+    def _position(self, strategy_id: str, instrument_id: str) -> Position:
+        key = (strategy_id, instrument_id)
         position = self._positions.get(key)
         if position is None:
-            instrument = self._instruments.get(order.instrument_id)
+            instrument = self._instruments.get(instrument_id)
             position = Position(
-                order.strategy_id,
-                order.instrument_id,
+                strategy_id,
+                instrument_id,
                 size_precision=instrument.size_precision if instrument else 9,
                 currency=instrument.currency if instrument else "USD",
                 money_precision=instrument.min_notional.precision if instrument else 2,
@@ -730,6 +795,7 @@ class OrderManager:
 
     def _apply(self, order: Order, event: OrderEvent) -> None:
         order.apply(event)
+        self._book.settle(order)
         self._publish(event)
 
     def _transition(self, order: Order, event: OrderEvent) -> None:

@@ -19,6 +19,7 @@ re-sends at once (``complete``). At ``leg_timeout_ns`` working legs are canceled
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from fractions import Fraction
 from typing import final
@@ -50,7 +51,9 @@ class PairOrder:
         "deadline_ns",
         "dirty",
         "evaluating",
+        "last_child",
         "legs",
+        "orders",
         "residual",
         "state",
         "unwinds",
@@ -67,6 +70,10 @@ class PairOrder:
         self.evaluating = False
         self.dirty = False
         self.residual = (0, 0)
+        # the pair's orders once looked up: a closed child may be purged from the
+        # manager's memory, the pair still counts its fills
+        self.orders: dict[str, Order] = {}
+        self.last_child = ("", -1)  # (tag, leg index) of the last child (restore only)
 
     @property
     def pair_id(self) -> str:
@@ -83,7 +90,19 @@ def _sign(side: OrderSide) -> int:
 
 @final
 class PairBook:
-    __slots__ = ("_by_order", "_cancel", "_clock", "_lookup", "_pairs", "_publish", "_route")
+    __slots__ = (
+        "_active",
+        "_by_order",
+        "_cancel",
+        "_clock",
+        "_final",
+        "_lookup",
+        "_pairs",
+        "_pending",
+        "_publish",
+        "_retain",
+        "_route",
+    )
 
     def __init__(
         self,
@@ -93,7 +112,9 @@ class PairBook:
         cancel: Callable[[CancelOrder], bool],
         lookup: Callable[[str], Order | None],
         publish: Callable[[object], None],
+        retain_final: int = 10_000,
     ) -> None:
+        """Pairs in a final state beyond the ``retain_final`` latest are forgotten."""
         self._clock = clock
         self._route = route
         self._cancel = cancel
@@ -101,6 +122,10 @@ class PairBook:
         self._publish = publish
         self._pairs: dict[str, PairOrder] = {}
         self._by_order: dict[str, PairOrder] = {}
+        self._active: dict[str, PairOrder] = {}
+        self._final: deque[str] = deque()
+        self._retain = retain_final
+        self._pending: SubmitPairOrder | None = None
 
     def get(self, pair_id: str) -> PairOrder | None:
         return self._pairs.get(pair_id)
@@ -112,26 +137,73 @@ class PairBook:
         if command.pair_id in self._pairs:
             self._alert("DUPLICATE_PAIR_ID", f"pair {command.pair_id} already exists")
             return False
-        pair = PairOrder(command, self._clock.timestamp_ns())
-        self._pairs[command.pair_id] = pair
-        for leg in pair.legs:
-            self._by_order[leg.client_order_id] = pair
+        pair = self._add(command, self._clock.timestamp_ns())
         self._announce(pair, WORKING, "entered")
         for leg in pair.legs:
             submit(leg)
         self.evaluate(pair)
         return True
 
+    def _add(self, command: SubmitPairOrder, now: int) -> PairOrder:
+        pair = PairOrder(command, now)
+        self._pairs[command.pair_id] = pair
+        self._active[command.pair_id] = pair
+        for leg in pair.legs:
+            self._by_order[leg.client_order_id] = pair
+        return pair
+
+    # ------------------------------------------------------------------ restore
+
+    def restore_command(self, command: SubmitPairOrder) -> None:
+        """A stored pair command: it becomes a pair if its ``working`` state follows."""
+        self._pending = command
+
+    def restore_child(self, command: SubmitOrder) -> None:
+        """A stored order the pair sent itself (completion ``-c``, unwind ``-u``)."""
+        pair = self._pairs.get(command.pair_id or "")
+        cid = command.client_order_id
+        if pair is None or cid in self._by_order or not cid.startswith(f"{pair.pair_id}-"):
+            return
+        pair.children.append(cid)
+        self._by_order[cid] = pair
+        tag = cid[len(pair.pair_id) + 1 : len(pair.pair_id) + 2]
+        index = 0 if command.instrument_id == pair.legs[0].instrument_id else 1
+        if tag == "c":
+            pair.attempts += 1
+        elif tag == "u" and (index == 0 or pair.last_child != ("u", 0)):
+            pair.unwinds += 1  # one unwind sends at most one order per leg, in leg order
+        pair.last_child = (tag, index)
+
+    def restore_order(self, order: Order) -> None:
+        pair = self._by_order.get(order.client_order_id)
+        if pair is not None:
+            pair.orders[order.client_order_id] = order
+
+    def restore_state(self, event: PairStateChanged) -> None:
+        pair = self._pairs.get(event.pair_id)
+        if pair is None:
+            pending = self._pending
+            if pending is None or pending.pair_id != event.pair_id:
+                return
+            self._pending = None
+            pair = self._add(pending, event.ts_event)
+        pair.residual = (event.residual_first_raw, event.residual_second_raw)
+        pair.state = event.state
+        if pair.is_final:
+            self._finalize(pair)
+
     # ------------------------------------------------------------------ progress
 
     def on_order(self, order: Order) -> None:
         pair = self._by_order.get(order.client_order_id)
         if pair is not None and not pair.is_final:
+            pair.orders[order.client_order_id] = order
             self.evaluate(pair)
 
     def check(self, now: int) -> None:
-        """Enforce ``leg_timeout_ns``: cancel legs still working after the deadline."""
-        for pair in self._pairs.values():
+        """Enforce ``leg_timeout_ns``: cancel legs still working after the deadline
+        (walks the pairs not final yet only)."""
+        for pair in list(self._active.values()):
             if pair.is_final or now < pair.deadline_ns:
                 continue
             working = self._working(pair)
@@ -246,19 +318,27 @@ class PairBook:
         pair.children.append(client_order_id)
         self._by_order[client_order_id] = pair
         self._route(command)
-        return self._lookup(client_order_id) is not None
+        return self._order(pair, client_order_id) is not None
 
     # ------------------------------------------------------------------ arithmetic
 
+    def _order(self, pair: PairOrder, client_order_id: str) -> Order | None:
+        order = pair.orders.get(client_order_id)
+        if order is None:
+            order = self._lookup(client_order_id)
+            if order is not None:
+                pair.orders[client_order_id] = order
+        return order
+
     def _orders(self, pair: PairOrder) -> list[Order]:
-        return [o for cid in pair.children if (o := self._lookup(cid)) is not None]
+        return [o for cid in pair.children if (o := self._order(pair, cid)) is not None]
 
     def _working(self, pair: PairOrder) -> list[Order]:
         return [order for order in self._orders(pair) if order.is_open]
 
     def _has_failed_leg(self, pair: PairOrder) -> bool:
         for leg in pair.legs:
-            order = self._lookup(leg.client_order_id)
+            order = self._order(pair, leg.client_order_id)
             if order is None or (
                 order.is_terminal
                 and order.leaves_qty.raw == 0
@@ -305,6 +385,8 @@ class PairBook:
         if previous == state:
             return
         pair.state = state
+        if pair.is_final:
+            self._finalize(pair)
         now = self._clock.timestamp_ns()
         command = pair.command
         self._publish(
@@ -324,6 +406,19 @@ class PairBook:
         )
         if state == FAILED and pair.residual != (0, 0):
             self._alert("PAIR_RESIDUAL", f"pair {pair.pair_id}: {reason}; residual {pair.residual}")
+
+    def _finalize(self, pair: PairOrder) -> None:
+        """A pair reached a final state: off the timer's list; the oldest final pairs
+        beyond ``retain_final`` are forgotten."""
+        if self._active.pop(pair.pair_id, None) is None:
+            return
+        final = self._final
+        final.append(pair.pair_id)
+        while len(final) > self._retain:
+            old = self._pairs.pop(final.popleft(), None)
+            if old is not None:
+                for cid in old.children:
+                    self._by_order.pop(cid, None)
 
     def _alert(self, code: str, message: str) -> None:
         now = self._clock.timestamp_ns()

@@ -82,6 +82,25 @@ class CircuitBreaker:
         self._announce(state, previous, reason, now_ns, "critical")
         return True
 
+    def restore(
+        self, state: TradingState, reason: str, ts_ns: int, *, automatic: bool, key: str
+    ) -> None:
+        """Take a stored ``TradingStateChanged`` as the state (restart): a trip or a
+        reset, kept as it was, without publishing anything."""
+        if state is TradingState.ACTIVE:
+            self._tripped.clear()
+            self._last_auto_trip_ns = None
+            operator, _, text = reason.removeprefix("RESET by ").partition(": ")
+            self.resets.append((ts_ns, operator, text))
+        else:
+            self._tripped.add(key)
+            if automatic:
+                self._last_auto_trip_ns = ts_ns
+            self.trips.append(BreakerTrip(reason=reason, ts_ns=ts_ns, state=state))
+        self.state = state
+        if self.on_change is not None:
+            self.on_change(state)
+
     def reset(self, operator: str, reason: str, now_ns: int) -> bool:
         """Return to ACTIVE (audited); False when refused (already active or cooling down)."""
         if self.state is TradingState.ACTIVE:

@@ -56,8 +56,9 @@ from spreadwire.risk.config import RiskConfig
 from spreadwire.risk.exposure import WorkingOrder
 from spreadwire.risk.gate import Denial, Gate, money_text
 from spreadwire.risk.killswitch import KillSwitch
+from spreadwire.risk.reasons import GATE_REASONS, TripReason
 from spreadwire.risk.reasons import DenyReason as R
-from spreadwire.risk.reasons import TripReason
+from spreadwire.risk.restore import RiskRestorer
 from spreadwire.risk.throttle import TokenBucket
 from spreadwire.risk.tripwires import Tripwires
 from spreadwire.risk.venue_breaker import VenueBreaker, VenueState
@@ -104,6 +105,7 @@ class RiskEngine:
         "_kill",
         "_pending_modify",
         "_publish",
+        "_restorer",
         "_trips",
         "_try_fast",
         "_venues",
@@ -144,9 +146,9 @@ class RiskEngine:
         self._denied = 0
         self._cancels = 0
         self._denied_by_reason: Counter[str] = Counter()
+        self._restorer: RiskRestorer | None = None
         self._event_handlers: dict[type, Callable[[Any], None]] = {
             OrderInitialized: self._on_initialized,
-            OrderDenied: self._on_terminal,
             OrderRejected: self._on_rejected,
             OrderCanceled: self._on_terminal,
             OrderExpired: self._on_terminal,
@@ -162,6 +164,11 @@ class RiskEngine:
         }
 
     # ------------------------------------------------------------------ queries
+
+    @property
+    def config(self) -> RiskConfig:
+        """The limits in force (the constructor's, or the last :meth:`set_limits`)."""
+        return self._config
 
     @property
     def trading_state(self) -> TradingState:
@@ -346,16 +353,27 @@ class RiskEngine:
             self._restore(order, saved)
             self._deny_modify(cmd, result, now)
             return False
-        self._pending_modify[cmd.client_order_id] = saved
-        order.leaves = max(0, quantity - order.filled)
-        order.notional_price = price_raw if price_raw is not None else saved[1]
-        order.resting_price = price_raw if saved[2] is not None else None
-        gate.portfolio.add_order(order)
+        self._reserve_modify(order, quantity, price_raw, saved)
         gate.order_bucket.take(now)
         order.leg.strategy.order_bucket.take(now)
         self._approved += 1
         self._forward(cmd)
         return True
+
+    def _reserve_modify(
+        self,
+        order: WorkingOrder,
+        quantity: int,
+        price_raw: int | None,
+        saved: tuple[int, int, int | None],
+    ) -> None:
+        """An approved modify counts at once as the amended order (the old reservation
+        is kept aside until the venue answers)."""
+        self._pending_modify[order.client_order_id] = saved
+        order.leaves = max(0, quantity - order.filled)
+        order.notional_price = price_raw if price_raw is not None else saved[1]
+        order.resting_price = price_raw if saved[2] is not None else None
+        self._gate.portfolio.add_order(order)
 
     def _approve_modify(
         self, cmd: ModifyOrder, order: WorkingOrder, quantity: int, price_raw: int | None, now: int
@@ -489,6 +507,18 @@ class RiskEngine:
         """Manual trip (operator) to REDUCING or HALTED."""
         return self._breaker.trip(state, reason, self._clock.timestamp_ns(), automatic=False)
 
+    def set_limits(self, config: RiskConfig) -> None:
+        """New limits, in force for the next order (the node records the operator's
+        command first; headroom moves by each limit's change; the breaker settings stay
+        as configured at start-up)."""
+        now = self._clock.timestamp_ns()
+        if config.cancel_rate != self._config.cancel_rate:
+            rate = config.cancel_rate
+            self._cancel_bucket = TokenBucket(rate.limit, rate.interval_ns, now)
+        self._config = config
+        self._gate.reconfigure(config, now)
+        log.warning("risk limits changed")
+
     def start_day(self) -> None:
         """Start a new trading day: the daily loss is measured from the current PnL."""
         self._gate.portfolio.start_day()
@@ -511,6 +541,30 @@ class RiskEngine:
                 ts_init=now,
             )
         )
+
+    # ------------------------------------------------------------------ restart
+
+    def restore(self, message: object) -> None:
+        """Rebuild state from one stored message (commit order) without publishing,
+        forwarding or tripping: the working orders, positions, exposure, PnL and its
+        high-water mark (order events and fills), the trading state and breaker trips
+        (``TradingStateChanged``), kill switches (``EngageKillSwitch`` /
+        ``ReleaseKillSwitch``), venue breakers (``VenueStateChanged``) and the duplicate
+        id memory. See :mod:`spreadwire.risk.restore`."""
+        restorer = self._restorer
+        if restorer is None:
+            restorer = self._restorer = RiskRestorer(
+                gate=self._gate,
+                breaker=self._breaker,
+                kill=self._kill,
+                venues=self._venues,
+                pending_modify=self._pending_modify,
+                reserve_modify=self._reserve_modify,
+                on_initialized=self._on_initialized,
+                on_updated=self._on_updated,
+                on_modify_rejected=self._on_modify_rejected,
+            )
+        restorer.restore(message)
 
     # ------------------------------------------------------------------ bus input
 
@@ -570,7 +624,7 @@ class RiskEngine:
             )
         )
 
-    def _on_terminal(self, event: OrderDenied | OrderCanceled | OrderExpired) -> None:
+    def _on_terminal(self, event: OrderCanceled | OrderExpired) -> None:
         self._gate.portfolio.remove_order(event.client_order_id)
         self._pending_modify.pop(event.client_order_id, None)
 
@@ -616,6 +670,8 @@ class RiskEngine:
         portfolio.add_order(order)
 
     def _on_modify_rejected(self, event: OrderModifyRejected) -> None:
+        if event.reason in GATE_REASONS:
+            return  # the gate's own denial: a modify approved before is still pending
         saved = self._pending_modify.pop(event.client_order_id, None)
         portfolio = self._gate.portfolio
         order = portfolio.orders.get(event.client_order_id)

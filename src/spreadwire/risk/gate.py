@@ -134,6 +134,7 @@ class Gate:
         "_config",
         "_seen_capacity",
         "_seen_order",
+        "_sources",
         "fast_ok",
         "halted",
         "instruments",
@@ -159,6 +160,7 @@ class Gate:
         now: int,
     ) -> None:
         self._config = config
+        self._sources = dict(instruments)
         self.instruments = {key: _instrument_risk(config, i) for key, i in instruments.items()}
         self.portfolio = Portfolio(self.instruments)
         self.limits = Limits(config)
@@ -198,6 +200,47 @@ class Gate:
             or self.venue_blocked
             or self.pnl_breached
         )
+
+    def reconfigure(self, config: RiskConfig, now: int) -> None:
+        """Apply new limits at once: every headroom moves by the change of its limit, a
+        rate that changed gets a fresh token bucket; nothing already working is touched."""
+        old = self._config
+        self._config = config
+        self.limits = limits = Limits(config)
+        self.max_open_orders = config.max_open_orders
+        self.strategy_max_open_orders = config.strategy_max_open_orders
+        self._seen_capacity = config.duplicate_id_memory
+        if config.order_rate != old.order_rate:
+            rate = config.order_rate
+            self.order_bucket = TokenBucket(rate.limit, rate.interval_ns, now)
+        legs_by_instrument = self.portfolio.legs_by_instrument
+        for key, inst in self.instruments.items():
+            fresh = _instrument_risk(config, self._sources[key])
+            inst.min_quantity = fresh.min_quantity
+            inst.max_quantity = fresh.max_quantity
+            inst.min_notional2 = fresh.min_notional2
+            inst.max_notional2 = fresh.max_notional2
+            inst.collar_bps = fresh.collar_bps
+            delta = fresh.max_position - inst.max_position
+            inst.max_position = fresh.max_position
+            for leg in legs_by_instrument.get(key, {}).values():
+                leg.buy_room += delta
+                leg.sell_room += delta
+            if inst.reference:
+                inst.set_reference(inst.reference, inst.reference_ts, limits.max_age)
+        order_rate = config.strategy_order_rate != old.strategy_order_rate
+        cancel_rate = config.strategy_cancel_rate != old.strategy_cancel_rate
+        for strategy in self.portfolio.strategies.values():
+            strategy.budget_room2 += limits.budget2 - strategy.budget2
+            strategy.budget2 = limits.budget2
+            if order_rate:
+                rate = config.strategy_order_rate
+                strategy.order_bucket = TokenBucket(rate.limit, rate.interval_ns, now)
+            if cancel_rate:
+                rate = config.strategy_cancel_rate
+                strategy.cancel_bucket = TokenBucket(rate.limit, rate.interval_ns, now)
+        self.trim_seen()
+        self.refresh()
 
     def strategy(self, strategy_id: str, now: int) -> StrategyRisk:
         strategy = self.portfolio.strategies.get(strategy_id)

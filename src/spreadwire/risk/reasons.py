@@ -61,3 +61,8 @@ class TripReason(StrEnum):
     KILL_SWITCH = "KILL_SWITCH"
     MANUAL = "MANUAL"
     RESET = "RESET"
+
+
+#: every code the gate publishes as a denial (``OrderDenied``, and the
+#: ``OrderModifyRejected`` of a modify it refused), as plain strings
+GATE_REASONS = frozenset(reason.value for reason in DenyReason)

@@ -94,6 +94,18 @@ class VenueBreaker:
         ):
             self._open(f"{self._failures}/{len(window)} failed: {reason}", now_ns)
 
+    def restore(self, state: VenueState, ts_ns: int) -> None:
+        """Take a stored ``VenueStateChanged`` as the state (restart), without telling
+        anyone. A half-open breaker comes back open with its interval elapsed, so its
+        probes start afresh."""
+        self._window.clear()
+        self._failures = 0
+        if state is VenueState.CLOSED:
+            self.state = state
+            return
+        self.state = VenueState.OPEN
+        self._opened_at = ts_ns if state is VenueState.OPEN else ts_ns - self._config.open_ns
+
     def disconnected(self, now_ns: int, reason: str = "disconnect") -> None:
         if self.state is not VenueState.OPEN:
             self._open(reason, now_ns)

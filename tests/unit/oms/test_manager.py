@@ -189,8 +189,7 @@ def test_venue_reject_moves_submitted_order_to_rejected() -> None:
 
 def test_report_for_unknown_order_raises_an_alert() -> None:
     h = Harness()
-    order = h.submit()
-    h.oms._orders.pop(order.client_order_id)
+    order = Harness().submit(client_order_id="ELSEWHERE-1")
 
     h.report(order, K.ACCEPTED)
 

@@ -1,0 +1,192 @@
+"""Rebuilding the order manager from its stored events (node restart).
+
+The event store holds, in commit order, the commands the node accepted and every event
+the engines published. The OMS's own facts are the order events it published; from them
+:class:`OmsRestorer` rebuilds, without publishing, sending or alerting:
+
+* orders (``OrderInitialized``, then every event through the state machine) and their
+  trade ids; closed orders beyond ``retain_closed`` are purged as they would have been;
+* positions (every fill event, also one for an order already purged: the fill is a fact);
+* held stop orders (emulated stops not triggered yet), pending expiries (a cancel sent at
+  or after the order's deadline) and the requests still in flight, due at once, so the
+  timer reconciles what :meth:`~spreadwire.oms.manager.OrderManager.reconcile_all` did
+  not settle;
+* pair orders (the stored ``SubmitPairOrder``, its ``PairStateChanged`` events and the
+  orders the pair sent itself);
+* marks, if quotes were stored.
+
+The risk gate's ``OrderDenied`` and its denied modifies (an ``OrderModifyRejected`` whose
+reason is a :class:`~spreadwire.risk.reasons.DenyReason`) never reached the OMS and are
+skipped. A stored order event the state machine refuses for an order that is held means
+the log is not this node's history: :class:`~spreadwire.domain.order.IllegalTransition`
+is raised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Final, final
+
+from spreadwire.domain.commands import SubmitOrder, SubmitPairOrder
+from spreadwire.domain.enums import OrderStatus, OrderType
+from spreadwire.domain.events import (
+    OrderDenied,
+    OrderEvent,
+    OrderFill,
+    OrderInitialized,
+    OrderModifyRejected,
+    OrderPendingCancel,
+    OrderSubmitted,
+    PairStateChanged,
+)
+from spreadwire.domain.market import QuoteTick
+from spreadwire.domain.order import Order
+from spreadwire.domain.position import Position
+from spreadwire.domain.values import Price
+from spreadwire.errors import InvariantError
+from spreadwire.oms.book import OrderBook
+from spreadwire.oms.config import OmsConfig
+from spreadwire.oms.inflight import InFlight
+from spreadwire.oms.pairs import PairBook
+from spreadwire.oms.stops import StopBook, expiry_deadline
+from spreadwire.risk.reasons import GATE_REASONS
+
+S = OrderStatus
+_STOPS: Final = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT})
+#: the request an order in this status is waiting for an answer to
+_AWAITING: Final = {
+    S.PENDING_CANCEL: "cancel",
+    S.PENDING_UPDATE: "modify",
+}
+
+
+@final
+class OmsRestorer:
+    __slots__ = (
+        "_book",
+        "_config",
+        "_expiring",
+        "_in_flight",
+        "_marks",
+        "_pairs",
+        "_position",
+        "_stops",
+    )
+
+    def __init__(
+        self,
+        *,
+        book: OrderBook,
+        stops: StopBook,
+        pairs: PairBook,
+        in_flight: dict[str, InFlight],
+        expiring: set[str],
+        position: Callable[[str, str], Position],
+        marks: dict[str, Price],
+        config: OmsConfig,
+    ) -> None:
+        self._book = book
+        self._stops = stops
+        self._pairs = pairs
+        self._in_flight = in_flight
+        self._expiring = expiring
+        self._position = position
+        self._marks = marks
+        self._config = config
+
+    def restore(self, message: object) -> None:
+        match message:
+            case OrderInitialized():
+                self._initialized(message)
+            case OrderDenied():
+                return
+            case OrderModifyRejected() if message.reason in GATE_REASONS:
+                return
+            case OrderFill():
+                self._fill(message)
+            case OrderEvent():
+                self._event(message)
+            case SubmitPairOrder():
+                self._pairs.restore_command(message)
+            case SubmitOrder() if message.pair_id is not None:
+                self._pairs.restore_child(message)
+            case PairStateChanged():
+                self._pairs.restore_state(message)
+            case QuoteTick():
+                self._mark(message)
+
+    def _initialized(self, event: OrderInitialized) -> None:
+        if event.client_order_id in self._book:
+            raise InvariantError(f"order {event.client_order_id} initialized twice in the log")
+        order = Order(event)
+        self._book.add(order)
+        self._pairs.restore_order(order)
+
+    def _event(self, event: OrderEvent) -> None:
+        order = self._book.get(event.client_order_id)
+        if order is None:
+            return  # purged (closed long ago) or never held: nothing to rebuild
+        order.apply(event)
+        self._settle(order, event)
+
+    def _fill(self, event: OrderFill) -> None:
+        order = self._book.get(event.client_order_id)
+        if order is not None:
+            if order.can_apply(event):
+                order.apply(event)
+            else:
+                order.trade_ids.add(event.trade_id)  # kept in an illegal state (alerted live)
+            self._settle(order, event)
+        self._position(event.strategy_id, event.instrument_id).apply_fill(
+            event.side, event.last_qty, event.last_px
+        )
+
+    def _settle(self, order: Order, event: OrderEvent) -> None:
+        """Indexes, held stops, expiries and in-flight requests after ``event``."""
+        client_order_id = order.client_order_id
+        status = order.status
+        if status.is_terminal:
+            self._stops.remove(order)
+            self._expiring.discard(client_order_id)
+            self._in_flight.pop(client_order_id, None)
+            self._book.settle(order)
+            return
+        if type(event) is OrderSubmitted and self._holds_stop(order):
+            self._stops.add(order)
+        elif status is not S.SUBMITTED:
+            self._stops.remove(order)
+        if type(event) is OrderPendingCancel:
+            deadline = expiry_deadline(order, self._config.session_close_ns)
+            if deadline is not None and event.ts_event >= deadline:
+                self._expiring.add(client_order_id)
+        self._track_request(order)
+
+    def _holds_stop(self, order: Order) -> bool:
+        return order.order_type in _STOPS and self._config.emulate_stops
+
+    def _track_request(self, order: Order) -> None:
+        """The request the order still waits for, due now (reconciled by the timer)."""
+        status = order.status
+        request = _AWAITING.get(status)
+        if request is None and (
+            status in (S.SUBMITTED, S.TRIGGERED)
+            and order.venue_order_id is None
+            and not self._stops.holds(order)
+        ):
+            request = "submit"
+        client_order_id = order.client_order_id
+        if request is None:
+            self._in_flight.pop(client_order_id, None)
+            return
+        flight = self._in_flight.get(client_order_id)
+        if flight is None or flight.request != request:
+            self._in_flight[client_order_id] = InFlight(request, 0)
+
+    def _mark(self, quote: QuoteTick) -> None:
+        bid = quote.bid_price
+        ask = quote.ask_price
+        if bid.raw > 0 and ask.raw > 0:
+            self._marks[quote.instrument_id] = Price(
+                raw=(bid.raw + ask.raw) // 2,
+                precision=min(9, max(bid.precision, ask.precision) + 1),
+            )
