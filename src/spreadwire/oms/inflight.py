@@ -10,6 +10,9 @@ from spreadwire.domain.reports import ExecutionReport
 
 K = ReportKind
 
+#: the reason of a modify the OMS refuses itself (no venue answer, no request settled)
+QUANTITY_BELOW_FILLED: Final = "QUANTITY_BELOW_FILLED"
+
 #: which report kinds answer which request (besides a closed order and a STATUS)
 ANSWERS: Final[dict[str, frozenset[ReportKind]]] = {
     "submit": frozenset(ReportKind),

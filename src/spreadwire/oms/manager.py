@@ -62,7 +62,7 @@ from spreadwire.domain.reports import ExecutionReport
 from spreadwire.domain.values import Price, Quantity
 from spreadwire.oms.book import OrderBook
 from spreadwire.oms.config import OmsConfig
-from spreadwire.oms.inflight import InFlight
+from spreadwire.oms.inflight import QUANTITY_BELOW_FILLED, InFlight
 from spreadwire.oms.pairs import PairBook, PairOrder
 from spreadwire.oms.pnl import PnlLine, pnl_lines, total_pnl
 from spreadwire.oms.restore import OmsRestorer
@@ -260,7 +260,7 @@ class OrderManager:
         if cmd.quantity is not None and cmd.quantity.raw <= order.filled_qty.raw:
             self._apply(
                 order,
-                self._event(OrderModifyRejected, order, now, reason="QUANTITY_BELOW_FILLED"),
+                self._event(OrderModifyRejected, order, now, reason=QUANTITY_BELOW_FILLED),
             )
             return False
         if self._stops.holds(order):

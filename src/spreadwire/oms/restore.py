@@ -30,13 +30,20 @@ from typing import Final, final
 from spreadwire.domain.commands import SubmitOrder, SubmitPairOrder
 from spreadwire.domain.enums import OrderStatus, OrderType
 from spreadwire.domain.events import (
+    OrderCanceled,
+    OrderCancelRejected,
     OrderDenied,
     OrderEvent,
+    OrderExpired,
     OrderFill,
     OrderInitialized,
     OrderModifyRejected,
     OrderPendingCancel,
+    OrderPendingUpdate,
+    OrderRejected,
     OrderSubmitted,
+    OrderTriggered,
+    OrderUpdated,
     PairStateChanged,
 )
 from spreadwire.domain.market import QuoteTick
@@ -46,17 +53,24 @@ from spreadwire.domain.values import Price
 from spreadwire.errors import InvariantError
 from spreadwire.oms.book import OrderBook
 from spreadwire.oms.config import OmsConfig
-from spreadwire.oms.inflight import InFlight
+from spreadwire.oms.inflight import QUANTITY_BELOW_FILLED, InFlight
 from spreadwire.oms.pairs import PairBook
 from spreadwire.oms.stops import StopBook, expiry_deadline
 from spreadwire.risk.reasons import GATE_REASONS
 
 S = OrderStatus
+#: the events that send a request to the venue
+_REQUESTS: Final[dict[type[OrderEvent], str]] = {
+    OrderSubmitted: "submit",
+    OrderPendingCancel: "cancel",
+    OrderPendingUpdate: "modify",
+}
 _STOPS: Final = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT})
-#: the request an order in this status is waiting for an answer to
-_AWAITING: Final = {
-    S.PENDING_CANCEL: "cancel",
-    S.PENDING_UPDATE: "modify",
+#: the events that answer a cancel or a modify in flight (any event answers a submit;
+#: a fill alone answers neither, a closed order answers all)
+_ANSWERS: Final[dict[str, tuple[type[OrderEvent], ...]]] = {
+    "cancel": (OrderCanceled, OrderCancelRejected, OrderExpired, OrderRejected),
+    "modify": (OrderUpdated, OrderModifyRejected, OrderCanceled, OrderExpired, OrderRejected),
 }
 
 
@@ -145,6 +159,7 @@ class OmsRestorer:
         """Indexes, held stops, expiries and in-flight requests after ``event``."""
         client_order_id = order.client_order_id
         status = order.status
+        was_held = self._stops.holds(order)
         if status.is_terminal:
             self._stops.remove(order)
             self._expiring.discard(client_order_id)
@@ -159,28 +174,30 @@ class OmsRestorer:
             deadline = expiry_deadline(order, self._config.session_close_ns)
             if deadline is not None and event.ts_event >= deadline:
                 self._expiring.add(client_order_id)
-        self._track_request(order)
+        self._track_request(order, event, was_held)
 
     def _holds_stop(self, order: Order) -> bool:
         return order.order_type in _STOPS and self._config.emulate_stops
 
-    def _track_request(self, order: Order) -> None:
-        """The request the order still waits for, due now (reconciled by the timer)."""
-        status = order.status
-        request = _AWAITING.get(status)
-        if request is None and (
-            status in (S.SUBMITTED, S.TRIGGERED)
-            and order.venue_order_id is None
-            and not self._stops.holds(order)
-        ):
-            request = "submit"
+    def _track_request(self, order: Order, event: OrderEvent, was_held: bool) -> None:
+        """The request the order still waits for, as the live manager tracked it (due at
+        once: the timer reconciles it). A report that changed nothing left no event, so
+        a request may be restored that was answered: reconciling it again is harmless."""
         client_order_id = order.client_order_id
-        if request is None:
-            self._in_flight.pop(client_order_id, None)
+        kind = type(event)
+        request = _REQUESTS.get(kind)
+        if kind is OrderSubmitted and self._stops.holds(order):
+            request = None  # held here: nothing was sent
+        elif kind is OrderTriggered and was_held:
+            request = "submit"  # the released stop was sent
+        if request is not None:
+            self._in_flight[client_order_id] = InFlight(request, 0)
             return
         flight = self._in_flight.get(client_order_id)
-        if flight is None or flight.request != request:
-            self._in_flight[client_order_id] = InFlight(request, 0)
+        if flight is None or getattr(event, "reason", None) == QUANTITY_BELOW_FILLED:
+            return
+        if flight.request == "submit" or kind in _ANSWERS[flight.request]:
+            del self._in_flight[client_order_id]
 
     def _mark(self, quote: QuoteTick) -> None:
         bid = quote.bid_price

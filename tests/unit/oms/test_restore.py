@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from spreadwire.domain.commands import EngageKillSwitch, ReleaseKillSwitch, ResetTradingState
+from spreadwire.domain.commands import (
+    EngageKillSwitch,
+    ReleaseKillSwitch,
+    ResetTradingState,
+    SubmitOrder,
+    SubmitPairOrder,
+)
 from spreadwire.domain.enums import (
     LiquiditySide,
     OrderSide,
@@ -29,6 +35,7 @@ from spreadwire.domain.values import Price, Quantity
 from spreadwire.errors import InvariantError
 from spreadwire.oms.config import OmsConfig
 from spreadwire.oms.manager import UNKNOWN_AT_VENUE
+from spreadwire.oms.pairs import COMPLETE, COMPLETING
 from spreadwire.risk.config import RiskConfig
 from tests.unit.oms.wired import SECOND, UNIT, Wired, snapshot
 
@@ -350,3 +357,75 @@ def test_restore_skips_messages_that_are_not_oms_or_risk_facts() -> None:
     assert fresh.risk.trading_state == "ACTIVE"
     assert fresh.oms.orders() == []
     assert fresh.log == []
+
+
+def _pair_leg(
+    cid: str, instrument_id: str, side: OrderSide, quantity: str, price: str
+) -> SubmitOrder:
+    return SubmitOrder(
+        strategy_id="S1",
+        instrument_id=instrument_id,
+        client_order_id=cid,
+        side=side,
+        order_type=OrderType.LIMIT,
+        quantity=Quantity.parse(quantity),
+        price=Price.parse(price),
+        pair_id="P1",
+        ts_init=0,
+    )
+
+
+def _pair_session() -> Wired:
+    """A pair whose second leg filled a quarter and was canceled: the completion order
+    for the missing quantity is working."""
+    n = Wired()
+    n.quote("AAA.SIM", "100.00", "100.02")
+    n.quote("BBB.SIM", "50.00", "50.02")
+    n.command(
+        SubmitPairOrder(
+            pair_id="P1",
+            strategy_id="S1",
+            first=_pair_leg("P1-a", "AAA.SIM", BUY, "10", "100.00"),
+            second=_pair_leg("P1-b", "BBB.SIM", SELL, "20", "50.00"),
+            legging="complete",
+            leg_timeout_ns=60 * SECOND,
+            ts_init=n.clock.timestamp_ns(),
+        )
+    )
+    n.answer("P1-a", K.ACCEPTED)
+    n.answer("P1-b", K.ACCEPTED)
+    n.fill("P1-a", 10, "100.00")
+    n.fill("P1-b", 5, "50.00")
+    n.answer("P1-b", K.CANCELED)
+    return n
+
+
+def _pair_view(n: Wired) -> tuple[object, ...]:
+    pair = n.oms.pair("P1")
+    assert pair is not None
+    return (pair.state, pair.residual, pair.attempts, pair.unwinds, pair.children, pair.deadline_ns)
+
+
+def test_restore_pair_order_equals_the_live_pair() -> None:
+    live = _pair_session()
+    fresh = Wired()
+
+    fresh.restore(live.log)
+
+    assert _pair_view(fresh) == _pair_view(live)
+    assert _pair_view(fresh)[0] == COMPLETING
+    assert snapshot(fresh) == snapshot(live)
+
+
+def test_restore_pair_completes_when_the_completion_order_fills_after_restart() -> None:
+    live = _pair_session()
+    fresh = Wired()
+    fresh.restore(live.log)
+    child = live.oms.pair("P1").children[-1]  # type: ignore[union-attr]
+
+    for node in (live, fresh):
+        node.answer(child, K.ACCEPTED)
+        node.fill(child, 15, "50.00")
+
+    assert _pair_view(fresh) == _pair_view(live)
+    assert _pair_view(fresh)[:2] == (COMPLETE, (0, 0))
