@@ -19,7 +19,15 @@ from spreadwire.config import NodeConfig
 from spreadwire.core.bus import MessageBus
 from spreadwire.core.clock import SimClock, perf_counter_ns
 from spreadwire.core.scheduler import Scheduler
-from spreadwire.domain.commands import SubmitOrder
+from spreadwire.domain.admin import (
+    AddStrategy,
+    AdminCommand,
+    ChangeRiskLimits,
+    ChangeStrategyParams,
+    StartStrategy,
+    StopStrategy,
+)
+from spreadwire.domain.commands import CancelAllOrders, CancelOrder, SubmitOrder
 from spreadwire.domain.enums import ReportKind
 from spreadwire.domain.events import (
     ORDER_EVENT_TYPES,
@@ -35,13 +43,17 @@ from spreadwire.domain.events import (
 from spreadwire.domain.market import BookDelta, BookSnapshot, DataGap, QuoteTick, TradeTick
 from spreadwire.domain.reports import ExecutionReport
 from spreadwire.domain.values import Money, Price
-from spreadwire.errors import ConfigError
+from spreadwire.errors import ConfigError, ValidationError
+from spreadwire.eventstore.projection import ProjectionRunner
+from spreadwire.eventstore.queries import ReadModelQueries
+from spreadwire.eventstore.readmodels import standard_projections
 from spreadwire.eventstore.recorder import Recorder
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.marketdata.engine import MarketDataEngine
 from spreadwire.node import NodeView, PairView
 from spreadwire.oms.manager import OrderManager
-from spreadwire.persistence.store import open_store
+from spreadwire.persistence.store import default_read_models_url, open_read_models, open_store
+from spreadwire.risk.config import RiskConfig
 from spreadwire.risk.engine import RiskEngine
 from spreadwire.risk.priority import PriorityWorkQueue
 from spreadwire.stats import RollingOLS
@@ -58,6 +70,8 @@ log = logging.getLogger("spreadwire.app")
 #: as opposed to business rejections (bad price, FOK unfillable): they count as venue
 #: errors for the venue breaker and the error-burst trip.
 TECHNICAL_REJECTS = frozenset({VenueReason.VENUE_BUSY.value})
+
+MAX_REMEMBERED_DENIALS = 10_000
 
 #: Simulated time starts here (2026-01-05 14:30:00 UTC), so a seeded run replays exactly.
 SIM_EPOCH_NS = 1_767_623_400_000_000_000
@@ -174,6 +188,12 @@ class TradingNode:
         self.fills = 0
         self.denied = 0
         self.rejected = 0
+        self.risk_config = config.risk
+        self.cancels_sent = 0
+        #: client order id -> reason code of orders the risk gate denied (bounded)
+        self.denials: dict[str, str] = {}
+        self._read_models: ReadModelQueries | None = None
+        self._projections: ProjectionRunner | None = None
         self.trading_events: list[TradingStateChanged] = []
         self.alerts: list[TradingAlert] = []
         self._sent_at: dict[str, int] = {}
@@ -259,6 +279,8 @@ class TradingNode:
             case BookSnapshot():
                 self.marketdata.on_snapshot(message)
         self._t_tick = 0
+        if not isinstance(message, TradeTick):  # trades are published by market data
+            self.bus.publish(message)  # book deltas and snapshots, for subscribers
         if self._outbox:
             self._record()
 
@@ -300,6 +322,66 @@ class TradingNode:
         self._t_forward = now
         self.oms.execute(command)
 
+    def admin(self, command: AdminCommand) -> None:
+        """Apply an operator's configuration change; recorded (audited) first."""
+        self._outbox.append(command)
+        try:
+            match command:
+                case AddStrategy():
+                    fields = {
+                        "strategy_id": command.strategy_id,
+                        "leg_y": command.leg_y,
+                        "leg_x": command.leg_x,
+                    } | command.params
+                    try:
+                        config = msgspec.convert(fields, PairStrategyConfig)
+                    except msgspec.ValidationError as error:
+                        raise ValidationError(_field_of(error), str(error)) from None
+                    strategy = self.strategies.add(config)
+                    if not command.start:
+                        strategy.stop()
+                    strategy.set_trading_state(self.risk.trading_state)
+                case StartStrategy():
+                    self.strategies.start(command.strategy_id)
+                case StopStrategy():
+                    self.strategies.stop(command.strategy_id)
+                    self.risk.execute(
+                        CancelAllOrders(strategy_id=command.strategy_id, ts_init=self.now())
+                    )
+                case ChangeStrategyParams():
+                    self.strategies.update_params(command.strategy_id, command.changes)
+                case ChangeRiskLimits():
+                    self._change_risk_limits(command)
+        finally:
+            self._record()
+
+    def _change_risk_limits(self, command: ChangeRiskLimits) -> None:
+        merged = msgspec.to_builtins(self.risk_config) | command.changes
+        try:
+            config = msgspec.convert(merged, RiskConfig)
+        except msgspec.ValidationError as error:
+            raise ValidationError(_field_of(error), str(error)) from None
+        self.risk.set_limits(config)
+        self.risk_config = config
+
+    def flush_outbox(self) -> None:
+        """Hand anything recorded outside a dispatch to the event writer."""
+        if self._outbox:
+            self._record()
+
+    def read_models(self) -> ReadModelQueries:
+        """The read side, caught up with everything committed so far."""
+        if self._read_models is None or self._projections is None:
+            store = open_read_models(default_read_models_url(self.store_url))
+            self._projections = ProjectionRunner(self.recorder, store, standard_projections())
+            self._read_models = ReadModelQueries(store)
+        self._projections.catch_up()
+        return self._read_models
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
     def _route(self, command: object) -> None:
         """Orders the OMS makes itself (pair completion, unwind) go through the gate."""
         self._outbox.append(command)
@@ -317,6 +399,8 @@ class TradingNode:
                 self.risk.record_latency(tick_to_order)
         if isinstance(command, SubmitOrder):
             self._sent_at[command.client_order_id] = self.clock.timestamp_ns()
+        elif isinstance(command, CancelOrder):
+            self.cancels_sent += 1
         self.venue.send(command)
 
     def _on_report(self, report: ExecutionReport) -> None:
@@ -351,6 +435,10 @@ class TradingNode:
             self.fills += 1
         elif isinstance(event, OrderDenied):
             self.denied += 1
+            denials = self.denials
+            denials[event.client_order_id] = event.reason
+            if len(denials) > MAX_REMEMBERED_DENIALS:
+                del denials[next(iter(denials))]
         elif isinstance(event, OrderRejected):
             self.rejected += 1
             if event.reason in TECHNICAL_REJECTS:
@@ -483,6 +571,13 @@ class TradingNode:
             pnl_total=self._money(total),
             latency_ns=self.latency.summaries(),
         )
+
+
+def _field_of(error: msgspec.ValidationError) -> str:
+    """The field a msgspec validation message names (``... - at `$.field```)."""
+    text = str(error)
+    _, at, path = text.rpartition("at `$.")
+    return path.split("`", 1)[0].split(".", 1)[0] if at else "params"
 
 
 def _signed(raw: int, precision: int) -> str:

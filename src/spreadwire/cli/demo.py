@@ -15,11 +15,17 @@ from rich.console import Console
 from rich.table import Table
 
 from spreadwire import config as node_config
+from spreadwire.api.keys import KeyStore
 from spreadwire.app import SCENARIO_NAMES, RunSummary, TradingNode, apply_scenario, summarize
 from spreadwire.cli.args import bounded_int, positive_float, store_url
+from spreadwire.cli.keys import DEFAULT_STORE as DEFAULT_KEY_STORE
 from spreadwire.cli.live import Progress
 from spreadwire.core.clock import LiveClock
+from spreadwire.errors import ConfigError, ValidationError
 from spreadwire.node import Driver, Speed
+from spreadwire.serving import ApiServers
+
+ADMIN_KEY_ENV = "SPREADWIRE_ADMIN_KEY"
 
 
 def register(subparsers: Any) -> None:
@@ -69,6 +75,26 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-live", action="store_true", help="plain progress lines even on a terminal"
     )
+    api = parser.add_argument_group("API (REST admin and WebSocket market data)")
+    api.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    api.add_argument(
+        "--rest-port", type=bounded_int(0, 65535), default=8080, help="REST port (0: any free)"
+    )
+    api.add_argument(
+        "--ws-port", type=bounded_int(0, 65535), default=8081, help="WebSocket port (0: any free)"
+    )
+    api.add_argument(
+        "--admin-key",
+        default=None,
+        help=f"admin API key (default ${ADMIN_KEY_ENV}, else a new key printed once)",
+    )
+    api.add_argument(
+        "--keys",
+        type=Path,
+        default=DEFAULT_KEY_STORE,
+        help=f"key file (default {DEFAULT_KEY_STORE})",
+    )
+    api.add_argument("--no-api", action="store_true", help="do not serve the APIs")
     parser.set_defaults(handler=run)
 
 
@@ -98,16 +124,10 @@ def run(args: argparse.Namespace) -> int:
         + (f", scenario {args.scenario}" if args.scenario else "")
     )
     node.start()
-    driver = Driver(node.now, node.advance)
     live = False if args.no_live else None
     with Progress(live=live) as progress:
         wall = asyncio.run(
-            driver.run(
-                seconds=args.seconds,
-                speed=speed,
-                on_progress=lambda: progress.update(node.view()),
-                progress_interval_s=0.25 if progress_is_live(live) else 2.0,
-            )
+            _serve_and_run(node, args, speed=speed, progress=progress, console=console, live=live)
         )
     node.close()
     summary = summarize(
@@ -123,6 +143,62 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"summary: {out_dir / 'summary.json'}")
     node.recorder.close()
     return 0
+
+
+async def _serve_and_run(
+    node: TradingNode,
+    args: argparse.Namespace,
+    *,
+    speed: Speed,
+    progress: Progress,
+    console: Console,
+    live: bool | None,
+) -> float:
+    servers: ApiServers | None = None
+    if not args.no_api:
+        servers = ApiServers(
+            node,
+            _key_store(args, console),
+            host=args.host,
+            rest_port=args.rest_port,
+            ws_port=args.ws_port,
+        )
+        try:
+            await servers.start()
+        except OSError as error:
+            raise ConfigError(
+                f"--rest-port/--ws-port: cannot serve on {args.host}: {error}; "
+                "choose free ports (0 picks any) or pass --no-api"
+            ) from None
+        console.print(
+            f"REST {servers.rest.url}/v1 (docs {servers.rest.url}/docs), WebSocket {servers.ws.url}"
+        )
+    try:
+        return await Driver(node.now, node.advance).run(
+            seconds=args.seconds,
+            speed=speed,
+            on_progress=lambda: progress.update(node.view()),
+            progress_interval_s=0.25 if progress_is_live(live) else 2.0,
+        )
+    finally:
+        if servers is not None:
+            await servers.stop()
+
+
+def _key_store(args: argparse.Namespace, console: Console) -> KeyStore:
+    """The gateway's keys, with an admin key for this run: ``--admin-key``, the
+    environment, or a new one printed once."""
+    store = KeyStore(args.keys, clock=LiveClock())
+    admin_key = args.admin_key or os.environ.get(ADMIN_KEY_ENV)
+    if admin_key:
+        try:
+            store.import_key(admin_key, "admin", "demo admin")
+        except ValidationError as error:
+            raise ConfigError(f"--admin-key: {error.message}") from None
+    else:
+        _, key = store.create("admin", "demo run")
+        console.print(f"admin API key for this run (shown once): {key}")
+    return store
 
 
 def progress_is_live(live: bool | None) -> bool:

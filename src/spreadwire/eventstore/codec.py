@@ -24,6 +24,7 @@ from spreadwire.errors import StoreError
 #: Modules whose tagged Structs are storable messages, in registry order.
 MESSAGE_MODULES: tuple[str, ...] = (
     "spreadwire.domain.commands",
+    "spreadwire.domain.admin",
     "spreadwire.domain.events",
     "spreadwire.domain.reports",
     "spreadwire.domain.market",

@@ -1,0 +1,547 @@
+"""The node's control surface: :class:`spreadwire.api.ports.NodeService` over a
+:class:`~spreadwire.app.TradingNode`.
+
+Changes become commands (``domain.commands`` / ``domain.admin``) carrying the operator,
+recorded in the event store before they are applied, so the audit log says who did
+what. Order and position reads come from the event store's read models (the projection
+runner catches up before each read); strategies, limits and latency come from the live
+engines, which own them.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, final
+
+import msgspec
+
+from spreadwire.api.errors import ConflictError, NotFoundError
+from spreadwire.api.schemas import (
+    BreakerReset,
+    EventPage,
+    EventView,
+    InstrumentLimitsView,
+    InstrumentView,
+    KillSwitchRequest,
+    KillSwitchResult,
+    KillSwitchView,
+    LatencyView,
+    OrderQuery,
+    OrderRequest,
+    OrderView,
+    PnlView,
+    PositionView,
+    RateLimitView,
+    Readiness,
+    RiskLimits,
+    RiskLimitsPatch,
+    StageLatency,
+    StrategyParams,
+    StrategySpec,
+    StrategyView,
+    TradingStateChange,
+    TradingStateView,
+)
+from spreadwire.app import CURRENCY, TradingNode
+from spreadwire.core.ids import IdGenerator
+from spreadwire.domain.admin import (
+    AddStrategy,
+    ChangeRiskLimits,
+    ChangeStrategyParams,
+    StartStrategy,
+    StopStrategy,
+)
+from spreadwire.domain.commands import (
+    CancelOrder,
+    EngageKillSwitch,
+    ReleaseKillSwitch,
+    ResetTradingState,
+    SubmitOrder,
+)
+from spreadwire.domain.enums import OrderStatus, TradingState
+from spreadwire.domain.order import Order
+from spreadwire.domain.values import FIXED_SCALAR, Money, Price, Quantity
+from spreadwire.errors import ValidationError
+from spreadwire.strategy.pairs import PairsStrategy
+
+_STRATEGY_FIELDS = ("strategy_id", "leg_y", "leg_x")
+
+
+def _money(amount: Fraction) -> str:
+    return Money.from_fraction(amount, 2, CURRENCY).amount()
+
+
+@final
+class NodeControl:
+    """What the REST API calls; every method runs on the node's event-loop thread."""
+
+    def __init__(self, node: TradingNode) -> None:
+        self._node = node
+        self._manual_ids = IdGenerator("manual")
+
+    # ------------------------------------------------------------------ system
+
+    def readiness(self) -> Readiness:
+        node = self._node
+        checks = {
+            "venue": node.started,
+            "event_store": node.writer_open and not node.writer.stats().failed,
+            "market_data": node.marketdata.stats().quotes > 0,
+        }
+        ready = all(checks.values())
+        return Readiness(ready=ready, checks=checks, detail="" if ready else "starting")
+
+    def instruments(self) -> list[InstrumentView]:
+        return [
+            InstrumentView(
+                symbol=i.symbol,
+                instrument_id=i.instrument_id,
+                venue=i.venue,
+                currency=i.currency,
+                price_precision=i.price_precision,
+                size_precision=i.size_precision,
+                tick_size=str(i.tick_size),
+                lot_size=str(i.lot_size),
+                min_notional=i.min_notional.amount(),
+                tradable=i.tradable,
+            )
+            for i in self._node.instruments.values()
+        ]
+
+    # ------------------------------------------------------------------ strategies
+
+    def _strategy(self, strategy_id: str) -> PairsStrategy:
+        for strategy in self._node.strategies.strategies():
+            if strategy.strategy_id == strategy_id:
+                return strategy
+        raise NotFoundError(f"no strategy {strategy_id!r}", field="strategy_id")
+
+    @staticmethod
+    def _strategy_view(strategy: PairsStrategy) -> StrategyView:
+        params = {
+            key: value
+            for key, value in msgspec.structs.asdict(strategy.config).items()
+            if key not in _STRATEGY_FIELDS
+        }
+        return StrategyView(
+            strategy_id=strategy.strategy_id,
+            legs=list(strategy.instrument_ids),
+            running=strategy.running,
+            params=params,
+            state=str(strategy.state),
+        )
+
+    def strategies(self) -> list[StrategyView]:
+        return [self._strategy_view(s) for s in self._node.strategies.strategies()]
+
+    def add_strategy(self, spec: StrategySpec, *, actor: str) -> StrategyView:
+        if any(s.strategy_id == spec.strategy_id for s in self._node.strategies.strategies()):
+            raise ConflictError(f"strategy {spec.strategy_id!r} exists", field="strategy_id")
+        params = msgspec.structs.asdict(spec)
+        start = params.pop("start")
+        for key in _STRATEGY_FIELDS:
+            params.pop(key)
+        self._node.admin(
+            AddStrategy(
+                operator=actor,
+                strategy_id=spec.strategy_id,
+                leg_y=spec.leg_y,
+                leg_x=spec.leg_x,
+                params=params,
+                start=start,
+                ts_init=self._node.now(),
+            )
+        )
+        return self._strategy_view(self._strategy(spec.strategy_id))
+
+    def start_strategy(self, strategy_id: str, *, actor: str) -> StrategyView:
+        self._strategy(strategy_id)
+        self._node.admin(
+            StartStrategy(operator=actor, strategy_id=strategy_id, ts_init=self._node.now())
+        )
+        return self._strategy_view(self._strategy(strategy_id))
+
+    def stop_strategy(self, strategy_id: str, *, actor: str) -> StrategyView:
+        self._strategy(strategy_id)
+        self._node.admin(
+            StopStrategy(operator=actor, strategy_id=strategy_id, ts_init=self._node.now())
+        )
+        return self._strategy_view(self._strategy(strategy_id))
+
+    def set_strategy_params(
+        self, strategy_id: str, params: StrategyParams, *, actor: str
+    ) -> StrategyView:
+        self._strategy(strategy_id)
+        changes = {k: v for k, v in msgspec.structs.asdict(params).items() if v is not None}
+        if not changes:
+            raise ValidationError("params", "name at least one parameter to change")
+        self._node.admin(
+            ChangeStrategyParams(
+                operator=actor, strategy_id=strategy_id, changes=changes, ts_init=self._node.now()
+            )
+        )
+        return self._strategy_view(self._strategy(strategy_id))
+
+    # ------------------------------------------------------------------ risk
+
+    def risk_limits(self) -> RiskLimits:
+        config = self._node.risk_config
+        return RiskLimits(
+            max_order_quantity=config.max_order_quantity,
+            min_order_quantity=config.min_order_quantity,
+            max_order_notional=config.max_order_notional,
+            collar_bps=config.collar_bps,
+            max_open_orders=config.max_open_orders,
+            strategy_max_open_orders=config.strategy_max_open_orders,
+            order_rate=RateLimitView(
+                limit=config.order_rate.limit, interval_ns=config.order_rate.interval_ns
+            ),
+            strategy_order_rate=RateLimitView(
+                limit=config.strategy_order_rate.limit,
+                interval_ns=config.strategy_order_rate.interval_ns,
+            ),
+            max_position=config.max_position,
+            strategy_notional_budget=config.strategy_notional_budget,
+            max_gross_exposure=config.max_gross_exposure,
+            max_net_exposure=config.max_net_exposure,
+            daily_loss_limit=config.daily_loss_limit,
+            max_drawdown=config.max_drawdown,
+            instrument_limits={
+                key: msgspec.convert(msgspec.to_builtins(value), InstrumentLimitsView)
+                for key, value in config.instrument_limits.items()
+            },
+        )
+
+    def set_risk_limits(self, patch: RiskLimitsPatch, *, actor: str) -> RiskLimits:
+        changes = msgspec.to_builtins(patch)
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if not changes:
+            raise ValidationError("limits", "name at least one limit to change")
+        self._node.admin(
+            ChangeRiskLimits(operator=actor, changes=changes, ts_init=self._node.now())
+        )
+        return self.risk_limits()
+
+    def trading_state(self) -> TradingStateView:
+        node = self._node
+        last = node.trading_events[-1] if node.trading_events else None
+        kill = node.risk.kill_switch
+        switches: list[KillSwitchView] = []
+        engaged_at = {(entry[2], entry[3] or None): entry for entry in kill.history}
+        if kill.all:
+            switches.append(self._switch_view("all", None, engaged_at))
+        switches += [self._switch_view("strategy", s, engaged_at) for s in sorted(kill.strategies)]
+        switches += [
+            self._switch_view("instrument", i, engaged_at) for i in sorted(kill.instruments)
+        ]
+        state = node.risk.trading_state
+        if kill.all and state is TradingState.ACTIVE:
+            state = TradingState.REDUCING  # a global kill switch restricts like REDUCING
+        return TradingStateView(
+            state=state,
+            reason="" if last is None else last.reason,
+            ts_changed=0 if last is None else last.ts_event,
+            kill_switches=switches,
+        )
+
+    @staticmethod
+    def _switch_view(
+        scope: Any, target: str | None, history: dict[tuple[str, str | None], Any]
+    ) -> KillSwitchView:
+        entry = history.get((scope, target))
+        return KillSwitchView(
+            scope=scope,
+            target=target,
+            reason="" if entry is None else entry[5],
+            ts_engaged=0 if entry is None else entry[0],
+        )
+
+    def set_trading_state(self, change: TradingStateChange, *, actor: str) -> TradingStateView:
+        node = self._node
+        if change.state is TradingState.ACTIVE:
+            node.submit_command(
+                ResetTradingState(operator=actor, reason=change.reason, ts_init=node.now())
+            )
+        else:
+            node.risk.trip(change.state, f"MANUAL by {actor}: {change.reason}")
+            node.flush_outbox()
+        return self.trading_state()
+
+    def engage_kill_switch(self, request: KillSwitchRequest, *, actor: str) -> KillSwitchResult:
+        node = self._node
+        self._check_target(request)
+        before = node.cancels_sent
+        node.submit_command(
+            EngageKillSwitch(
+                scope=request.scope,
+                target=request.target,
+                operator=actor,
+                reason=request.reason,
+                ts_init=node.now(),
+            )
+        )
+        return KillSwitchResult(
+            engaged=True,
+            scope=request.scope,
+            target=request.target,
+            orders_canceled=node.cancels_sent - before,
+            state=self.trading_state(),
+        )
+
+    def release_kill_switch(self, request: KillSwitchRequest, *, actor: str) -> KillSwitchResult:
+        node = self._node
+        self._check_target(request)
+        node.submit_command(
+            ReleaseKillSwitch(
+                scope=request.scope,
+                target=request.target,
+                operator=actor,
+                reason=request.reason,
+                ts_init=node.now(),
+            )
+        )
+        return KillSwitchResult(
+            engaged=False, scope=request.scope, target=request.target, state=self.trading_state()
+        )
+
+    def _check_target(self, request: KillSwitchRequest) -> None:
+        if request.scope == "all":
+            return
+        if request.target is None:
+            raise ValidationError("target", f"a {request.scope} kill switch needs a target")
+        known = (
+            {s.strategy_id for s in self._node.strategies.strategies()}
+            if request.scope == "strategy"
+            else set(self._node.instruments)
+        )
+        if request.target not in known:
+            raise NotFoundError(f"no {request.scope} {request.target!r}", field="target")
+
+    def reset_breaker(self, request: BreakerReset, *, actor: str) -> TradingStateView:
+        node = self._node
+        node.submit_command(
+            ResetTradingState(operator=actor, reason=request.reason, ts_init=node.now())
+        )
+        return self.trading_state()
+
+    # ------------------------------------------------------------------ orders
+
+    @staticmethod
+    def _order_view(order: Order, reason: str = "") -> OrderView:
+        avg = order.avg_px
+        return OrderView(
+            client_order_id=order.client_order_id,
+            strategy_id=order.strategy_id,
+            instrument_id=order.instrument_id,
+            side=order.side,
+            order_type=order.order_type,
+            quantity=str(order.quantity),
+            price=None if order.price is None else str(order.price),
+            trigger_price=None if order.trigger_price is None else str(order.trigger_price),
+            time_in_force=order.time_in_force,
+            status=order.status,
+            filled_quantity=str(order.filled_qty),
+            avg_price=None if avg is None else f"{avg:.9f}".rstrip("0").rstrip("."),
+            venue_order_id=order.venue_order_id,
+            reason=reason,
+            ts_last=order.ts_last,
+        )
+
+    def orders(self, query: OrderQuery) -> list[OrderView]:
+        views: list[OrderView] = []
+        for doc in reversed(
+            self._node.read_models().orders(None if query.status is None else str(query.status))
+        ):
+            if query.strategy_id is not None and doc.get("strategy_id") != query.strategy_id:
+                continue
+            if query.instrument_id is not None and doc.get("instrument_id") != query.instrument_id:
+                continue
+            if query.open_only and not OrderStatus(doc["status"]).is_open:
+                continue
+            views.append(_order_doc_view(doc))
+            if len(views) >= query.limit:
+                break
+        return views
+
+    def order(self, client_order_id: str) -> OrderView:
+        live = self._node.oms.order(client_order_id)
+        if live is not None:
+            return self._order_view(live, self._node.denials.get(client_order_id, ""))
+        doc = self._node.read_models().order(client_order_id)
+        if doc is None:
+            raise NotFoundError(f"no order {client_order_id!r}", field="client_order_id")
+        return _order_doc_view(doc)
+
+    def submit_order(self, request: OrderRequest, *, actor: str) -> OrderView:
+        node = self._node
+        instrument = node.instruments.get(request.instrument_id)
+        if instrument is None:
+            raise ValidationError("instrument_id", f"unknown instrument {request.instrument_id!r}")
+        client_order_id = request.client_order_id or self._manual_ids.next()
+        if node.oms.order(client_order_id) is not None or client_order_id in node.denials:
+            raise ConflictError(f"order {client_order_id!r} exists", field="client_order_id")
+        command = SubmitOrder(
+            strategy_id=request.strategy_id,
+            instrument_id=instrument.instrument_id,
+            client_order_id=client_order_id,
+            side=request.side,
+            order_type=request.order_type,
+            quantity=_parse(
+                Quantity.parse, request.quantity, "quantity", instrument.size_precision
+            ),
+            price=None
+            if request.price is None
+            else _parse(Price.parse, request.price, "price", instrument.price_precision),
+            trigger_price=None
+            if request.trigger_price is None
+            else _parse(
+                Price.parse, request.trigger_price, "trigger_price", instrument.price_precision
+            ),
+            time_in_force=request.time_in_force,
+            expire_time_ns=request.expire_time_ns,
+            post_only=request.post_only,
+            reduce_only=request.reduce_only,
+            ts_init=node.now(),
+        )
+        node.submit_command(command)
+        order = node.oms.order(client_order_id)
+        if order is not None:
+            return self._order_view(order)
+        reason = node.denials.get(client_order_id, "")
+        return OrderView(
+            client_order_id=client_order_id,
+            strategy_id=request.strategy_id,
+            instrument_id=instrument.instrument_id,
+            side=request.side,
+            order_type=request.order_type,
+            quantity=str(command.quantity),
+            price=None if command.price is None else str(command.price),
+            trigger_price=None if command.trigger_price is None else str(command.trigger_price),
+            time_in_force=request.time_in_force,
+            status=OrderStatus.DENIED,
+            reason=reason,
+            ts_last=node.now(),
+        )
+
+    def cancel_order(self, client_order_id: str, *, actor: str) -> OrderView:
+        node = self._node
+        order = node.oms.order(client_order_id)
+        if order is None:
+            raise NotFoundError(f"no order {client_order_id!r}", field="client_order_id")
+        if not order.is_open:
+            raise ConflictError(
+                f"order {client_order_id!r} is {order.status}", field="client_order_id"
+            )
+        node.submit_command(
+            CancelOrder(
+                strategy_id=order.strategy_id,
+                instrument_id=order.instrument_id,
+                client_order_id=client_order_id,
+                ts_init=node.now(),
+            )
+        )
+        return self._order_view(order)
+
+    # ------------------------------------------------------------------ positions and PnL
+
+    def positions(self) -> list[PositionView]:
+        node = self._node
+        views = []
+        for doc in node.read_models().positions():
+            mark = node.marks.get(doc["instrument_id"])
+            qty = Fraction(int(doc["quantity_raw"]), FIXED_SCALAR)
+            cost = Fraction(doc["cost_basis"])
+            unrealized = (
+                Fraction(mark.raw, FIXED_SCALAR) * qty - cost if mark is not None and qty else 0
+            )
+            views.append(
+                PositionView(
+                    strategy_id=doc["strategy_id"],
+                    instrument_id=doc["instrument_id"],
+                    side=doc["side"],
+                    quantity=doc["quantity"],
+                    avg_price=doc.get("avg_open_price"),
+                    realized_pnl=doc["realized_pnl"],
+                    unrealized_pnl=_money(Fraction(unrealized)),
+                    currency=CURRENCY,
+                )
+            )
+        return views
+
+    def pnl(self) -> PnlView:
+        node = self._node
+        realized = Fraction(0)
+        unrealized = Fraction(0)
+        by_strategy: dict[str, Fraction] = {}
+        for position in node.oms.positions():
+            mark = node.marks.get(position.instrument_id)
+            open_pnl = position.unrealized(mark) if mark is not None else Fraction(0)
+            realized += position.realized
+            unrealized += open_pnl
+            by_strategy[position.strategy_id] = (
+                by_strategy.get(position.strategy_id, Fraction(0)) + position.realized + open_pnl
+            )
+        return PnlView(
+            realized=_money(realized),
+            unrealized=_money(unrealized),
+            total=_money(realized + unrealized),
+            currency=CURRENCY,
+            by_strategy={k: _money(v) for k, v in sorted(by_strategy.items())},
+            ts=node.now(),
+        )
+
+    def latency(self) -> LatencyView:
+        node = self._node
+        return LatencyView(
+            stages=[
+                StageLatency(
+                    stage=name,
+                    count=s.count,
+                    p50_ns=s.p50,
+                    p99_ns=s.p99,
+                    p999_ns=s.p999,
+                    max_ns=s.max,
+                )
+                for name, s in node.latency.summaries().items()
+            ],
+            ts=node.now(),
+        )
+
+    def events(self, after: int, limit: int) -> EventPage:
+        node = self._node
+        views = [
+            EventView(
+                position=entry.position,
+                stream=entry.stream,
+                type=entry.type,
+                ts=entry.ts,
+                data=msgspec.to_builtins(entry.message),
+            )
+            for entry in node.recorder.read(after=after, limit=limit)
+        ]
+        return EventPage(events=views, next_after=views[-1].position if views else after)
+
+
+def _parse(parse: Any, text: str, field: str, precision: int) -> Any:
+    try:
+        return parse(text, precision)
+    except ValidationError as error:
+        raise ValidationError(field, error.message) from None
+
+
+def _order_doc_view(doc: dict[str, Any]) -> OrderView:
+    return OrderView(
+        client_order_id=doc["client_order_id"],
+        strategy_id=doc.get("strategy_id", ""),
+        instrument_id=doc.get("instrument_id", ""),
+        side=doc["side"],
+        order_type=doc["order_type"],
+        quantity=doc["quantity"],
+        price=doc.get("price"),
+        status=doc["status"],
+        filled_quantity=doc.get("filled_qty", "0"),
+        avg_price=doc.get("avg_px"),
+        venue_order_id=doc.get("venue_order_id"),
+        reason=doc.get("reason") or "",
+        ts_last=doc.get("ts_last", 0),
+    )

@@ -1,0 +1,227 @@
+"""The real node behind its REST and WebSocket APIs, on ephemeral loopback ports."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from spreadwire.api.keys import KeyStore
+from spreadwire.app import TradingNode
+from spreadwire.client import Control, Quote, connect
+from spreadwire.config import NodeConfig
+from spreadwire.core.clock import LiveClock
+from spreadwire.node import Driver, Speed
+from spreadwire.serving import ApiServers
+
+
+@dataclass
+class Running:
+    node: TradingNode
+    servers: ApiServers
+    http: httpx.AsyncClient
+    admin: dict[str, str]
+    viewer: dict[str, str]
+    viewer_key: str
+
+    async def advance(self, seconds: float) -> None:
+        await Driver(self.node.now, self.node.advance).run(seconds=seconds, speed=Speed.MAX)
+
+
+async def all_events(running: Running) -> list[dict[str, Any]]:
+    """Every stored event, page by page through ``GET /v1/events``."""
+    events: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        response = await running.http.get(
+            "/v1/events", headers=running.viewer, params={"after": after, "limit": 1000}
+        )
+        assert response.status_code == 200, response.text
+        page = response.json()
+        events += page["events"]
+        if not page["events"]:
+            return events
+        after = page["next_after"]
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[Running]:
+    node = TradingNode(
+        NodeConfig(seed=3, pairs=1),
+        store_url=f"sqlite:///{tmp_path / 'events.db'}",
+        latency_breaker=False,
+    )
+    node.start()
+    keys = KeyStore(tmp_path / "keys.json", clock=LiveClock())
+    admin = keys.create("admin", "test")[1]
+    viewer = keys.create("viewer", "test")[1]
+    servers = ApiServers(node, keys, rest_port=0, ws_port=0)
+    await servers.start()
+    async with httpx.AsyncClient(base_url=servers.rest.url, timeout=10) as http:
+        run = Running(
+            node=node,
+            servers=servers,
+            http=http,
+            admin={"Authorization": f"Bearer {admin}"},
+            viewer={"Authorization": f"Bearer {viewer}"},
+            viewer_key=viewer,
+        )
+        await run.advance(8.0)
+        yield run
+    await servers.stop()
+    node.close()
+    node.recorder.close()
+
+
+async def test_node_api_serves_instruments_and_readiness(running: Running) -> None:
+    ready = await running.http.get("/ready")
+    instruments = await running.http.get("/v1/instruments", headers=running.viewer)
+
+    assert ready.status_code == 200
+    assert ready.json()["ready"] is True
+    assert {i["symbol"] for i in instruments.json()} == {"AAA", "BBB"}
+
+
+async def test_node_api_manual_order_goes_through_risk_and_venue(running: Running) -> None:
+    quote = running.node.marketdata.book("AAA.SIM")
+    assert quote.best_ask is not None
+    ask = f"{quote.best_ask / 1e9:.2f}"
+
+    submitted = await running.http.post(
+        "/v1/orders",
+        headers=running.admin,
+        json={
+            "instrument_id": "AAA.SIM",
+            "side": "BUY",
+            "quantity": "5",
+            "price": ask,
+            "time_in_force": "IOC",
+            "client_order_id": "api-1",
+        },
+    )
+    await running.advance(1.0)
+    order = await running.http.get("/v1/orders/api-1", headers=running.viewer)
+
+    assert submitted.status_code == 201, submitted.text
+    assert submitted.json()["status"] == "SUBMITTED"
+    assert order.json()["status"] in ("FILLED", "PARTIALLY_FILLED", "CANCELED")
+
+
+async def test_node_api_denied_order_names_the_reason(running: Running) -> None:
+    response = await running.http.post(
+        "/v1/orders",
+        headers=running.admin,
+        json={"instrument_id": "AAA.SIM", "side": "BUY", "quantity": "5", "price": "1.00"},
+    )
+
+    assert response.status_code == 201
+    assert response.json()["status"] == "DENIED"
+    assert response.json()["reason"] == "PRICE_COLLAR"
+
+
+async def test_node_api_kill_switch_blocks_new_risk_and_is_audited(running: Running) -> None:
+    engaged = await running.http.post(
+        "/v1/kill-switch", headers=running.admin, json={"scope": "all", "reason": "drill"}
+    )
+    quote = running.node.marketdata.book("AAA.SIM")
+    ask = f"{(quote.best_ask or 0) / 1e9:.2f}"
+    order = await running.http.post(
+        "/v1/orders",
+        headers=running.admin,
+        json={"instrument_id": "AAA.SIM", "side": "BUY", "quantity": "5", "price": ask},
+    )
+    running.node.writer.flush()
+    events = await all_events(running)
+
+    assert engaged.status_code == 200, engaged.text
+    assert engaged.json()["state"]["state"] == "REDUCING"
+    assert order.json()["status"] == "DENIED"
+    assert order.json()["reason"] == "KILL_SWITCH"
+    kills = [e for e in events if e["type"] == "EngageKillSwitch"]
+    assert kills
+    assert kills[0]["data"]["reason"] == "drill"
+
+
+async def test_node_api_strategy_admin_is_recorded_with_the_operator(running: Running) -> None:
+    added = await running.http.post(
+        "/v1/strategies",
+        headers=running.admin,
+        json={"strategy_id": "extra", "leg_y": "BBB.SIM", "leg_x": "AAA.SIM", "window": 50},
+    )
+    changed = await running.http.patch(
+        "/v1/strategies/extra/params", headers=running.admin, json={"entry_z": 2.5}
+    )
+    running.node.writer.flush()
+    events = await all_events(running)
+
+    assert added.status_code == 201, added.text
+    assert added.json()["running"] is False
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["params"]["entry_z"] == 2.5
+    types = [e["type"] for e in events]
+    assert "AddStrategy" in types
+    assert "ChangeStrategyParams" in types
+
+
+async def test_node_api_bad_strategy_params_are_422_naming_the_field(running: Running) -> None:
+    response = await running.http.patch(
+        "/v1/strategies/pairs.AAA_BBB/params", headers=running.admin, json={"exit_z": 9.0}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "entry_z"
+
+
+async def test_node_api_viewer_cannot_trade(running: Running) -> None:
+    response = await running.http.post(
+        "/v1/orders",
+        headers=running.viewer,
+        json={"instrument_id": "AAA.SIM", "side": "BUY", "quantity": "5", "price": "100.00"},
+    )
+
+    assert response.status_code == 403
+
+
+async def test_node_api_positions_come_from_read_models_after_fills(running: Running) -> None:
+    await running.advance(30.0)
+    running.node.writer.flush()
+
+    positions = await running.http.get("/v1/positions", headers=running.viewer)
+    live = {
+        (p.strategy_id, p.instrument_id): str(p.quantity)
+        for p in running.node.oms.positions()
+        if p.quantity_raw
+    }
+
+    assert positions.status_code == 200
+    served = {
+        (p["strategy_id"], p["instrument_id"]): p["quantity"]
+        for p in positions.json()
+        if p["side"] != "FLAT"
+    }
+    assert served == live
+
+
+async def test_node_websocket_streams_live_quotes(running: Running) -> None:
+    client = await connect(
+        running.servers.ws.url, key=running.viewer_key, channels=["quotes.AAA"], encoding="json"
+    )
+    try:
+        driving = asyncio.create_task(running.advance(5.0))
+        quotes: list[Quote] = []
+        while len(quotes) < 3:
+            message = await client.receive(10)
+            if not isinstance(message, Control):
+                assert isinstance(message, Quote)
+                quotes.append(message)
+        await driving
+    finally:
+        await client.close()
+
+    assert all(q.symbol == "AAA" for q in quotes)
+    assert all(q.bid_price < q.ask_price for q in quotes)
