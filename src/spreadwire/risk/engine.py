@@ -65,6 +65,16 @@ from spreadwire.risk.venue_breaker import VenueBreaker, VenueState
 
 log = logging.getLogger("spreadwire.risk")
 
+#: the stored operator command that changes risk limits (``ChangeRiskLimits``, a field
+#: ``changes`` of ``RiskConfig`` names and values), recognised by its message tag
+LIMIT_CHANGE_TAG = "ChangeRiskLimits"
+
+
+def _tag(message: object) -> object:
+    config = getattr(type(message), "__struct_config__", None)
+    return config.tag if config is not None else None
+
+
 _BUY = OrderSide.BUY
 #: OMS alert codes that count as venue errors (no answer within the ack timeout, the
 #: reconciliation port failing)
@@ -519,6 +529,17 @@ class RiskEngine:
         self._gate.reconfigure(config, now)
         log.warning("risk limits changed")
 
+    def change_limits(self, changes: Mapping[str, Any]) -> RiskConfig:
+        """Merge ``changes`` (``RiskConfig`` field names and values, as in the config
+        file) into the limits in force and apply them; return the new config. Raises
+        ``msgspec.ValidationError`` naming the field when a value is invalid (nothing
+        changes then). ``breaker`` cannot be changed at run time."""
+        if "breaker" in changes:
+            raise msgspec.ValidationError("breaker: cannot be changed at run time")
+        config = msgspec.convert(msgspec.to_builtins(self._config) | dict(changes), RiskConfig)
+        self.set_limits(config)
+        return config
+
     def start_day(self) -> None:
         """Start a new trading day: the daily loss is measured from the current PnL."""
         self._gate.portfolio.start_day()
@@ -549,8 +570,9 @@ class RiskEngine:
         forwarding or tripping: the working orders, positions, exposure, PnL and its
         high-water mark (order events and fills), the trading state and breaker trips
         (``TradingStateChanged``), kill switches (``EngageKillSwitch`` /
-        ``ReleaseKillSwitch``), venue breakers (``VenueStateChanged``) and the duplicate
-        id memory. See :mod:`spreadwire.risk.restore`."""
+        ``ReleaseKillSwitch``), venue breakers (``VenueStateChanged``), limits
+        (``ChangeRiskLimits``, through :meth:`change_limits`) and the duplicate id
+        memory. See :mod:`spreadwire.risk.restore`."""
         restorer = self._restorer
         if restorer is None:
             restorer = self._restorer = RiskRestorer(
@@ -564,7 +586,21 @@ class RiskEngine:
                 on_updated=self._on_updated,
                 on_modify_rejected=self._on_modify_rejected,
             )
+        if _tag(message) == LIMIT_CHANGE_TAG:
+            self._restore_limits(message)
+            return
         restorer.restore(message)
+
+    def _restore_limits(self, message: object) -> None:
+        """A stored limit change, applied as the node applied it (an invalid one changed
+        nothing then and changes nothing now)."""
+        changes = getattr(message, "changes", None)
+        if not isinstance(changes, Mapping):
+            return
+        try:
+            self.change_limits(changes)
+        except msgspec.ValidationError:
+            return
 
     # ------------------------------------------------------------------ bus input
 
