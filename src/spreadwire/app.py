@@ -32,6 +32,7 @@ from spreadwire.domain.enums import ReportKind
 from spreadwire.domain.events import (
     ORDER_EVENT_TYPES,
     OrderDenied,
+    OrderEvent,
     OrderFilled,
     OrderPartiallyFilled,
     OrderRejected,
@@ -213,6 +214,7 @@ class TradingNode:
         self._add_default_strategies()
         self._started = False
         self.writer_open = True
+        self.restored = 0
 
     # ------------------------------------------------------------------ wiring
 
@@ -326,43 +328,48 @@ class TradingNode:
         """Apply an operator's configuration change; recorded (audited) first."""
         self._outbox.append(command)
         try:
-            match command:
-                case AddStrategy():
-                    fields = {
-                        "strategy_id": command.strategy_id,
-                        "leg_y": command.leg_y,
-                        "leg_x": command.leg_x,
-                    } | command.params
-                    try:
-                        config = msgspec.convert(fields, PairStrategyConfig)
-                    except msgspec.ValidationError as error:
-                        raise ValidationError(_field_of(error), str(error)) from None
-                    strategy = self.strategies.add(config)
-                    if not command.start:
-                        strategy.stop()
-                    strategy.set_trading_state(self.risk.trading_state)
-                case StartStrategy():
-                    self.strategies.start(command.strategy_id)
-                case StopStrategy():
-                    self.strategies.stop(command.strategy_id)
-                    self.risk.execute(
-                        CancelAllOrders(strategy_id=command.strategy_id, ts_init=self.now())
-                    )
-                case ChangeStrategyParams():
-                    self.strategies.update_params(command.strategy_id, command.changes)
-                case ChangeRiskLimits():
-                    self._change_risk_limits(command)
+            self._apply_admin(command)
         finally:
             self._record()
 
-    def _change_risk_limits(self, command: ChangeRiskLimits) -> None:
+    def _apply_admin(self, command: AdminCommand, *, live: bool = True) -> None:
+        """Apply an operator command; ``live=False`` (restoring) sends nothing."""
+        match command:
+            case AddStrategy():
+                fields = {
+                    "strategy_id": command.strategy_id,
+                    "leg_y": command.leg_y,
+                    "leg_x": command.leg_x,
+                } | command.params
+                try:
+                    strategy_config = msgspec.convert(fields, PairStrategyConfig)
+                except msgspec.ValidationError as error:
+                    raise ValidationError(_field_of(error), str(error)) from None
+                strategy = self.strategies.add(strategy_config)
+                if not command.start:
+                    strategy.stop()
+                strategy.set_trading_state(self.risk.trading_state)
+            case StartStrategy():
+                self.strategies.start(command.strategy_id)
+            case StopStrategy():
+                self.strategies.stop(command.strategy_id)
+                if live:
+                    self.risk.execute(
+                        CancelAllOrders(strategy_id=command.strategy_id, ts_init=self.now())
+                    )
+            case ChangeStrategyParams():
+                self.strategies.update_params(command.strategy_id, command.changes)
+            case ChangeRiskLimits():
+                limits = self._merged_limits(command)
+                self.risk.set_limits(limits)
+                self.risk_config = limits
+
+    def _merged_limits(self, command: ChangeRiskLimits) -> RiskConfig:
         merged = msgspec.to_builtins(self.risk_config) | command.changes
         try:
-            config = msgspec.convert(merged, RiskConfig)
+            return msgspec.convert(merged, RiskConfig)
         except msgspec.ValidationError as error:
             raise ValidationError(_field_of(error), str(error)) from None
-        self.risk.set_limits(config)
-        self.risk_config = config
 
     def flush_outbox(self) -> None:
         """Hand anything recorded outside a dispatch to the event writer."""
@@ -381,6 +388,50 @@ class TradingNode:
     @property
     def started(self) -> bool:
         return self._started
+
+    def restore(self) -> int:
+        """Rebuild the node from its event log before :meth:`start`: strategies and
+        limits changed by operators, orders, positions, kill switches and the trading
+        state; then reconcile every open order with the venue. Returns how many stored
+        messages were read."""
+        if self._started:
+            raise RuntimeError("restore() must run before start()")
+        count = 0
+        last_ts = self.clock.timestamp_ns()
+        for entry in self.recorder.read():
+            message = entry.message
+            count += 1
+            last_ts = max(last_ts, entry.ts)
+            self._restore_one(message)
+        for strategy in self.strategies.strategies():
+            strategy.resume()
+            strategy.set_trading_state(self.risk.trading_state)
+        # simulated time continues after the last stored fact
+        self.clock.set_time(last_ts + self.config.timer_interval_ns)
+        self.restored = count
+        log.info("restored %d stored messages from %s", count, self.store_url)
+        return count
+
+    def _restore_one(self, message: object) -> None:
+        match message:
+            case AddStrategy() | StartStrategy() | StopStrategy() | ChangeStrategyParams():
+                self._apply_admin(message, live=False)
+            case ChangeRiskLimits():
+                self.risk_config = self._merged_limits(message)
+            case TradingStateChanged():
+                self.trading_events.append(message)
+        self.oms.restore(message)
+        self.risk.restore(message)
+        if isinstance(message, OrderEvent):
+            strategy = self.strategies.find(message.strategy_id)
+            if strategy is not None:
+                strategy.restore(message)
+
+    def reconcile(self) -> int:
+        """Ask the venue about every open order (after :meth:`restore` and :meth:`start`)."""
+        count = self.oms.reconcile_all()
+        self.flush_outbox()
+        return count
 
     def _route(self, command: object) -> None:
         """Orders the OMS makes itself (pair completion, unwind) go through the gate."""

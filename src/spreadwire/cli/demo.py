@@ -75,6 +75,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--no-live", action="store_true", help="plain progress lines even on a terminal"
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="restore the node from the event store (--store or --out) before running",
+    )
     api = parser.add_argument_group("API (REST admin and WebSocket market data)")
     api.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     api.add_argument(
@@ -123,7 +128,12 @@ def run(args: argparse.Namespace) -> int:
         f"{args.seconds:g} s at {speed} speed, store {url}"
         + (f", scenario {args.scenario}" if args.scenario else "")
     )
+    if args.resume:
+        restored = node.restore()
+        console.print(f"restored {restored} stored messages; reconciling open orders")
     node.start()
+    if args.resume:
+        node.reconcile()
     live = False if args.no_live else None
     with Progress(live=live) as progress:
         wall = asyncio.run(

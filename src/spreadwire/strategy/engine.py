@@ -87,6 +87,9 @@ class StrategyEngine:
             raise ValidationError("strategy_id", f"unknown strategy {strategy_id!r}")
         return strategy
 
+    def find(self, strategy_id: str) -> PairsStrategy | None:
+        return self._strategies.get(strategy_id)
+
     def strategies(self) -> list[PairsStrategy]:
         return list(self._strategies.values())
 

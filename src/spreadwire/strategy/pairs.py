@@ -20,6 +20,7 @@ from spreadwire.domain.events import (
     OrderExpired,
     OrderFill,
     OrderFilled,
+    OrderInitialized,
     OrderRejected,
 )
 from spreadwire.domain.instrument import Instrument
@@ -214,6 +215,34 @@ class PairsStrategy:
             if isinstance(event, (OrderDenied, OrderRejected)):
                 # do not hammer a gate or a venue that just said no
                 self._retry_after = self.clock.timestamp_ns() + self.config.retry_backoff_ns
+
+    def restore(self, event: OrderEvent) -> None:
+        """Rebuild from a stored order event of this strategy (no orders are sent):
+        identifiers, in-flight orders and positions."""
+        self._ids.advance_past(event.client_order_id)
+        if isinstance(event, OrderInitialized):
+            self._in_flight.add(event.client_order_id)
+            self.orders_submitted += 1
+            return
+        if isinstance(event, OrderFill):
+            signed = event.last_qty.raw if event.side is OrderSide.BUY else -event.last_qty.raw
+            self.positions[event.instrument_id] = (
+                self.positions.get(event.instrument_id, 0) + signed
+            )
+        if isinstance(event, _TERMINAL_EVENTS):
+            self._in_flight.discard(event.client_order_id)
+
+    def resume(self) -> None:
+        """After a restore: hold the restored positions as the target (an open spread is
+        managed to its exit as usual) instead of trading them away."""
+        y = self.positions[self.y.instrument_id]
+        self.targets.update(self.positions)
+        if y > 0:
+            self.state = SpreadState.LONG
+        elif y < 0:
+            self.state = SpreadState.SHORT
+        else:
+            self.state = SpreadState.FLAT
 
     def set_trading_state(self, state: TradingState) -> None:
         """Follow the node's trading state: REDUCING trades the spread out and opens
