@@ -113,6 +113,7 @@ class RiskEngine:
         "_forward",
         "_gate",
         "_kill",
+        "_now",
         "_pending_modify",
         "_publish",
         "_restorer",
@@ -133,6 +134,7 @@ class RiskEngine:
         """``forward`` receives approved commands (the OMS), ``publish`` every event."""
         self._config = config
         self._clock = clock
+        self._now = clock.timestamp_ns
         self._forward = forward
         self._publish = publish
         now = clock.timestamp_ns()
@@ -240,7 +242,7 @@ class RiskEngine:
         """Gate one command; True when it was forwarded."""
         kind = type(command)
         if kind is SubmitOrder:
-            now = self._clock.timestamp_ns()
+            now = self._now()
             if self._try_fast(command, now):
                 self._approved += 1
                 self._forward(command)
@@ -404,12 +406,12 @@ class RiskEngine:
             ),
             ts_init=cmd.ts_init,
         )
-        seen = self._gate.seen_ids
-        seen.discard(cmd.client_order_id)
+        gate = self._gate
+        gate.forget(cmd.client_order_id)
         try:
-            return self._gate.approve(probe, now)
+            return gate.approve(probe, now)
         finally:
-            seen.add(cmd.client_order_id)
+            gate.remember(cmd.client_order_id)
 
     def _restore(self, order: WorkingOrder, saved: tuple[int, int, int | None]) -> None:
         order.leaves, order.notional_price, order.resting_price = saved

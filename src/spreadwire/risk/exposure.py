@@ -156,7 +156,10 @@ class InstrumentRisk:
         """A new reference price: precompute the collar bounds and the expiry time."""
         self.reference = price
         self.reference_ts = ts
-        self.reference_expiry = ts + max_age_ns if max_age_ns else 2**63
+        if not self.tradable:
+            self.reference_expiry = -1  # the gate's fast path never takes this instrument
+        else:
+            self.reference_expiry = ts + max_age_ns if max_age_ns else 2**63
         width = abs(price) * self.collar_bps
         self.collar_low = price - width // 10_000
         self.collar_high = price + width // 10_000
@@ -171,17 +174,30 @@ class InstrumentRisk:
             self.best_own_ask = price
 
     def remove_resting(self, sign: int, price: int) -> None:
+        """One own resting order left ``price``. A level that empties stays in the book
+        at 0 (the next order at that price only counts up: no insert on the gate's fast
+        path); empty levels are dropped once there are more than ``_MAX_EMPTY_LEVELS``."""
         book = self.own_bids if sign > 0 else self.own_asks
         left = book.get(price, 0) - 1
         if left > 0:
             book[price] = left
             return
-        book.pop(price, None)
+        if price not in book:
+            return
+        book[price] = 0
+        if len(book) > _MAX_EMPTY_LEVELS:
+            live = {level: count for level, count in book.items() if count}
+            book.clear()
+            book.update(live)
         if sign > 0:
             if price == self.best_own_bid:
-                self.best_own_bid = max(book) if book else NO_BID
+                self.best_own_bid = max((p for p, n in book.items() if n), default=NO_BID)
         elif price == self.best_own_ask:
-            self.best_own_ask = min(book) if book else NO_ASK
+            self.best_own_ask = min((p for p, n in book.items() if n), default=NO_ASK)
+
+
+#: own-book price levels kept (possibly empty) before the empty ones are dropped
+_MAX_EMPTY_LEVELS = 64
 
 
 @final

@@ -28,8 +28,8 @@ which runs the checks one by one in the order above and names the first that fai
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
+from itertools import islice
 from typing import Final, final
 
 from spreadwire.domain.commands import SubmitOrder
@@ -132,8 +132,8 @@ class Gate:
 
     __slots__ = (
         "_config",
+        "_legs",
         "_seen_capacity",
-        "_seen_order",
         "_sources",
         "fast_ok",
         "halted",
@@ -163,14 +163,16 @@ class Gate:
         self._sources = dict(instruments)
         self.instruments = {key: _instrument_risk(config, i) for key, i in instruments.items()}
         self.portfolio = Portfolio(self.instruments)
+        self._legs = self.portfolio.legs_by_instrument
         self.limits = Limits(config)
         self.max_open_orders = config.max_open_orders
         self.strategy_max_open_orders = config.strategy_max_open_orders
         self.order_bucket = TokenBucket(config.order_rate.limit, config.order_rate.interval_ns, now)
         self.kill = kill
         self.venues = venues
-        self.seen_ids: set[str] = set()
-        self._seen_order: deque[str] = deque()
+        # client order ids seen, oldest first (a dict as an ordered set: one store per
+        # id on the hot path), trimmed to ``duplicate_id_memory`` on the timer
+        self.seen_ids: dict[str, None] = {}
         self._seen_capacity = config.duplicate_id_memory
         self.halted = False
         self.reducing = False
@@ -267,18 +269,27 @@ class Gate:
             return None
         return self.portfolio.leg(self.strategy(strategy_id, now), inst)
 
+    def seen(self, client_order_id: str) -> bool:
+        """Was this client order id used (within the last ``duplicate_id_memory``)?"""
+        return client_order_id in self.seen_ids
+
     def remember(self, client_order_id: str) -> None:
-        self.seen_ids.add(client_order_id)
-        self._seen_order.append(client_order_id)
-        self.trim_seen()
+        ids = self.seen_ids
+        ids[client_order_id] = None
+        if len(ids) > self._seen_capacity:
+            self.trim_seen()
+
+    def forget(self, client_order_id: str) -> None:
+        self.seen_ids.pop(client_order_id, None)
 
     def trim_seen(self) -> None:
         """Forget the oldest client order ids beyond ``duplicate_id_memory`` (the fast
-        path only appends; the engine trims on its timer)."""
-        seen = self._seen_order
+        path only adds; the engine trims on its timer)."""
         ids = self.seen_ids
-        while len(seen) > self._seen_capacity:
-            ids.discard(seen.popleft())
+        excess = len(ids) - self._seen_capacity
+        if excess > 0:
+            for client_order_id in list(islice(ids, excess)):
+                del ids[client_order_id]
 
     # ------------------------------------------------------------------ fast path
 
@@ -287,7 +298,9 @@ class Gate:
         order to :meth:`approve` (which then names the failing check).
 
         The conditions mirror :meth:`approve` one for one (a property test holds them
-        equal); the commit is :meth:`commit` inlined.
+        equal); the commit is :meth:`commit` inlined. Each counter is read once (into a
+        local, in the condition) and written once; ``inst.tradable`` is folded into
+        ``reference_expiry`` (never valid for an instrument that is not tradable).
         """
         price = cmd.price
         if (
@@ -299,71 +312,81 @@ class Gate:
             or cmd.time_in_force is _GTD
         ):
             return False
-        legs = self.portfolio.legs_by_instrument.get(cmd.instrument_id)
-        leg = legs.get(cmd.strategy_id) if legs is not None else None
-        if leg is None:
+        try:
+            leg = self._legs[cmd.instrument_id][cmd.strategy_id]
+        except KeyError:
             return False
         inst = leg.instrument
         strategy = leg.strategy
-        p = price.raw
-        q = cmd.quantity.raw
-        n2 = p * q
         portfolio = self.portfolio
         bucket = strategy.order_bucket
         glob = self.order_bucket
         cid = cmd.client_order_id
-        buy = cmd.side is _BUY
-        if not (
-            inst.tradable
-            and p % inst.tick == 0
-            and q % inst.lot == 0
-            and inst.min_quantity <= q <= inst.max_quantity
-            and inst.min_notional2 <= n2 <= inst.max_notional2
-            and now <= inst.reference_expiry
-            and inst.collar_low <= p <= inst.collar_high
-            and n2 <= portfolio.gross_room2
-            and portfolio.open_count < self.max_open_orders
-            and strategy.open_count < self.strategy_max_open_orders
-            and now >= bucket.allow_at
-            and now >= glob.allow_at
-            and now >= strategy.cancel_blocked_until
-            and cid not in self.seen_ids
-            and n2 <= strategy.budget_room2
-            and (
-                p < inst.best_own_ask
-                and q <= leg.buy_room
+        seen = self.seen_ids
+        p = price.raw
+        q = cmd.quantity.raw
+        n2 = p * q
+        if cmd.side is _BUY:
+            if not (
+                now <= inst.reference_expiry
+                and p % inst.tick == 0
+                and q % inst.lot == 0
+                and inst.min_quantity <= q <= inst.max_quantity
+                and inst.min_notional2 <= n2 <= inst.max_notional2
+                and inst.collar_low <= p <= inst.collar_high
+                and n2 <= (gross_room := portfolio.gross_room2)
+                and (open_count := portfolio.open_count) < self.max_open_orders
+                and (strategy_open := strategy.open_count) < self.strategy_max_open_orders
+                and now >= (allow_at := bucket.allow_at)
+                and now >= (glob_allow_at := glob.allow_at)
+                and now >= strategy.cancel_blocked_until
+                and cid not in seen
+                and n2 <= (budget_room := strategy.budget_room2)
+                and p < inst.best_own_ask
+                and q <= (side_room := leg.buy_room)
                 and portfolio.net_buy_low2 <= n2 <= portfolio.net_buy_high2
-                if buy
-                else p > inst.best_own_bid
-                and q <= leg.sell_room
-                and portfolio.net_sell_low2 <= n2 <= portfolio.net_sell_high2
-            )
-        ):
-            return False
-        if buy:
+            ):
+                return False
             portfolio.orders[cid] = WorkingOrder(cid, leg, 1, q, p, p)
-            leg.buy_room -= q
+            leg.buy_room = side_room - q
             inst.own_bids[p] += 1
             if p > inst.best_own_bid:
                 inst.best_own_bid = p
         else:
+            if not (
+                now <= inst.reference_expiry
+                and p % inst.tick == 0
+                and q % inst.lot == 0
+                and inst.min_quantity <= q <= inst.max_quantity
+                and inst.min_notional2 <= n2 <= inst.max_notional2
+                and inst.collar_low <= p <= inst.collar_high
+                and n2 <= (gross_room := portfolio.gross_room2)
+                and (open_count := portfolio.open_count) < self.max_open_orders
+                and (strategy_open := strategy.open_count) < self.strategy_max_open_orders
+                and now >= (allow_at := bucket.allow_at)
+                and now >= (glob_allow_at := glob.allow_at)
+                and now >= strategy.cancel_blocked_until
+                and cid not in seen
+                and n2 <= (budget_room := strategy.budget_room2)
+                and p > inst.best_own_bid
+                and q <= (side_room := leg.sell_room)
+                and portfolio.net_sell_low2 <= n2 <= portfolio.net_sell_high2
+            ):
+                return False
             portfolio.orders[cid] = WorkingOrder(cid, leg, -1, q, p, p)
-            leg.sell_room -= q
+            leg.sell_room = side_room - q
             inst.own_asks[p] += 1
             if p < inst.best_own_ask:
                 inst.best_own_ask = p
-        strategy.open_count += 1
-        strategy.budget_room2 -= n2
-        portfolio.open_count += 1
-        portfolio.gross_room2 -= n2
+        strategy.open_count = strategy_open + 1
+        strategy.budget_room2 = budget_room - n2
+        portfolio.open_count = open_count + 1
+        portfolio.gross_room2 = gross_room - n2
         floor = now - bucket.tau
-        allow_at = bucket.allow_at
         bucket.allow_at = (allow_at if allow_at > floor else floor) + bucket.emission
         floor = now - glob.tau
-        allow_at = glob.allow_at
-        glob.allow_at = (allow_at if allow_at > floor else floor) + glob.emission
-        self.seen_ids.add(cid)
-        self._seen_order.append(cid)
+        glob.allow_at = (glob_allow_at if glob_allow_at > floor else floor) + glob.emission
+        seen[cid] = None
         return True
 
     # ------------------------------------------------------------------ ordered path
@@ -411,7 +434,7 @@ class Gate:
         self.portfolio.remove_order(order.client_order_id)
         order.leg.strategy.order_bucket.take_back()
         self.order_bucket.take_back()
-        self.seen_ids.discard(order.client_order_id)
+        self.forget(order.client_order_id)
 
     def _check_shape(
         self, cmd: SubmitOrder, inst: InstrumentRisk, leg: Leg, sign: int, now: int
@@ -514,7 +537,7 @@ class Gate:
             return R.ORDER_RATE, "global order rate exceeded"
         if now < strategy.cancel_blocked_until:
             return R.CANCEL_RATE, f"strategy {cmd.strategy_id} cancel rate exceeded"
-        if cmd.client_order_id in self.seen_ids:
+        if self.seen(cmd.client_order_id):
             return R.DUPLICATE_CLIENT_ORDER_ID, f"client order id {cmd.client_order_id} reused"
         if limits.self_trade and self._crosses_own(cmd, inst, sign):
             return R.SELF_TRADE, "order would trade against an own resting order"
