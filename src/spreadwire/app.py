@@ -54,7 +54,6 @@ from spreadwire.marketdata.engine import MarketDataEngine
 from spreadwire.node import NodeView, PairView
 from spreadwire.oms.manager import OrderManager
 from spreadwire.persistence.store import default_read_models_url, open_read_models, open_store
-from spreadwire.risk.config import RiskConfig
 from spreadwire.risk.engine import RiskEngine
 from spreadwire.risk.priority import PriorityWorkQueue
 from spreadwire.stats import RollingOLS
@@ -189,7 +188,6 @@ class TradingNode:
         self.fills = 0
         self.denied = 0
         self.rejected = 0
-        self.risk_config = config.risk
         self.cancels_sent = 0
         #: client order id -> reason code of orders the risk gate denied (bounded)
         self.denials: dict[str, str] = {}
@@ -360,16 +358,10 @@ class TradingNode:
             case ChangeStrategyParams():
                 self.strategies.update_params(command.strategy_id, command.changes)
             case ChangeRiskLimits():
-                limits = self._merged_limits(command)
-                self.risk.set_limits(limits)
-                self.risk_config = limits
-
-    def _merged_limits(self, command: ChangeRiskLimits) -> RiskConfig:
-        merged = msgspec.to_builtins(self.risk_config) | command.changes
-        try:
-            return msgspec.convert(merged, RiskConfig)
-        except msgspec.ValidationError as error:
-            raise ValidationError(_field_of(error), str(error)) from None
+                try:
+                    self.risk.change_limits(command.changes)
+                except msgspec.ValidationError as error:
+                    raise ValidationError(_field_of(error), str(error)) from None
 
     def flush_outbox(self) -> None:
         """Hand anything recorded outside a dispatch to the event writer."""
@@ -416,8 +408,6 @@ class TradingNode:
         match message:
             case AddStrategy() | StartStrategy() | StopStrategy() | ChangeStrategyParams():
                 self._apply_admin(message, live=False)
-            case ChangeRiskLimits():
-                self.risk_config = self._merged_limits(message)
             case TradingStateChanged():
                 self.trading_events.append(message)
         self.oms.restore(message)

@@ -185,7 +185,7 @@ class NodeControl:
     # ------------------------------------------------------------------ risk
 
     def risk_limits(self) -> RiskLimits:
-        config = self._node.risk_config
+        config = self._node.risk.config
         return RiskLimits(
             max_order_quantity=config.max_order_quantity,
             min_order_quantity=config.min_order_quantity,

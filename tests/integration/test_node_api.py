@@ -225,3 +225,34 @@ async def test_node_websocket_streams_live_quotes(running: Running) -> None:
 
     assert all(q.symbol == "AAA" for q in quotes)
     assert all(q.bid_price < q.ask_price for q in quotes)
+
+
+async def test_node_api_risk_limit_change_applies_and_is_audited(running: Running) -> None:
+    changed = await running.http.patch(
+        "/v1/risk/limits", headers=running.admin, json={"max_order_quantity": "3"}
+    )
+    quote = running.node.marketdata.book("AAA.SIM")
+    ask = f"{(quote.best_ask or 0) / 1e9:.2f}"
+    order = await running.http.post(
+        "/v1/orders",
+        headers=running.admin,
+        json={"instrument_id": "AAA.SIM", "side": "BUY", "quantity": "5", "price": ask},
+    )
+    running.node.writer.flush()
+    events = await all_events(running)
+
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["max_order_quantity"] == "3"
+    assert order.json()["reason"] == "QUANTITY_ABOVE_MAX"
+    audit = [e for e in events if e["type"] == "ChangeRiskLimits"]
+    assert audit[0]["data"]["changes"] == {"max_order_quantity": "3"}
+    assert audit[0]["data"]["operator"]
+
+
+async def test_node_api_invalid_risk_limit_is_422_naming_the_field(running: Running) -> None:
+    response = await running.http.patch(
+        "/v1/risk/limits", headers=running.admin, json={"collar_bps": 0}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["field"] == "collar_bps"

@@ -61,7 +61,7 @@ def test_node_restart_restores_state_and_reconciles(tmp_path: Path) -> None:
     assert restored > 0
     assert _positions(second) == before_positions
     assert {o.client_order_id: o.status for o in second.oms.orders()} == before_orders
-    assert second.risk_config.max_order_quantity == "4000"
+    assert second.risk.config.max_order_quantity == "4000"
     assert second.risk.kill_switch.is_engaged("strategy", "pairs.CCC_DDD")
     assert {s.strategy_id: dict(s.positions) for s in second.strategies.strategies()} == (
         strategy_positions

@@ -16,7 +16,7 @@ the engines published. The OMS's own facts are the order events it published; fr
 * marks, if quotes were stored.
 
 The risk gate's ``OrderDenied`` and its denied modifies (an ``OrderModifyRejected`` whose
-reason is a :class:`~spreadwire.risk.reasons.DenyReason`) never reached the OMS and are
+reason is a :class:`~spreadwire.domain.reasons.DenyReason`) never reached the OMS and are
 skipped. A stored order event the state machine refuses for an order that is held means
 the log is not this node's history: :class:`~spreadwire.domain.order.IllegalTransition`
 is raised.
@@ -49,6 +49,7 @@ from spreadwire.domain.events import (
 from spreadwire.domain.market import QuoteTick
 from spreadwire.domain.order import Order
 from spreadwire.domain.position import Position
+from spreadwire.domain.reasons import GATE_REASONS
 from spreadwire.domain.values import Price
 from spreadwire.errors import InvariantError
 from spreadwire.oms.book import OrderBook
@@ -56,7 +57,6 @@ from spreadwire.oms.config import OmsConfig
 from spreadwire.oms.inflight import QUANTITY_BELOW_FILLED, InFlight
 from spreadwire.oms.pairs import PairBook
 from spreadwire.oms.stops import StopBook, expiry_deadline
-from spreadwire.risk.reasons import GATE_REASONS
 
 S = OrderStatus
 #: the events that send a request to the venue
