@@ -21,8 +21,10 @@ from spreadwire.cli.args import bounded_int, positive_float, store_url
 from spreadwire.cli.keys import DEFAULT_STORE as DEFAULT_KEY_STORE
 from spreadwire.cli.live import Progress
 from spreadwire.core.clock import LiveClock
+from spreadwire.domain.market import QuoteTick, TradeTick
 from spreadwire.errors import ConfigError, ValidationError
 from spreadwire.node import Driver, Speed
+from spreadwire.persistence.tickrecorder import TickRecorder
 from spreadwire.serving import ApiServers
 
 ADMIN_KEY_ENV = "SPREADWIRE_ADMIN_KEY"
@@ -74,6 +76,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--no-live", action="store_true", help="plain progress lines even on a terminal"
+    )
+    parser.add_argument(
+        "--no-ticks",
+        action="store_true",
+        help="do not record quotes and trades to Parquet (default: <out>/ticks)",
     )
     parser.add_argument(
         "--resume",
@@ -128,6 +135,10 @@ def run(args: argparse.Namespace) -> int:
         f"{args.seconds:g} s at {speed} speed, store {url}"
         + (f", scenario {args.scenario}" if args.scenario else "")
     )
+    ticks: TickRecorder | None = None
+    if not args.no_ticks:
+        ticks = TickRecorder(out_dir / "ticks")
+        node.bus.subscribe((QuoteTick, TradeTick), ticks.record)
     if args.resume:
         restored = node.restore()
         console.print(f"restored {restored} stored messages; reconciling open orders")
@@ -140,6 +151,12 @@ def run(args: argparse.Namespace) -> int:
             _serve_and_run(node, args, speed=speed, progress=progress, console=console, live=live)
         )
     node.close()
+    if ticks is not None:
+        count = ticks.close()
+        console.print(
+            f"recorded {count} ticks to {out_dir / 'ticks'} "
+            f"(query: spreadwire data query --root {out_dir / 'ticks'} --start ... --end ...)"
+        )
     summary = summarize(
         node,
         run_id=run_id,
