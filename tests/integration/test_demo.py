@@ -45,7 +45,24 @@ def test_demo_cli_max_speed_writes_summary_with_required_fields(tmp_path: Path) 
     out = tmp_path / "run"
 
     status = main(
-        ["demo", "--seconds", "30", "--speed", "max", "--seed", "3", "--out", str(out), "--no-live"]
+        [
+            "demo",
+            "--seconds",
+            "30",
+            "--speed",
+            "max",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+            "--no-live",
+            "--rest-port",
+            "0",
+            "--ws-port",
+            "0",
+            "--keys",
+            str(tmp_path / "keys.json"),
+        ]
     )
 
     assert status == 0
@@ -76,6 +93,7 @@ def test_demo_cli_max_speed_writes_summary_with_required_fields(tmp_path: Path) 
     assert set(stage) == {"p50", "p99", "p999", "max", "count"}
     assert stage["count"] > 0
     assert (out / "events.db").exists()
+    assert any((out / "ticks").rglob("*.parquet"))
 
 
 def test_node_run_trades(node_run: TradingNode) -> None:
