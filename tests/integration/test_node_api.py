@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -256,3 +258,30 @@ async def test_node_api_invalid_risk_limit_is_422_naming_the_field(running: Runn
 
     assert response.status_code == 422
     assert response.json()["field"] == "collar_bps"
+
+
+async def test_example_watch_quotes_prints_live_quotes(running: Running) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "watch_quotes.py"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(example),
+        "--url",
+        running.servers.ws.url,
+        "--key",
+        running.viewer_key,
+        "--count",
+        "3",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    driving = asyncio.create_task(running.advance(20.0))
+    async with asyncio.timeout(60):
+        stdout, stderr = await process.communicate()
+    driving.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await driving
+
+    assert process.returncode == 0, stderr.decode()
+    lines = stdout.decode().splitlines()
+    assert len(lines) == 3
+    assert all(line.startswith(("AAA ", "fill ")) for line in lines), lines
