@@ -72,6 +72,8 @@ log = logging.getLogger("spreadwire.app")
 TECHNICAL_REJECTS = frozenset({VenueReason.VENUE_BUSY.value})
 
 MAX_REMEMBERED_DENIALS = 10_000
+#: order events the node counts itself (fills, denials, rejections)
+_COUNTED_EVENTS = frozenset({OrderFilled, OrderPartiallyFilled, OrderDenied, OrderRejected})
 
 #: Simulated time starts here (2026-01-05 14:30:00 UTC), so a seeded run replays exactly.
 SIM_EPOCH_NS = 1_767_623_400_000_000_000
@@ -221,7 +223,8 @@ class TradingNode:
         bus.subscribe(QuoteTick, self._on_quote)
         bus.subscribe(TradeTick, self.risk.on_event)
         bus.subscribe(DataGap, self._on_data_gap)
-        bus.subscribe(ORDER_EVENT_TYPES, self._on_order_event)
+        for event_type in ORDER_EVENT_TYPES:
+            bus.subscribe(event_type, self._order_event_route(event_type))
         bus.subscribe(TradingStateChanged, self._on_trading_state)
         bus.subscribe(TradingAlert, self._on_alert)
         bus.subscribe((VenueStateChanged, PairStateChanged), self._outbox.append)
@@ -467,6 +470,24 @@ class TradingNode:
         self.scheduler.after(0, lambda: self.marketdata.on_snapshot(snapshot))
 
     # ------------------------------------------------------------------ bus handlers
+
+    def _order_event_route(self, event_type: type) -> Callable[[Any], None]:
+        """The handler of one order event type: :meth:`_on_order_event`, or for the
+        types only some of its parts act on (``OrderInitialized``, ``OrderSubmitted``,
+        pending and accepted events: no counter, no strategy state), just those parts,
+        in the same order (recorded, then risk)."""
+        if event_type in _COUNTED_EVENTS or self.strategies.handles(event_type):
+            return self._on_order_event
+        record = self._outbox.append
+        risk = self.risk.event_handler(event_type)
+        if risk is None:
+            return record
+
+        def route(event: Any) -> None:
+            record(event)
+            risk(event)
+
+        return route
 
     def _on_order_event(self, event: Any) -> None:
         self._outbox.append(event)

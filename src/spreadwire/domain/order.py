@@ -226,6 +226,16 @@ class Order:
         self.events.append(event)
         self.ts_last = event.ts_event
 
+    def apply_submitted(self, event: OrderSubmitted) -> None:
+        """:meth:`apply` for the move every new order makes (INITIALIZED -> SUBMITTED),
+        without the table lookup; any other status goes through :meth:`apply`."""
+        if self.status is not S.INITIALIZED or event.client_order_id != self.client_order_id:
+            self.apply(event)
+            return
+        self.status = S.SUBMITTED
+        self.events.append(event)
+        self.ts_last = event.ts_event
+
     def _apply_fields(self, event: OrderEvent) -> None:
         if isinstance(event, OrderFill):
             self.trade_ids.add(event.trade_id)

@@ -185,41 +185,45 @@ class OrderManager:
             )
             return None
         now = self._clock.timestamp_ns()
-        order = Order(
-            OrderInitialized(
-                strategy_id=cmd.strategy_id,
-                instrument_id=cmd.instrument_id,
-                client_order_id=cmd.client_order_id,
-                side=cmd.side,
-                order_type=cmd.order_type,
-                quantity=cmd.quantity,
-                price=cmd.price,
-                trigger_price=cmd.trigger_price,
-                time_in_force=cmd.time_in_force,
-                expire_time_ns=cmd.expire_time_ns,
-                post_only=cmd.post_only,
-                reduce_only=cmd.reduce_only,
-                pair_id=cmd.pair_id,
-                ts_event=now,
-                ts_init=now,
-            )
+        strategy_id = cmd.strategy_id
+        instrument_id = cmd.instrument_id
+        client_order_id = cmd.client_order_id
+        order_type = cmd.order_type
+        init = OrderInitialized(
+            strategy_id=strategy_id,
+            instrument_id=instrument_id,
+            client_order_id=client_order_id,
+            side=cmd.side,
+            order_type=order_type,
+            quantity=cmd.quantity,
+            price=cmd.price,
+            trigger_price=cmd.trigger_price,
+            time_in_force=cmd.time_in_force,
+            expire_time_ns=cmd.expire_time_ns,
+            post_only=cmd.post_only,
+            reduce_only=cmd.reduce_only,
+            pair_id=cmd.pair_id,
+            ts_event=now,
+            ts_init=now,
         )
+        order = Order(init)
         self._book.add(order)
-        self._publish(order.events[0])
-        self._apply(
-            order,
-            OrderSubmitted(
-                strategy_id=cmd.strategy_id,
-                instrument_id=cmd.instrument_id,
-                client_order_id=cmd.client_order_id,
-                ts_event=now,
-                ts_init=now,
-            ),
+        publish = self._publish
+        publish(init)
+        submitted = OrderSubmitted(
+            strategy_id=strategy_id,
+            instrument_id=instrument_id,
+            client_order_id=client_order_id,
+            ts_event=now,
+            ts_init=now,
         )
-        if cmd.order_type in _STOPS and (self._config.emulate_stops):
+        # a SUBMITTED order is not closed: nothing for the book to settle
+        order.apply_submitted(submitted)
+        publish(submitted)
+        if order_type in _STOPS and (self._config.emulate_stops):
             self._stops.add(order)
             return order
-        self._in_flight[cmd.client_order_id] = InFlight("submit", now + self._config.ack_timeout_ns)
+        self._in_flight[client_order_id] = InFlight("submit", now + self._config.ack_timeout_ns)
         self._send(cmd)
         return order
 

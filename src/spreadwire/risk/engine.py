@@ -606,6 +606,11 @@ class RiskEngine:
 
     # ------------------------------------------------------------------ bus input
 
+    def event_handler(self, message_type: type) -> Callable[[Any], None] | None:
+        """What :meth:`on_event` calls for a message of exactly this type (None: nothing),
+        so that a router can call it directly."""
+        return self._event_handlers.get(message_type)
+
     def on_event(self, event: object) -> None:
         """Feed one bus message (order events, fills, quotes, trades, data gaps)."""
         handler = self._event_handlers.get(type(event))
@@ -625,11 +630,16 @@ class RiskEngine:
             return
         now = quote.ts_init
         inst.set_reference(mid, now, gate.limits.max_age)
-        gate.portfolio.mark(inst, mid)
         trips = self._trips
+        moved = gate.portfolio.mark(inst, mid)
         trips.band(inst, mid, now)
-        trips.pnl(gate.portfolio, gate.limits, now)
-        gate.refresh()
+        if moved:
+            # PnL and exposure moved: the loss/drawdown trips and the gate's rooms follow
+            # at once. A mark that moved nothing (flat instrument, same mid) leaves every
+            # input of both unchanged, so they are skipped (fills, limit and state
+            # changes refresh on their own).
+            trips.pnl(gate.portfolio, gate.limits, now)
+            gate.refresh()
         if now >= trips.next_stale_check:
             self.check(now)
 

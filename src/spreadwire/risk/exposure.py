@@ -415,12 +415,13 @@ class Portfolio:
         self.net2 += sign * quantity * mark
         self._update_high_water()
 
-    def mark(self, instrument: InstrumentRisk, price: int) -> None:
-        """Revalue every position in ``instrument`` at ``price``."""
+    def mark(self, instrument: InstrumentRisk, price: int) -> bool:
+        """Revalue every position in ``instrument`` at ``price``; True when PnL or
+        exposure moved (a position is open and the mark changed)."""
         delta = price - instrument.mark
         instrument.mark = price
         if delta == 0 or instrument.abs_position == 0:
-            return
+            return False
         self.gross2 += instrument.abs_position * delta
         self.gross_room2 -= instrument.abs_position * delta
         self.net2 += instrument.net_position * delta
@@ -432,6 +433,7 @@ class Portfolio:
                 strategy.budget_room2 -= abs(leg.position) * delta
                 strategy.net2 += leg.position * delta
         self._update_high_water()
+        return True
 
     def _update_high_water(self) -> None:
         pnl = self.cash2 + self.net2

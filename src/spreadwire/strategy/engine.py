@@ -138,6 +138,12 @@ class StrategyEngine:
             ):
                 strategy.set_trading_state(event.state)
 
+    @staticmethod
+    def handles(event_type: type) -> bool:
+        """Does :meth:`on_event` act on events of this type (fills and terminal events)?
+        Other order events reach no strategy state, so a router may skip them."""
+        return PairsStrategy.handles(event_type)
+
     def on_event(self, event: OrderEvent) -> None:
         strategy = self._strategies.get(event.strategy_id)
         if strategy is not None:

@@ -203,6 +203,11 @@ class PairsStrategy:
             )
         )
 
+    @staticmethod
+    def handles(event_type: type) -> bool:
+        """Does :meth:`on_event` act on events of this type?"""
+        return issubclass(event_type, (OrderFill, *_TERMINAL_EVENTS))
+
     def on_event(self, event: OrderEvent) -> None:
         """Own order events: fills move positions; terminal events free the slot."""
         if isinstance(event, OrderFill):
