@@ -253,8 +253,13 @@ class TradingNode:
     def _deliver(self, message: object) -> None:
         """A venue delivery arrives: queue it by priority and work the queue."""
         self._t_arrival = perf_counter_ns()
-        self.inbox.put(message)
-        self.inbox.drain(self._dispatch)
+        inbox = self.inbox
+        # an empty inbox: this message is the highest-priority work, run it at once;
+        # whatever its handlers queue is then drained in priority order as usual
+        if not inbox.run_if_idle(message, self._dispatch):
+            inbox.put(message)
+        if inbox:
+            inbox.drain(self._dispatch)
         self._t_arrival = 0
 
     def submit_command(self, command: object) -> None:
@@ -264,23 +269,28 @@ class TradingNode:
         self.inbox.drain(self._dispatch)
 
     def _dispatch(self, message: object) -> None:
-        match message:
-            case BookDelta() | TradeTick() | BookSnapshot():
-                self._on_market_data(message)
-            case ExecutionReport():
-                self._on_report(message)
-            case _:
-                self.execute(message)
+        kind = type(message)
+        if kind is BookDelta or kind is TradeTick or kind is BookSnapshot:
+            self._on_market_data(message)
+        elif kind is ExecutionReport:
+            self._on_report(message)  # type: ignore[arg-type]
+        else:
+            match message:
+                case BookDelta() | TradeTick() | BookSnapshot():
+                    self._on_market_data(message)  # a subclass
+                case ExecutionReport():
+                    self._on_report(message)
+                case _:
+                    self.execute(message)
 
     def _on_market_data(self, message: object) -> None:
         self._t_tick = self._t_arrival or perf_counter_ns()
-        match message:
-            case BookDelta():
-                self.marketdata.on_delta(message)
-            case TradeTick():
-                self.marketdata.on_trade(message)
-            case BookSnapshot():
-                self.marketdata.on_snapshot(message)
+        if isinstance(message, BookDelta):
+            self.marketdata.on_delta(message)
+        elif isinstance(message, TradeTick):
+            self.marketdata.on_trade(message)
+        elif isinstance(message, BookSnapshot):
+            self.marketdata.on_snapshot(message)
         self._t_tick = 0
         if not isinstance(message, TradeTick):  # trades are published by market data
             self.bus.publish(message)  # book deltas and snapshots, for subscribers

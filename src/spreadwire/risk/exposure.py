@@ -425,14 +425,19 @@ class Portfolio:
         self.gross2 += instrument.abs_position * delta
         self.gross_room2 -= instrument.abs_position * delta
         self.net2 += instrument.net_position * delta
-        instrument_id = instrument.instrument_id
-        for strategy in self.strategies.values():
-            leg = strategy.legs.get(instrument_id)
-            if leg is not None and leg.position:
-                strategy.gross2 += abs(leg.position) * delta
-                strategy.budget_room2 -= abs(leg.position) * delta
-                strategy.net2 += leg.position * delta
-        self._update_high_water()
+        legs = self.legs_by_instrument.get(instrument.instrument_id)
+        if legs is not None:
+            for leg in legs.values():
+                position = leg.position
+                if position:
+                    strategy = leg.strategy
+                    moved = abs(position) * delta
+                    strategy.gross2 += moved
+                    strategy.budget_room2 -= moved
+                    strategy.net2 += position * delta
+        pnl = self.cash2 + self.net2
+        if pnl > self.high_water2:
+            self.high_water2 = pnl
         return True
 
     def _update_high_water(self) -> None:

@@ -150,6 +150,18 @@ class PriorityWorkQueue:
             done += 1
         return done
 
+    def run_if_idle(self, message: object, handler: Callable[[object], None]) -> bool:
+        """With nothing queued, ``message`` is the highest-priority work there is: run
+        ``handler(message)`` at once (what :meth:`put` + :meth:`drain` would do, with the
+        same queue statistics) and return True; else do nothing and return False."""
+        if self._count:
+            return False
+        queue = self._queues[self._classify(message)]
+        queue.put(message)  # counted in and out of its class, as the queue would be
+        queue.get()
+        handler(message)
+        return True
+
     def depth(self, priority: Priority) -> int:
         return len(self._queues[priority])
 
