@@ -274,8 +274,16 @@ async def test_example_watch_quotes_prints_live_quotes(running: Running) -> None
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    driving = asyncio.create_task(running.advance(20.0))
-    async with asyncio.timeout(60):
+
+    async def drive() -> None:
+        # keep the market moving until the example has seen its messages, however long
+        # its interpreter takes to start on a busy machine
+        while process.returncode is None:
+            await running.advance(0.2)
+            await asyncio.sleep(0.01)
+
+    driving = asyncio.create_task(drive())
+    async with asyncio.timeout(120):
         stdout, stderr = await process.communicate()
     driving.cancel()
     with contextlib.suppress(asyncio.CancelledError):
