@@ -44,7 +44,7 @@ from spreadwire.domain.events import (
 from spreadwire.domain.market import BookDelta, BookSnapshot, DataGap, QuoteTick, TradeTick
 from spreadwire.domain.reports import ExecutionReport
 from spreadwire.domain.values import Money, Price
-from spreadwire.errors import ConfigError, ValidationError
+from spreadwire.errors import ValidationError
 from spreadwire.eventstore.projection import ProjectionRunner
 from spreadwire.eventstore.queries import ReadModelQueries
 from spreadwire.eventstore.readmodels import standard_projections
@@ -60,7 +60,7 @@ from spreadwire.stats import RollingOLS
 from spreadwire.strategy.config import PairStrategyConfig
 from spreadwire.strategy.engine import StrategyEngine
 from spreadwire.telemetry.latency import LatencyTracker
-from spreadwire.venue.config import SCENARIOS, GeneratorConfig, VenueConfig, default_pairs
+from spreadwire.venue.config import GeneratorConfig, VenueConfig, default_pairs
 from spreadwire.venue.reasons import VenueReason
 from spreadwire.venue.simulator import SimulatedVenue
 
@@ -99,25 +99,6 @@ def _venue_config(config: NodeConfig) -> VenueConfig:
         generator = msgspec.structs.replace(venue.generator, pairs=pairs)
         venue = msgspec.structs.replace(venue, generator=generator)
     return venue
-
-
-SCENARIO_NAMES: tuple[str, ...] = (*SCENARIOS, "fat-finger")
-#: ``fat-finger``: every strategy asks for this many times its configured size.
-FAT_FINGER_MULTIPLIER = 100
-
-
-def apply_scenario(config: NodeConfig, scenario: str | None) -> NodeConfig:
-    """The configuration that plays ``scenario``: venue scenarios go to the simulated
-    venue; ``fat-finger`` multiplies the strategies' order size."""
-    if scenario is None:
-        return config
-    if scenario not in SCENARIO_NAMES:
-        raise ConfigError(f"scenario: unknown {scenario!r}; one of {', '.join(SCENARIO_NAMES)}")
-    if scenario == "fat-finger":
-        strategy = msgspec.structs.replace(config.strategy, size_multiplier=FAT_FINGER_MULTIPLIER)
-        return msgspec.structs.replace(config, strategy=strategy)
-    venue = msgspec.structs.replace(config.venue, scenario=scenario)
-    return msgspec.structs.replace(config, venue=venue)
 
 
 class PositionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -661,75 +642,3 @@ def _signed(raw: int, precision: int) -> str:
 
 
 ProgressCallback = Callable[[NodeView], None]
-
-
-class RunSummary(msgspec.Struct, frozen=True, kw_only=True):
-    """What a run did; written to ``summary.json``. Money amounts are strings."""
-
-    run_id: str
-    seed: int
-    speed: str
-    scenario: str | None
-    sim_seconds: float
-    wall_seconds: float
-    quotes: int
-    orders: int
-    fills: int
-    denied: int
-    rejected: int
-    denied_by_reason: dict[str, int]
-    events_stored: int
-    pnl: dict[str, str]
-    positions: list[PositionRow]
-    latency_ns: dict[str, dict[str, int]]
-    trading_state: str
-    breaker_trips: list[dict[str, Any]]
-    event_store: str
-    out_dir: str
-
-
-def summarize(
-    node: TradingNode,
-    *,
-    run_id: str,
-    speed: str,
-    scenario: str | None,
-    wall_seconds: float,
-    out_dir: str,
-) -> RunSummary:
-    """The run's figures; call after :meth:`TradingNode.close` so every event is stored."""
-    view = node.view()
-    pnl = {row.strategy_id: row.pnl for row in view.pairs}
-    pnl["total"] = view.pnl_total
-    latency = {
-        stage: {
-            "p50": s.p50,
-            "p99": s.p99,
-            "p999": s.p999,
-            "max": s.max,
-            "count": s.count,
-        }
-        for stage, s in view.latency_ns.items()
-    }
-    return RunSummary(
-        run_id=run_id,
-        seed=node.config.seed,
-        speed=speed,
-        scenario=scenario,
-        sim_seconds=view.sim_seconds,
-        wall_seconds=round(wall_seconds, 3),
-        quotes=view.quotes,
-        orders=view.orders,
-        fills=view.fills,
-        denied=view.denied,
-        rejected=view.rejected,
-        denied_by_reason=dict(node.risk.stats().denied_by_reason),
-        events_stored=node.recorder.last_position() if not node.writer_open else view.events_stored,
-        pnl=pnl,
-        positions=node.position_rows(),
-        latency_ns=latency,
-        trading_state=view.trading_state,
-        breaker_trips=node.risk.breaker_trips,
-        event_store=node.store_url,
-        out_dir=out_dir,
-    )

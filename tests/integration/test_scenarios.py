@@ -8,11 +8,12 @@ from collections import defaultdict
 
 import pytest
 
-from spreadwire.app import TradingNode, apply_scenario
+from spreadwire.app import TradingNode
 from spreadwire.config import NodeConfig
 from spreadwire.domain.enums import OrderSide, TradingState
 from spreadwire.domain.events import OrderFill, OrderInitialized, TradingStateChanged
 from spreadwire.node import Driver, Speed
+from spreadwire.scenarios import apply_scenario
 
 EXPECTED_TRIP = {
     "flash-crash": "PRICE_BAND",

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from spreadwire import config as node_config
 from spreadwire.api.keys import KeyStore
-from spreadwire.app import SCENARIO_NAMES, RunSummary, TradingNode, apply_scenario, summarize
+from spreadwire.app import TradingNode
 from spreadwire.cli.args import bounded_int, positive_float, store_url
 from spreadwire.cli.keys import DEFAULT_STORE as DEFAULT_KEY_STORE
 from spreadwire.cli.live import Progress
@@ -25,7 +25,9 @@ from spreadwire.domain.market import QuoteTick, TradeTick
 from spreadwire.errors import ConfigError, ValidationError
 from spreadwire.node import Driver, Speed
 from spreadwire.persistence.tickrecorder import TickRecorder
+from spreadwire.scenarios import SCENARIO_NAMES, apply_scenario
 from spreadwire.serving import ApiServers
+from spreadwire.summary import RunSummary, summarize
 
 ADMIN_KEY_ENV = "SPREADWIRE_ADMIN_KEY"
 
