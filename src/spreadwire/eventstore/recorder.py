@@ -15,8 +15,8 @@ Guarantees every implementation gives:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Protocol
 
 from spreadwire.eventstore.codec import Codec
 from spreadwire.eventstore.records import (
@@ -114,3 +114,22 @@ def encode_append(
         expected_version=expected_version,
         idempotency_key=idempotency_key,
     )
+
+
+def paged_rows(
+    fetch: Callable[[int, int], Sequence[tuple[Any, ...]]],
+    after: int,
+    limit: int | None,
+    page_size: int,
+) -> Iterator[tuple[Any, ...]]:
+    """Rows after global position ``after`` (first column), at most ``limit`` (all when
+    None), fetched ``page_size`` at a time with ``fetch(after, page)``."""
+    remaining = -1 if limit is None else limit
+    while remaining != 0:
+        page = page_size if remaining < 0 else min(page_size, remaining)
+        rows = fetch(after, page)
+        yield from rows
+        if len(rows) < page:
+            return
+        after = rows[-1][0]
+        remaining = remaining - len(rows) if remaining > 0 else remaining

@@ -21,6 +21,7 @@ from typing import Any, final
 from spreadwire.errors import ConcurrencyError, StoreError
 from spreadwire.eventstore.codec import Codec
 from spreadwire.eventstore.planner import BatchPlanner, StreamTip
+from spreadwire.eventstore.recorder import paged_rows
 from spreadwire.eventstore.records import (
     Append,
     Durability,
@@ -250,31 +251,20 @@ class SQLiteRecorder:
                 raise StoreError(f"SQLite read failed: {error}") from error
 
     def records(self, after: int = 0, limit: int | None = None) -> Iterator[Record]:
-        remaining = -1 if limit is None else limit
-        while remaining != 0:
-            page = _PAGE if remaining < 0 else min(_PAGE, remaining)
-            rows = self._fetch(sql.SELECT_AFTER, (after, page))
-            for row in rows:
-                yield Record(*row)
-            if len(rows) < page:
-                return
-            after = rows[-1][0]
-            remaining = remaining - len(rows) if remaining > 0 else remaining
+        for row in paged_rows(self._fetch_after, after, limit, _PAGE):
+            yield Record(*row)
+
+    def _fetch_after(self, after: int, page: int) -> list[tuple[Any, ...]]:
+        return self._fetch(sql.SELECT_AFTER, (after, page))
 
     def read(self, after: int = 0, limit: int | None = None) -> Iterator[Entry]:
         decode = self._codec.decode
-        remaining = -1 if limit is None else limit
-        while remaining != 0:
-            page = _PAGE if remaining < 0 else min(_PAGE, remaining)
-            rows = self._fetch(sql.SELECT_AFTER, (after, page))
-            for position, stream, version, type_name, schema, ts, payload, _ in rows:
-                yield Entry(
-                    position, stream, version, type_name, ts, decode(type_name, schema, payload)
-                )
-            if len(rows) < page:
-                return
-            after = rows[-1][0]
-            remaining = remaining - len(rows) if remaining > 0 else remaining
+        for position, stream, version, type_name, schema, ts, payload, _ in paged_rows(
+            self._fetch_after, after, limit, _PAGE
+        ):
+            yield Entry(
+                position, stream, version, type_name, ts, decode(type_name, schema, payload)
+            )
 
     def read_stream(self, stream: str, after_version: int = 0) -> Iterator[Entry]:
         decode = self._codec.decode
