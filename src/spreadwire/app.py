@@ -43,7 +43,7 @@ from spreadwire.domain.events import (
 )
 from spreadwire.domain.market import BookDelta, BookSnapshot, DataGap, QuoteTick, TradeTick
 from spreadwire.domain.reports import ExecutionReport
-from spreadwire.domain.values import Money, Price
+from spreadwire.domain.values import Money
 from spreadwire.errors import ValidationError
 from spreadwire.eventstore.projection import ProjectionRunner
 from spreadwire.eventstore.queries import ReadModelQueries
@@ -53,6 +53,7 @@ from spreadwire.eventstore.writer import EventWriter
 from spreadwire.marketdata.engine import MarketDataEngine
 from spreadwire.node import NodeView, PairView
 from spreadwire.oms.manager import OrderManager
+from spreadwire.oms.marks import QuoteMarks
 from spreadwire.persistence.store import default_read_models_url, open_read_models, open_store
 from spreadwire.risk.engine import RiskEngine
 from spreadwire.risk.priority import PriorityWorkQueue
@@ -99,6 +100,11 @@ def _venue_config(config: NodeConfig) -> VenueConfig:
         generator = msgspec.structs.replace(venue.generator, pairs=pairs)
         venue = msgspec.structs.replace(venue, generator=generator)
     return venue
+
+
+def money_text(amount: Fraction) -> str:
+    """An exact amount as account-currency text, rounded half-even to cents."""
+    return Money.from_fraction(amount, 2, CURRENCY).amount()
 
 
 class PositionRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -166,7 +172,9 @@ class TradingNode:
         self.strategies = StrategyEngine(
             self.clock, self.instruments, submit=self._submit, model_factory=RollingOLS
         )
-        self.marks: dict[str, Price] = {}
+        #: instrument id -> mark at the last quote's mid (built when read)
+        self.marks = QuoteMarks(bid_precision=True)
+        self._mark_quotes = self.marks.quotes
         self.orders = 0
         self.fills = 0
         self.denied = 0
@@ -283,10 +291,8 @@ class TradingNode:
         if self._t_tick:
             self._stage["marketdata"].record(now - self._t_tick)
         self._t_quote = now
-        # the mid of two prices at precision p is exact at precision p + 1
-        self.marks[quote.instrument_id] = Price(
-            raw=quote.mid_raw, precision=min(9, quote.bid_price.precision + 1)
-        )
+        # the mark's Price is built when read (views): see QuoteMarks
+        self._mark_quotes[quote.instrument_id] = quote
         self.risk.on_quote(quote)
         self.oms.on_quote(quote)
         self.strategies.on_quote(quote)
@@ -556,8 +562,6 @@ class TradingNode:
 
     # ------------------------------------------------------------------ views
 
-    def _money(self, amount: Fraction) -> str:
-        return Money.from_fraction(amount, 2, CURRENCY).amount()
 
     def strategy_pnl(self, strategy_id: str) -> Fraction:
         total = Fraction(0)
@@ -580,8 +584,8 @@ class TradingNode:
                     instrument_id=p.instrument_id,
                     quantity=str(Fraction(p.quantity_raw, 10**9)),
                     avg_price=None if avg is None else f"{float(avg):.6f}",
-                    realized_pnl=self._money(p.realized),
-                    unrealized_pnl=self._money(p.unrealized(mark)) if mark else "0.00",
+                    realized_pnl=money_text(p.realized),
+                    unrealized_pnl=money_text(p.unrealized(mark)) if mark else "0.00",
                     mark=None if mark is None else str(mark),
                 )
             )
@@ -607,7 +611,7 @@ class TradingNode:
                     running=strategy.running,
                     position_y=_signed(strategy.positions[y], size_y),
                     position_x=_signed(strategy.positions[x], size_x),
-                    pnl=self._money(pnl),
+                    pnl=money_text(pnl),
                 )
             )
         return NodeView(
@@ -621,7 +625,7 @@ class TradingNode:
             events_stored=self.writer.stats().committed,
             trading_state=str(self.risk.trading_state),
             pairs=pairs,
-            pnl_total=self._money(total),
+            pnl_total=money_text(total),
             latency_ns=self.latency.summaries(),
         )
 

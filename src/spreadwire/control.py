@@ -42,7 +42,7 @@ from spreadwire.api.schemas import (
     TradingStateChange,
     TradingStateView,
 )
-from spreadwire.app import CURRENCY, TradingNode
+from spreadwire.app import CURRENCY, TradingNode, money_text
 from spreadwire.core.ids import IdGenerator
 from spreadwire.domain.admin import (
     AddStrategy,
@@ -60,15 +60,11 @@ from spreadwire.domain.commands import (
 )
 from spreadwire.domain.enums import OrderStatus, TradingState
 from spreadwire.domain.order import Order
-from spreadwire.domain.values import FIXED_SCALAR, Money, Price, Quantity
+from spreadwire.domain.values import FIXED_SCALAR, Price, Quantity
 from spreadwire.errors import ValidationError
 from spreadwire.strategy.pairs import PairsStrategy
 
 _STRATEGY_FIELDS = ("strategy_id", "leg_y", "leg_x")
-
-
-def _money(amount: Fraction) -> str:
-    return Money.from_fraction(amount, 2, CURRENCY).amount()
 
 
 @final
@@ -462,7 +458,7 @@ class NodeControl:
                     quantity=doc["quantity"],
                     avg_price=doc.get("avg_open_price"),
                     realized_pnl=doc["realized_pnl"],
-                    unrealized_pnl=_money(Fraction(unrealized)),
+                    unrealized_pnl=money_text(Fraction(unrealized)),
                     currency=CURRENCY,
                 )
             )
@@ -482,11 +478,11 @@ class NodeControl:
                 by_strategy.get(position.strategy_id, Fraction(0)) + position.realized + open_pnl
             )
         return PnlView(
-            realized=_money(realized),
-            unrealized=_money(unrealized),
-            total=_money(realized + unrealized),
+            realized=money_text(realized),
+            unrealized=money_text(unrealized),
+            total=money_text(realized + unrealized),
             currency=CURRENCY,
-            by_strategy={k: _money(v) for k, v in sorted(by_strategy.items())},
+            by_strategy={k: money_text(v) for k, v in sorted(by_strategy.items())},
             ts=node.now(),
         )
 
