@@ -63,6 +63,7 @@ from spreadwire.domain.values import Price, Quantity
 from spreadwire.oms.book import OrderBook
 from spreadwire.oms.config import OmsConfig
 from spreadwire.oms.inflight import QUANTITY_BELOW_FILLED, InFlight
+from spreadwire.oms.marks import QuoteMarks
 from spreadwire.oms.pairs import PairBook, PairOrder
 from spreadwire.oms.pnl import PnlLine, pnl_lines, total_pnl
 from spreadwire.oms.restore import OmsRestorer
@@ -130,7 +131,7 @@ class OrderManager:
         self._positions: dict[tuple[str, str], Position] = {}
         self._in_flight: dict[str, InFlight] = {}
         self._expiring: set[str] = set()
-        self._marks: dict[str, Price] = {}
+        self._marks = QuoteMarks()
         self._alerts = 0
         self._duplicates = 0
         self._stops = StopBook()
@@ -671,14 +672,9 @@ class OrderManager:
 
     def on_quote(self, quote: QuoteTick) -> None:
         """Marks for PnL, and the trigger check of held stop orders."""
-        bid = quote.bid_price
-        ask = quote.ask_price
-        if bid.raw > 0 and ask.raw > 0:
-            # the mid of two prices at precision p is exact at precision p + 1
-            self._marks[quote.instrument_id] = Price(
-                raw=(bid.raw + ask.raw) // 2,
-                precision=min(9, max(bid.precision, ask.precision) + 1),
-            )
+        if quote.bid_price.raw > 0 and quote.ask_price.raw > 0:
+            # the mark's Price is built when read (views, PnL): see QuoteMarks
+            self._marks.quotes[quote.instrument_id] = quote
         if self._stops:
             for order in self._stops.triggered(quote):
                 self._release_stop(order)

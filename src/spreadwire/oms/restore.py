@@ -24,7 +24,7 @@ is raised.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Final, final
 
 from spreadwire.domain.commands import SubmitOrder, SubmitPairOrder
@@ -96,7 +96,7 @@ class OmsRestorer:
         in_flight: dict[str, InFlight],
         expiring: set[str],
         position: Callable[[str, str], Position],
-        marks: dict[str, Price],
+        marks: MutableMapping[str, Price],
         config: OmsConfig,
     ) -> None:
         self._book = book
