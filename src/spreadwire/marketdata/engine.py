@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Annotated, final
+from typing import Annotated, TypeVar, final
 
 import msgspec
 
@@ -38,6 +38,21 @@ class MarketDataStats(msgspec.Struct, frozen=True, kw_only=True):
     snapshots: int
 
 
+#: values kept per instrument and kind before the cache starts afresh (a bound on memory)
+VALUE_CACHE_SIZE = 4096
+
+
+_V = TypeVar("_V", Price, Quantity)
+
+
+def _value(cache: dict[int, _V], kind: type[_V], raw: int, precision: int) -> _V:
+    """Build a quote's price or size and keep it for the next quotes at the same raw."""
+    if len(cache) >= VALUE_CACHE_SIZE:
+        cache.clear()
+    value = cache[raw] = kind(raw=raw, precision=precision)
+    return value
+
+
 @final
 class MarketDataEngine:
     __slots__ = (
@@ -57,6 +72,7 @@ class MarketDataEngine:
         "_stale_flagged",
         "_trades",
         "_valid",
+        "_values",
     )
 
     def __init__(
@@ -81,6 +97,9 @@ class MarketDataEngine:
         self._last_update = dict.fromkeys(instruments, clock.timestamp_ns())
         self._stale_flagged: set[str] = set()
         self._last_top: dict[str, tuple[int, int, int, int]] = {}
+        self._values: dict[str, tuple[dict[int, Price], dict[int, Quantity]]] = {
+            iid: ({}, {}) for iid in instruments
+        }
         self._deltas = 0
         self._quotes = 0
         self._trades = 0
@@ -122,14 +141,27 @@ class MarketDataEngine:
         if self._last_top.get(book.instrument_id) == top:
             return
         self._last_top[book.instrument_id] = top
-        price_precision = book.price_precision
-        size_precision = book.size_precision
+        # Price and Quantity are immutable: one value per raw level and size is shared by
+        # the quotes of an instrument (a top move usually changes one side only)
+        prices, sizes = self._values[book.instrument_id]
+        bid_price = prices.get(bid)
+        if bid_price is None:
+            bid_price = _value(prices, Price, bid, book.price_precision)
+        ask_price = prices.get(ask)
+        if ask_price is None:
+            ask_price = _value(prices, Price, ask, book.price_precision)
+        bid_size = sizes.get(top[2])
+        if bid_size is None:
+            bid_size = _value(sizes, Quantity, top[2], book.size_precision)
+        ask_size = sizes.get(top[3])
+        if ask_size is None:
+            ask_size = _value(sizes, Quantity, top[3], book.size_precision)
         quote = QuoteTick(
             instrument_id=book.instrument_id,
-            bid_price=Price(raw=bid, precision=price_precision),
-            ask_price=Price(raw=ask, precision=price_precision),
-            bid_size=Quantity(raw=top[2], precision=size_precision),
-            ask_size=Quantity(raw=top[3], precision=size_precision),
+            bid_price=bid_price,
+            ask_price=ask_price,
+            bid_size=bid_size,
+            ask_size=ask_size,
             ts_event=ts_event,
             ts_init=self._clock.timestamp_ns(),
         )
