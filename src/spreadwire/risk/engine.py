@@ -637,9 +637,19 @@ class RiskEngine:
             # PnL and exposure moved: the loss/drawdown trips and the gate's rooms follow
             # at once. A mark that moved nothing (flat instrument, same mid) leaves every
             # input of both unchanged, so they are skipped (fills, limit and state
-            # changes refresh on their own).
-            trips.pnl(gate.portfolio, gate.limits, now)
-            gate.refresh()
+            # changes refresh on their own). The breach test is the one of
+            # ``Tripwires.pnl`` and ``Gate.refresh``, made once: when neither limit is
+            # reached there is nothing to trip and the gate's PnL is not breached.
+            portfolio = gate.portfolio
+            limits = gate.limits
+            pnl = portfolio.cash2 + portfolio.net2
+            if (limits.loss2 and pnl - portfolio.day_start_pnl2 <= -limits.loss2) or (
+                limits.drawdown2 and portfolio.high_water2 - pnl >= limits.drawdown2
+            ):
+                trips.pnl(portfolio, limits, now)
+                gate.refresh()
+            else:
+                gate.refresh_unbreached(pnl)
         if now >= trips.next_stale_check:
             self.check(now)
 

@@ -203,6 +203,15 @@ class Gate:
             or self.pnl_breached
         )
 
+    def refresh_unbreached(self, pnl: int) -> None:
+        """:meth:`refresh` at a PnL (``cash2 + net2``) the caller found within the loss and
+        drawdown limits: the same rooms and switch, without testing the limits again."""
+        limits = self.limits
+        margin_cap2 = (limits.balance2 + pnl) * 10_000 // limits.margin_bps
+        self.portfolio.rooms(min(margin_cap2, limits.gross2), limits.net2, margin_cap2)
+        self.pnl_breached = False
+        self.fast_ok = not (self.halted or self.reducing or self.kill.engaged or self.venue_blocked)
+
     def reconfigure(self, config: RiskConfig, now: int) -> None:
         """Apply new limits at once: every headroom moves by the change of its limit, a
         rate that changed gets a fresh token bucket; nothing already working is touched."""
