@@ -48,6 +48,17 @@ class SpreadState(StrEnum):
     SHORT = "SHORT"  # short y, long beta * x
 
 
+# enum members as module constants: the per-quote path reads them without a class lookup
+_FLAT = SpreadState.FLAT
+_SHORT = SpreadState.SHORT
+_ACTIVE = TradingState.ACTIVE
+_HALTED = TradingState.HALTED
+_BUY = OrderSide.BUY
+_SELL = OrderSide.SELL
+_LIMIT = OrderType.LIMIT
+_IOC = TimeInForce.IOC
+
+
 @final
 class PairsStrategy:
     """Turns quotes of two legs into orders that move positions to a target."""
@@ -119,7 +130,11 @@ class PairsStrategy:
         if qy is None or qx is None:
             return
         model = self.model
-        self.zscore = z = model.update(qx.mid_raw / FIXED_SCALAR, qy.mid_raw / FIXED_SCALAR)
+        # the mids as QuoteTick.mid_raw computes them
+        self.zscore = z = model.update(
+            (qx.bid_price.raw + qx.ask_price.raw) // 2 / FIXED_SCALAR,
+            (qy.bid_price.raw + qy.ask_price.raw) // 2 / FIXED_SCALAR,
+        )
         self.beta = model.beta
         if not isnan(z):  # NaN: warming up, or a perfect fit
             self._decide(z, qy)
@@ -129,10 +144,10 @@ class PairsStrategy:
     def _decide(self, z: float, qy: QuoteTick) -> None:
         config = self.config
         state = self.state
-        if state is SpreadState.FLAT:
+        if state is _FLAT:
             if (
                 not self.running
-                or self.trading_state is not TradingState.ACTIVE
+                or self.trading_state is not _ACTIVE
                 or self.clock.timestamp_ns() < self._cooldown_until
             ):
                 return
@@ -144,7 +159,7 @@ class PairsStrategy:
                 self._enter(SpreadState.LONG, qy)
             return
         # z measured in the direction of the trade: positive is against the position
-        adverse = z if state is SpreadState.SHORT else -z
+        adverse = z if state is _SHORT else -z
         if adverse >= config.stop_z:
             log.info("%s stop at z=%.2f", config.strategy_id, z)
             self._cooldown_until = self.clock.timestamp_ns() + config.cooldown_ns
@@ -173,19 +188,30 @@ class PairsStrategy:
             self.targets[iid] = 0
 
     def _trade(self, qy: QuoteTick, qx: QuoteTick) -> None:
-        if self.trading_state is TradingState.HALTED or (
+        if self.trading_state is _HALTED or (
             self._retry_after and self.clock.timestamp_ns() < self._retry_after
         ):
             return
-        for instrument, quote in ((self.y, qy), (self.x, qx)):
-            iid = instrument.instrument_id
-            delta = self.targets[iid] - self.positions[iid]
-            if delta:
-                self._send(instrument, quote, delta)
+        targets = self.targets
+        positions = self.positions
+        y = self.y
+        iid = y.instrument_id
+        delta = targets[iid] - positions[iid]
+        if delta:
+            self._send(y, qy, delta)
+        x = self.x
+        iid = x.instrument_id
+        delta = targets[iid] - positions[iid]
+        if delta:
+            self._send(x, qx, delta)
 
     def _send(self, instrument: Instrument, quote: QuoteTick, delta_raw: int) -> None:
-        side = OrderSide.BUY if delta_raw > 0 else OrderSide.SELL
-        price = quote.ask_price if side is OrderSide.BUY else quote.bid_price
+        if delta_raw > 0:
+            side = _BUY
+            price = quote.ask_price
+        else:
+            side = _SELL
+            price = quote.bid_price
         client_order_id = self._ids.next()
         self._in_flight.add(client_order_id)
         self.orders_submitted += 1
@@ -195,10 +221,10 @@ class PairsStrategy:
                 instrument_id=instrument.instrument_id,
                 client_order_id=client_order_id,
                 side=side,
-                order_type=OrderType.LIMIT,
+                order_type=_LIMIT,
                 quantity=Quantity(raw=abs(delta_raw), precision=instrument.size_precision),
                 price=price,
-                time_in_force=TimeInForce.IOC,
+                time_in_force=_IOC,
                 ts_init=self.clock.timestamp_ns(),
             )
         )
