@@ -8,6 +8,11 @@ from spreadwire.domain.enums import BookAction, BookSide
 from spreadwire.domain.market import BookDelta, BookLevel, BookSnapshot
 from spreadwire.domain.values import Price, Quantity
 
+# enum members as module constants: one delta reads them without a class lookup
+_CLEAR = BookAction.CLEAR
+_DELETE = BookAction.DELETE
+_BID = BookSide.BID
+
 
 @final
 class L2Book:
@@ -37,20 +42,21 @@ class L2Book:
     def apply(self, delta: BookDelta) -> None:
         """Apply one delta (``sequence`` is checked by the caller)."""
         self.sequence = delta.sequence
-        if delta.action is BookAction.CLEAR:
+        action = delta.action
+        if action is _CLEAR:
             self.clear()
             return
         price = delta.price.raw
         size = delta.size.raw
-        if delta.side is BookSide.BID:
-            if size == 0 or delta.action is BookAction.DELETE:
+        if delta.side is _BID:
+            if size == 0 or action is _DELETE:
                 if self.bids.pop(price, None) is not None and price == self.best_bid:
                     self.best_bid = max(self.bids) if self.bids else None
             else:
                 self.bids[price] = size
                 if self.best_bid is None or price > self.best_bid:
                     self.best_bid = price
-        elif size == 0 or delta.action is BookAction.DELETE:
+        elif size == 0 or action is _DELETE:
             if self.asks.pop(price, None) is not None and price == self.best_ask:
                 self.best_ask = min(self.asks) if self.asks else None
         else:
