@@ -562,7 +562,6 @@ class TradingNode:
 
     # ------------------------------------------------------------------ views
 
-
     def strategy_pnl(self, strategy_id: str) -> Fraction:
         total = Fraction(0)
         for position in self.oms.positions():
