@@ -16,6 +16,10 @@ from spreadwire.domain.market import QuoteTick
 from spreadwire.domain.order import Order
 from spreadwire.oms.config import DAY_NS
 
+# read once per new order, without a class lookup
+_GTD = TimeInForce.GTD
+_DAY = TimeInForce.DAY
+
 
 def released_order(order: Order, now: int) -> SubmitOrder:
     """The order a triggered stop sends: MARKET for a stop, LIMIT for a stop-limit, for
@@ -40,9 +44,10 @@ def released_order(order: Order, now: int) -> SubmitOrder:
 def expiry_deadline(order: Order, session_close_ns: int) -> int | None:
     """When the order expires: GTD at ``expire_time_ns``, DAY at the first session close
     (``session_close_ns`` after a UTC midnight) after it was created, else never."""
-    if order.time_in_force is TimeInForce.GTD:
+    time_in_force = order.time_in_force
+    if time_in_force is _GTD:
         return order.expire_time_ns
-    if order.time_in_force is TimeInForce.DAY:
+    if time_in_force is _DAY:
         created = order.events[0].ts_init
         close = (created // DAY_NS) * DAY_NS + session_close_ns
         return close if close > created else close + DAY_NS
