@@ -335,23 +335,27 @@ class Gate:
         p = price.raw
         q = cmd.quantity.raw
         n2 = p * q
+        # checks shared by both sides, in the gate's order, then the side's own
+        if not (
+            now <= inst.reference_expiry
+            and p % inst.tick == 0
+            and q % inst.lot == 0
+            and inst.min_quantity <= q <= inst.max_quantity
+            and inst.min_notional2 <= n2 <= inst.max_notional2
+            and inst.collar_low <= p <= inst.collar_high
+            and n2 <= (gross_room := portfolio.gross_room2)
+            and (open_count := portfolio.open_count) < self.max_open_orders
+            and (strategy_open := strategy.open_count) < self.strategy_max_open_orders
+            and now >= (allow_at := bucket.allow_at)
+            and now >= (glob_allow_at := glob.allow_at)
+            and now >= strategy.cancel_blocked_until
+            and cid not in seen
+            and n2 <= (budget_room := strategy.budget_room2)
+        ):
+            return False
         if cmd.side is _BUY:
             if not (
-                now <= inst.reference_expiry
-                and p % inst.tick == 0
-                and q % inst.lot == 0
-                and inst.min_quantity <= q <= inst.max_quantity
-                and inst.min_notional2 <= n2 <= inst.max_notional2
-                and inst.collar_low <= p <= inst.collar_high
-                and n2 <= (gross_room := portfolio.gross_room2)
-                and (open_count := portfolio.open_count) < self.max_open_orders
-                and (strategy_open := strategy.open_count) < self.strategy_max_open_orders
-                and now >= (allow_at := bucket.allow_at)
-                and now >= (glob_allow_at := glob.allow_at)
-                and now >= strategy.cancel_blocked_until
-                and cid not in seen
-                and n2 <= (budget_room := strategy.budget_room2)
-                and p < inst.best_own_ask
+                p < inst.best_own_ask
                 and q <= (side_room := leg.buy_room)
                 and portfolio.net_buy_low2 <= n2 <= portfolio.net_buy_high2
             ):
@@ -363,21 +367,7 @@ class Gate:
                 inst.best_own_bid = p
         else:
             if not (
-                now <= inst.reference_expiry
-                and p % inst.tick == 0
-                and q % inst.lot == 0
-                and inst.min_quantity <= q <= inst.max_quantity
-                and inst.min_notional2 <= n2 <= inst.max_notional2
-                and inst.collar_low <= p <= inst.collar_high
-                and n2 <= (gross_room := portfolio.gross_room2)
-                and (open_count := portfolio.open_count) < self.max_open_orders
-                and (strategy_open := strategy.open_count) < self.strategy_max_open_orders
-                and now >= (allow_at := bucket.allow_at)
-                and now >= (glob_allow_at := glob.allow_at)
-                and now >= strategy.cancel_blocked_until
-                and cid not in seen
-                and n2 <= (budget_room := strategy.budget_room2)
-                and p > inst.best_own_bid
+                p > inst.best_own_bid
                 and q <= (side_room := leg.sell_room)
                 and portfolio.net_sell_low2 <= n2 <= portfolio.net_sell_high2
             ):
