@@ -264,11 +264,22 @@ class NodeControl:
         return self.trading_state()
 
     def engage_kill_switch(self, request: KillSwitchRequest, *, actor: str) -> KillSwitchResult:
+        return self._kill_switch(EngageKillSwitch, request, actor)
+
+    def release_kill_switch(self, request: KillSwitchRequest, *, actor: str) -> KillSwitchResult:
+        return self._kill_switch(ReleaseKillSwitch, request, actor)
+
+    def _kill_switch(
+        self,
+        command: type[EngageKillSwitch] | type[ReleaseKillSwitch],
+        request: KillSwitchRequest,
+        actor: str,
+    ) -> KillSwitchResult:
         node = self._node
         self._check_target(request)
         before = node.cancels_sent
         node.submit_command(
-            EngageKillSwitch(
+            command(
                 scope=request.scope,
                 target=request.target,
                 operator=actor,
@@ -277,27 +288,11 @@ class NodeControl:
             )
         )
         return KillSwitchResult(
-            engaged=True,
+            engaged=command is EngageKillSwitch,
             scope=request.scope,
             target=request.target,
             orders_canceled=node.cancels_sent - before,
             state=self.trading_state(),
-        )
-
-    def release_kill_switch(self, request: KillSwitchRequest, *, actor: str) -> KillSwitchResult:
-        node = self._node
-        self._check_target(request)
-        node.submit_command(
-            ReleaseKillSwitch(
-                scope=request.scope,
-                target=request.target,
-                operator=actor,
-                reason=request.reason,
-                ts_init=node.now(),
-            )
-        )
-        return KillSwitchResult(
-            engaged=False, scope=request.scope, target=request.target, state=self.trading_state()
         )
 
     def _check_target(self, request: KillSwitchRequest) -> None:
