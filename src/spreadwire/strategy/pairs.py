@@ -236,6 +236,12 @@ class PairsStrategy:
 
     def on_event(self, event: OrderEvent) -> None:
         """Own order events: fills move positions; terminal events free the slot."""
+        if self._apply(event) and isinstance(event, (OrderDenied, OrderRejected)):
+            # do not hammer a gate or a venue that just said no
+            self._retry_after = self.clock.timestamp_ns() + self.config.retry_backoff_ns
+
+    def _apply(self, event: OrderEvent) -> bool:
+        """Move the position on a fill and free the slot on a terminal event (returned)."""
         if isinstance(event, OrderFill):
             signed = event.last_qty.raw if event.side is OrderSide.BUY else -event.last_qty.raw
             self.positions[event.instrument_id] = (
@@ -243,9 +249,8 @@ class PairsStrategy:
             )
         if isinstance(event, _TERMINAL_EVENTS):
             self._in_flight.discard(event.client_order_id)
-            if isinstance(event, (OrderDenied, OrderRejected)):
-                # do not hammer a gate or a venue that just said no
-                self._retry_after = self.clock.timestamp_ns() + self.config.retry_backoff_ns
+            return True
+        return False
 
     def restore(self, event: OrderEvent) -> None:
         """Rebuild from a stored order event of this strategy (no orders are sent):
@@ -255,13 +260,7 @@ class PairsStrategy:
             self._in_flight.add(event.client_order_id)
             self.orders_submitted += 1
             return
-        if isinstance(event, OrderFill):
-            signed = event.last_qty.raw if event.side is OrderSide.BUY else -event.last_qty.raw
-            self.positions[event.instrument_id] = (
-                self.positions.get(event.instrument_id, 0) + signed
-            )
-        if isinstance(event, _TERMINAL_EVENTS):
-            self._in_flight.discard(event.client_order_id)
+        self._apply(event)
 
     def resume(self) -> None:
         """After a restore: hold the restored positions as the target (an open spread is
