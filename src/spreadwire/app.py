@@ -44,7 +44,7 @@ from spreadwire.domain.events import (
 from spreadwire.domain.market import BookDelta, BookSnapshot, DataGap, QuoteTick, TradeTick
 from spreadwire.domain.reports import ExecutionReport
 from spreadwire.domain.values import Money
-from spreadwire.errors import ValidationError
+from spreadwire.errors import validation_error
 from spreadwire.eventstore.projection import ProjectionRunner
 from spreadwire.eventstore.queries import ReadModelQueries
 from spreadwire.eventstore.readmodels import standard_projections
@@ -342,7 +342,7 @@ class TradingNode:
                 try:
                     strategy_config = msgspec.convert(fields, PairStrategyConfig)
                 except msgspec.ValidationError as error:
-                    raise ValidationError(_field_of(error), str(error)) from None
+                    raise validation_error(str(error), "params") from None
                 strategy = self.strategies.add(strategy_config)
                 if not command.start:
                     strategy.stop()
@@ -361,7 +361,7 @@ class TradingNode:
                 try:
                     self.risk.change_limits(command.changes)
                 except msgspec.ValidationError as error:
-                    raise ValidationError(_field_of(error), str(error)) from None
+                    raise validation_error(str(error), "params") from None
 
     def flush_outbox(self) -> None:
         """Hand anything recorded outside a dispatch to the event writer."""
@@ -627,13 +627,6 @@ class TradingNode:
             pnl_total=money_text(total),
             latency_ns=self.latency.summaries(),
         )
-
-
-def _field_of(error: msgspec.ValidationError) -> str:
-    """The field a msgspec validation message names (``... - at `$.field```)."""
-    text = str(error)
-    _, at, path = text.rpartition("at `$.")
-    return path.split("`", 1)[0].split(".", 1)[0] if at else "params"
 
 
 def _signed(raw: int, precision: int) -> str:

@@ -15,6 +15,8 @@ exceptions. Exceptions are for bad input at an edge and for broken invariants::
 
 from __future__ import annotations
 
+import re
+
 
 class SpreadwireError(Exception):
     """Root of every error raised by spreadwire."""
@@ -56,3 +58,17 @@ class StoreError(SpreadwireError):
 
 class ConcurrencyError(StoreError):
     """An append expected a stream version that is no longer current."""
+
+
+_AT_FIELD = re.compile(r"^(?P<message>.*) - at `\$\.(?P<field>[A-Za-z_][A-Za-z0-9_]*)")
+_NAMED = re.compile(r"^(?P<field>[A-Za-z_]+): (?P<message>.*)$")
+
+
+def validation_error(text: str, default_field: str) -> ValidationError:
+    """A msgspec validation message as a :class:`ValidationError` naming its field: the
+    top-level field of ``... - at `$.field...```, or ``field`` of ``field: ...`` (a
+    ``__post_init__`` check); ``default_field`` when the message names none."""
+    match = _AT_FIELD.match(text) or _NAMED.match(text)
+    if match is None:
+        return ValidationError(default_field, text)
+    return ValidationError(match["field"], match["message"])

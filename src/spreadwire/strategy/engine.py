@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Mapping
 from typing import Any, final
 
@@ -14,25 +13,13 @@ from spreadwire.domain.commands import SubmitOrder
 from spreadwire.domain.events import OrderEvent, TradingStateChanged
 from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.market import QuoteTick
-from spreadwire.errors import ValidationError
+from spreadwire.errors import ValidationError, validation_error
 from spreadwire.strategy.config import PairStrategyConfig
 from spreadwire.strategy.pairs import HedgeModel, PairsStrategy
 
 log = logging.getLogger("spreadwire.strategy")
 
 ModelFactory = Callable[[int], HedgeModel]
-
-_AT_FIELD = re.compile(r"^(?P<message>.*) - at `\$\.(?P<field>[A-Za-z_]+)`$")
-_NAMED = re.compile(r"^(?P<field>[A-Za-z_]+): (?P<message>.*)$")
-
-
-def _invalid(text: str) -> ValidationError:
-    """A msgspec validation message (``... - at `$.exit_z```, or ``exit_z: ...`` from a
-    ``__post_init__`` check) as a :class:`ValidationError` naming the field."""
-    match = _AT_FIELD.match(text) or _NAMED.match(text)
-    if match is None:
-        return ValidationError("params", text)
-    return ValidationError(match["field"], match["message"])
 
 
 @final
@@ -113,7 +100,7 @@ class StrategyEngine:
         try:
             config = msgspec.convert(merged, PairStrategyConfig)
         except msgspec.ValidationError as error:
-            raise _invalid(str(error)) from None
+            raise validation_error(str(error), "params") from None
         if config.window != strategy.config.window:
             strategy.model = self._model_factory(config.window)
         strategy.config = config
