@@ -18,6 +18,7 @@ import msgspec
 from spreadwire.config import NodeConfig
 from spreadwire.core.bus import MessageBus
 from spreadwire.core.clock import SimClock, perf_counter_ns
+from spreadwire.core.histogram import LatencyHistogram
 from spreadwire.core.scheduler import Scheduler
 from spreadwire.domain.admin import (
     AddStrategy,
@@ -199,6 +200,13 @@ class TradingNode:
         self._t_submit = 0
         self._t_forward = 0
         self._stage = {name: self.latency.stage(name) for name in self.latency.names()}
+        self._stage_marketdata = self._stage["marketdata"]
+        self._stage_strategy = self._stage["strategy"]
+        self._stage_risk = self._stage["risk"]
+        self._stage_oms = self._stage["oms"]
+        self._stage_tick_to_order = self._stage["tick_to_order"]
+        # (histogram, ns) measured during a dispatch, recorded when it hands off its events
+        self._timings: list[tuple[LatencyHistogram, int]] = []
         self._wire()
         self._add_default_strategies()
         self._started = False
@@ -288,39 +296,49 @@ class TradingNode:
 
     def _on_quote(self, quote: QuoteTick) -> None:
         now = perf_counter_ns()
-        if self._t_tick:
-            self._stage["marketdata"].record(now - self._t_tick)
         self._t_quote = now
         # the mark's Price is built when read (views): see QuoteMarks
         self._mark_quotes[quote.instrument_id] = quote
         self.risk.on_quote(quote)
-        self.oms.on_quote(quote)
-        self.strategies.on_quote(quote)
+        oms = self.oms
+        oms.on_quote(quote)
+        # the strategies' orders go out first, their events right after (see OMS.hold)
+        oms.hold()
+        try:
+            self.strategies.on_quote(quote)
+        finally:
+            oms.release()
+        self._t_quote = 0
+        if self._t_tick:
+            self._stage_marketdata.record(now - self._t_tick)
 
     def _submit(self, command: SubmitOrder) -> None:
         """Strategy -> risk gate."""
         now = perf_counter_ns()
         if self._t_quote:
-            self._stage["strategy"].record(now - self._t_quote)
+            self._timings.append((self._stage_strategy, now - self._t_quote))
         self._t_submit = now
         self.orders += 1
         self._outbox.append(command)
         self.risk.execute(command)
+        self._t_submit = 0
 
     def execute(self, command: object) -> None:
         """An operator or API command: recorded, then through the risk gate."""
         self._outbox.append(command)
         self._t_submit = perf_counter_ns()
         self.risk.execute(command)
+        self._t_submit = 0
         self._record()
 
     def _forward(self, command: Any) -> None:
         """Risk gate -> OMS."""
         now = perf_counter_ns()
         if self._t_submit:
-            self._stage["risk"].record(now - self._t_submit)
+            self._timings.append((self._stage_risk, now - self._t_submit))
         self._t_forward = now
         self.oms.execute(command)
+        self._t_forward = 0
 
     def admin(self, command: AdminCommand) -> None:
         """Apply an operator's configuration change; recorded (audited) first."""
@@ -365,7 +383,7 @@ class TradingNode:
 
     def flush_outbox(self) -> None:
         """Hand anything recorded outside a dispatch to the event writer."""
-        if self._outbox:
+        if self._outbox or self._timings:
             self._record()
 
     def read_models(self) -> ReadModelQueries:
@@ -431,13 +449,11 @@ class TradingNode:
     def _send(self, command: Any) -> None:
         """OMS -> venue gateway."""
         now = perf_counter_ns()
+        timings = self._timings
         if self._t_forward:
-            self._stage["oms"].record(now - self._t_forward)
+            timings.append((self._stage_oms, now - self._t_forward))
         if self._t_tick:
-            tick_to_order = now - self._t_tick
-            self._stage["tick_to_order"].record(tick_to_order)
-            if self.latency_breaker:
-                self.risk.record_latency(tick_to_order)
+            timings.append((self._stage_tick_to_order, now - self._t_tick))
         if isinstance(command, SubmitOrder):
             self._sent_at[command.client_order_id] = self.clock.timestamp_ns()
         elif isinstance(command, CancelOrder):
@@ -456,11 +472,23 @@ class TradingNode:
             self._record()
 
     def _record(self) -> None:
-        """Hand this dispatch's commands and events to the event writer, in order."""
+        """Hand this dispatch's commands and events to the event writer, in order; its
+        stage latencies go into their histograms (kept off the path they measure)."""
+        if self._timings:
+            self._record_timings()
         append = self.writer.append
         for message in self._outbox:
             append(message)
         self._outbox.clear()
+
+    def _record_timings(self) -> None:
+        tick_to_order = self._stage_tick_to_order
+        breaker = self.risk.record_latency if self.latency_breaker else None
+        for histogram, value in self._timings:
+            histogram.record(value)
+            if histogram is tick_to_order and breaker is not None:
+                breaker(value)
+        self._timings.clear()
 
     def _request_snapshot(self, instrument_id: str) -> None:
         snapshot = self.venue.snapshot(instrument_id)

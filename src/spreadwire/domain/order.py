@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Final, final
 
+from spreadwire.domain.commands import SubmitOrder
 from spreadwire.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from spreadwire.domain.events import (
     OrderAccepted,
@@ -142,11 +143,40 @@ class Order:
         "time_in_force",
         "trade_ids",
         "trigger_price",
+        "ts_init",
         "ts_last",
         "venue_order_id",
     )
 
     def __init__(self, init: OrderInitialized) -> None:
+        self._fields(init)
+        self.events: list[OrderEvent] = [init]
+        self.ts_init = init.ts_init
+        self.ts_last = init.ts_event
+
+    @classmethod
+    def sent(cls, command: SubmitOrder, ts_init: int) -> Order:
+        """The order of ``command`` as handed to the venue before its first events exist:
+        INITIALIZED with no events yet. The caller applies ``OrderInitialized`` with
+        :meth:`initialized` and then ``OrderSubmitted`` before anything else can reach the
+        order (an order manager that sends first and records right after, in one step of
+        the event loop)."""
+        order = cls.__new__(cls)
+        order._fields(command)
+        order.events = []
+        order.ts_init = order.ts_last = ts_init
+        return order
+
+    def initialized(self, init: OrderInitialized) -> None:
+        """Record ``init`` as the first event of an order made by :meth:`sent`."""
+        if self.events or init.client_order_id != self.client_order_id:
+            raise InvariantError(
+                f"order {self.client_order_id}: OrderInitialized must be its first event"
+            )
+        self.events.append(init)
+        self.ts_last = init.ts_event
+
+    def _fields(self, init: OrderInitialized | SubmitOrder) -> None:
         self.strategy_id = init.strategy_id
         self.instrument_id = init.instrument_id
         self.client_order_id = init.client_order_id
@@ -166,8 +196,6 @@ class Order:
         self.filled_qty = _ZERO_QUANTITY[init.quantity.precision]
         self.avg_px_numerator = 0
         self.trade_ids: set[str] = set()
-        self.events: list[OrderEvent] = [init]
-        self.ts_last = init.ts_event
 
     @property
     def leaves_qty(self) -> Quantity:

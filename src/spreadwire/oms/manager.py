@@ -86,6 +86,8 @@ class OrderManager:
         "_config",
         "_duplicates",
         "_expiring",
+        "_held",
+        "_holding",
         "_in_flight",
         "_instruments",
         "_marks",
@@ -130,6 +132,9 @@ class OrderManager:
         )
         self._positions: dict[tuple[str, str], Position] = {}
         self._in_flight: dict[str, InFlight] = {}
+        # orders sent while held, whose events follow at release (see hold)
+        self._holding = False
+        self._held: list[tuple[Order, SubmitOrder, int]] = []
         self._expiring: set[str] = set()
         self._marks = QuoteMarks()
         self._alerts = 0
@@ -176,26 +181,67 @@ class OrderManager:
                 raise TypeError(f"command: {type(command).__name__} is not an OMS command")
 
     def submit(self, cmd: SubmitOrder) -> Order | None:
-        """Create the order, publish ``OrderInitialized`` + ``OrderSubmitted``, send it."""
-        if cmd.client_order_id in self._book:
+        """Create the order, send it, then publish ``OrderInitialized`` +
+        ``OrderSubmitted`` (held until :meth:`release` while :meth:`hold` is on).
+
+        The venue gets the order before its events are built: reports come back through
+        the event loop, never inside this call, so the order (booked and in flight before
+        the send) has its two events before anything can answer it. Emulated stop orders
+        are not sent: they are booked with their events and held until triggered."""
+        client_order_id = cmd.client_order_id
+        if client_order_id in self._book:
             self._alert(
                 "DUPLICATE_CLIENT_ORDER_ID",
-                f"client order id {cmd.client_order_id} is already in use; command ignored",
-                cmd.client_order_id,
+                f"client order id {client_order_id} is already in use; command ignored",
+                client_order_id,
                 "critical",
             )
             return None
         now = self._clock.timestamp_ns()
+        order = Order.sent(cmd, now)
+        self._book.add(order)
+        if cmd.order_type in _STOPS and self._config.emulate_stops:
+            self._announce(order, cmd, now)
+            self._stops.add(order)
+            return order
+        self._in_flight[client_order_id] = InFlight("submit", now + self._config.ack_timeout_ns)
+        self._held.append((order, cmd, now))
+        self._send(cmd)
+        if not self._holding:
+            self._announce_held()
+        return order
+
+    def hold(self) -> None:
+        """From now until :meth:`release`, :meth:`submit` sends at once and publishes the
+        new orders' events afterwards: the second order of a decision (a pair's other
+        leg) reaches the venue without waiting for the first one's events. Anything else
+        that reaches the manager meanwhile (a report from a venue that answers inside
+        ``send``, a cancel) publishes the held events first, so every order's events
+        stay in order."""
+        self._holding = True
+
+    def release(self) -> None:
+        """Publish the events of the orders sent while held, in the order sent."""
+        self._holding = False
+        if self._held:
+            self._announce_held()
+
+    def _announce_held(self) -> None:
+        held = self._held
+        self._held = []
+        for order, cmd, now in held:
+            self._announce(order, cmd, now)
+
+    def _announce(self, order: Order, cmd: SubmitOrder, now: int) -> None:
         strategy_id = cmd.strategy_id
         instrument_id = cmd.instrument_id
         client_order_id = cmd.client_order_id
-        order_type = cmd.order_type
         init = OrderInitialized(
             strategy_id=strategy_id,
             instrument_id=instrument_id,
             client_order_id=client_order_id,
             side=cmd.side,
-            order_type=order_type,
+            order_type=cmd.order_type,
             quantity=cmd.quantity,
             price=cmd.price,
             trigger_price=cmd.trigger_price,
@@ -207,8 +253,7 @@ class OrderManager:
             ts_event=now,
             ts_init=now,
         )
-        order = Order(init)
-        self._book.add(order)
+        order.initialized(init)
         publish = self._publish
         publish(init)
         submitted = OrderSubmitted(
@@ -221,15 +266,11 @@ class OrderManager:
         # a SUBMITTED order is not closed: nothing for the book to settle
         order.apply_submitted(submitted)
         publish(submitted)
-        if order_type in _STOPS and (self._config.emulate_stops):
-            self._stops.add(order)
-            return order
-        self._in_flight[client_order_id] = InFlight("submit", now + self._config.ack_timeout_ns)
-        self._send(cmd)
-        return order
 
     def cancel(self, cmd: CancelOrder) -> bool:
         """Ask the venue to cancel a working order (publishes ``OrderPendingCancel``)."""
+        if self._held:
+            self._announce_held()
         order = self._book.get(cmd.client_order_id)
         if order is None or not order.is_open:
             return False
@@ -258,6 +299,8 @@ class OrderManager:
 
     def modify(self, cmd: ModifyOrder) -> bool:
         """Ask the venue to amend a working order (publishes ``OrderPendingUpdate``)."""
+        if self._held:
+            self._announce_held()
         order = self._book.get(cmd.client_order_id)
         if order is None or not order.is_open or order.status is S.PENDING_CANCEL:
             return False
@@ -296,12 +339,16 @@ class OrderManager:
 
     def submit_pair(self, cmd: SubmitPairOrder) -> bool:
         """Submit both legs as one decision and manage legging (see ``oms.pairs``)."""
+        if self._held:
+            self._announce_held()
         return self._pairs.submit(cmd, self.submit)
 
     # ------------------------------------------------------------------ reports
 
     def on_report(self, report: ExecutionReport) -> None:
         """Apply one venue execution report through the order's state machine."""
+        if self._held:
+            self._announce_held()
         order = self._book.get(report.client_order_id)
         if order is None:
             self._unknown_report(report)

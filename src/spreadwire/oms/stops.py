@@ -48,7 +48,7 @@ def expiry_deadline(order: Order, session_close_ns: int) -> int | None:
     if time_in_force is _GTD:
         return order.expire_time_ns
     if time_in_force is _DAY:
-        created = order.events[0].ts_init
+        created = order.ts_init
         close = (created // DAY_NS) * DAY_NS + session_close_ns
         return close if close > created else close + DAY_NS
     return None

@@ -70,6 +70,8 @@ class PairsStrategy:
         "_quotes",
         "_retry_after",
         "_submit",
+        "_x_id",
+        "_y_id",
         "beta",
         "clock",
         "config",
@@ -98,6 +100,9 @@ class PairsStrategy:
         self.config = config
         self.y = y
         self.x = x
+        # the ids as values: Instrument.instrument_id builds its string on each read
+        self._y_id = y.instrument_id
+        self._x_id = x.instrument_id
         self.model = model
         self.clock = clock
         self._submit = submit
@@ -125,8 +130,8 @@ class PairsStrategy:
 
     def on_quote(self, quote: QuoteTick) -> None:
         self._quotes[quote.instrument_id] = quote
-        qy = self._quotes.get(self.y.instrument_id)
-        qx = self._quotes.get(self.x.instrument_id)
+        qy = self._quotes.get(self._y_id)
+        qx = self._quotes.get(self._x_id)
         if qy is None or qx is None:
             return
         model = self.model
@@ -194,18 +199,18 @@ class PairsStrategy:
             return
         targets = self.targets
         positions = self.positions
-        y = self.y
-        iid = y.instrument_id
+        iid = self._y_id
         delta = targets[iid] - positions[iid]
         if delta:
-            self._send(y, qy, delta)
-        x = self.x
-        iid = x.instrument_id
+            self._send(self.y, iid, qy, delta)
+        iid = self._x_id
         delta = targets[iid] - positions[iid]
         if delta:
-            self._send(x, qx, delta)
+            self._send(self.x, iid, qx, delta)
 
-    def _send(self, instrument: Instrument, quote: QuoteTick, delta_raw: int) -> None:
+    def _send(
+        self, instrument: Instrument, instrument_id: str, quote: QuoteTick, delta_raw: int
+    ) -> None:
         if delta_raw > 0:
             side = _BUY
             price = quote.ask_price
@@ -218,7 +223,7 @@ class PairsStrategy:
         self._submit(
             SubmitOrder(
                 strategy_id=self.config.strategy_id,
-                instrument_id=instrument.instrument_id,
+                instrument_id=instrument_id,
                 client_order_id=client_order_id,
                 side=side,
                 order_type=_LIMIT,
