@@ -101,7 +101,6 @@ class RiskEngine:
     """Pre-trade gate + breaker + kill switch; single writer, driven by the dispatch loop."""
 
     __slots__ = (
-        "_approved",
         "_breaker",
         "_cancel_bucket",
         "_cancels",
@@ -118,8 +117,8 @@ class RiskEngine:
         "_publish",
         "_restorer",
         "_trips",
-        "_try_fast",
         "_venues",
+        "execute",
     )
 
     def __init__(
@@ -146,7 +145,10 @@ class RiskEngine:
                     instrument.venue, config.breaker.venue, self._on_venue_change
                 )
         self._gate = Gate(config, instruments, self._kill, self._venues, now)
-        self._try_fast: Callable[[Any, int], bool] = self._gate.try_fast
+        self._gate.bind(
+            now=self._now, forward=forward, ordered=self._submit, other=self._execute_command
+        )
+        self.execute = self._gate.execute
         self._cancel_bucket = TokenBucket(
             config.cancel_rate.limit, config.cancel_rate.interval_ns, now
         )
@@ -154,7 +156,6 @@ class RiskEngine:
         self._breaker.on_change = self._on_state_change
         self._trips = Tripwires(config.breaker, self._breaker)
         self._pending_modify: dict[str, tuple[int, int, int | None]] = {}
-        self._approved = 0
         self._denied = 0
         self._cancels = 0
         self._denied_by_reason: Counter[str] = Counter()
@@ -215,7 +216,7 @@ class RiskEngine:
     def stats(self) -> RiskStats:
         portfolio = self._gate.portfolio
         return RiskStats(
-            approved=self._approved,
+            approved=self._gate.approved,
             denied=self._denied,
             denied_by_reason=dict(self._denied_by_reason),
             cancels=self._cancels,
@@ -238,16 +239,15 @@ class RiskEngine:
 
     # ------------------------------------------------------------------ commands
 
-    def execute(self, command: object) -> bool:
-        """Gate one command; True when it was forwarded."""
+    #: ``execute(command) -> bool``: gate one command, True when it was forwarded. It is
+    #: :meth:`Gate.execute` itself (one call on the order path): a plain limit order
+    #: that passes is approved and forwarded there; anything else comes back to
+    #: :meth:`_submit` (the ordered checks) or :meth:`_execute_command`.
+    execute: Callable[[object], bool]
+
+    def _execute_command(self, command: object) -> bool:
+        """Every command but a submit."""
         kind = type(command)
-        if kind is SubmitOrder:
-            now = self._now()
-            if self._try_fast(command, now):
-                self._approved += 1
-                self._forward(command)
-                return True
-            return self._submit(command, now)  # type: ignore[arg-type]
         if kind is CancelOrder or kind is CancelAllOrders:
             return self._cancel(command)  # type: ignore[arg-type]
         if kind is ModifyOrder:
@@ -273,7 +273,7 @@ class RiskEngine:
         result = self._gate.approve(cmd, now)
         if type(result) is WorkingOrder:
             self._gate.commit(result, now)
-            self._approved += 1
+            self._gate.approved += 1
             self._forward(cmd)
             return True
         self._deny(cmd, result, now)  # type: ignore[arg-type]
@@ -313,7 +313,7 @@ class RiskEngine:
     def _count_denial(self, reason: str, now: int) -> None:
         self._denied += 1
         self._denied_by_reason[reason] += 1
-        self._trips.outcome(now, self._approved, bad=True, counted=True)
+        self._trips.outcome(now, self._gate.approved, bad=True, counted=True)
 
     # -- pairs
 
@@ -336,7 +336,7 @@ class RiskEngine:
             self._deny(cmd.second, second, now)  # type: ignore[arg-type]
             return False
         gate.commit(second, now)
-        self._approved += 2
+        self._gate.approved += 2
         self._forward(cmd)
         return True
 
@@ -368,7 +368,7 @@ class RiskEngine:
         self._reserve_modify(order, quantity, price_raw, saved)
         gate.order_bucket.take(now)
         order.leg.strategy.order_bucket.take(now)
-        self._approved += 1
+        self._gate.approved += 1
         self._forward(cmd)
         return True
 
@@ -689,7 +689,7 @@ class RiskEngine:
     def _on_rejected(self, event: OrderRejected) -> None:
         self._gate.portfolio.remove_order(event.client_order_id)
         self._pending_modify.pop(event.client_order_id, None)
-        self._trips.outcome(event.ts_init, self._approved, bad=True, counted=False)
+        self._trips.outcome(event.ts_init, self._gate.approved, bad=True, counted=False)
 
     def _on_accepted(self, event: OrderAccepted) -> None:
         inst = self._gate.instruments.get(event.instrument_id)
@@ -778,7 +778,7 @@ class RiskEngine:
         trips = self._trips
         trips.check_stale(gate.instruments.values(), now)
         trips.close_latency_window(now)
-        trips.check_deny_rate(now, self._approved)
+        trips.check_deny_rate(now, self._gate.approved)
         trips.pnl(gate.portfolio, gate.limits, now)
         gate.trim_seen()
 

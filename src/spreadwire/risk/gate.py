@@ -28,9 +28,9 @@ which runs the checks one by one in the order above and names the first that fai
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from itertools import islice
-from typing import Final, final
+from typing import Any, Final, NoReturn, final
 
 from spreadwire.domain.commands import SubmitOrder
 from spreadwire.domain.enums import OrderSide, OrderType, TimeInForce
@@ -62,6 +62,16 @@ _NEEDS_PRICE: Final = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT})
 _UNLIMITED: Final = 2**200
 
 Denial = tuple[str, str]
+
+
+def _unbound(*args: object) -> NoReturn:
+    raise RuntimeError("Gate.execute: call Gate.bind first")
+
+
+_unbound_clock: Callable[[], int] = _unbound
+_unbound_forward: Callable[[Any], None] = _unbound
+_unbound_ordered: Callable[[SubmitOrder, int], bool] = _unbound
+_unbound_other: Callable[[Any], bool] = _unbound
 
 
 def money_text(raw2: int) -> str:
@@ -132,9 +142,14 @@ class Gate:
 
     __slots__ = (
         "_config",
+        "_forward",
         "_legs",
+        "_now",
+        "_ordered",
+        "_other",
         "_seen_capacity",
         "_sources",
+        "approved",
         "fast_ok",
         "halted",
         "instruments",
@@ -179,6 +194,11 @@ class Gate:
         self.venue_blocked = False
         self.pnl_breached = False
         self.fast_ok = True
+        self.approved = 0
+        self._now: Callable[[], int] = _unbound_clock
+        self._forward: Callable[[Any], None] = _unbound_forward
+        self._ordered: Callable[[SubmitOrder, int], bool] = _unbound_ordered
+        self._other: Callable[[Any], bool] = _unbound_other
         self.refresh()
 
     # ------------------------------------------------------------------ state
@@ -302,38 +322,58 @@ class Gate:
 
     # ------------------------------------------------------------------ fast path
 
-    def try_fast(self, cmd: SubmitOrder, now: int) -> bool:
-        """Approve and commit a plain limit order when every check passes; False sends the
-        order to :meth:`approve` (which then names the failing check).
+    def bind(
+        self,
+        *,
+        now: Callable[[], int],
+        forward: Callable[[Any], None],
+        ordered: Callable[[SubmitOrder, int], bool],
+        other: Callable[[Any], bool],
+    ) -> None:
+        """Wire :meth:`execute`: the clock, where approved orders go, the ordered path
+        (deny or approve an order the fast path did not take) and the other commands."""
+        self._now = now
+        self._forward = forward
+        self._ordered = ordered
+        self._other = other
+
+    def execute(self, command: object) -> bool:
+        """Gate one command (the engine's ``execute``): True when it was forwarded.
+
+        A plain limit order that passes every check is approved, committed and forwarded
+        here in one expression over precomputed values; any other submit - a failing
+        check, a stop or market order, a restricted state - goes to the ordered path,
+        which names the first failing check. Other commands go to the engine.
 
         The conditions mirror :meth:`approve` one for one (a property test holds them
         equal); the commit is :meth:`commit` inlined. Each counter is read once (into a
         local, in the condition) and written once; ``inst.tradable`` is folded into
         ``reference_expiry`` (never valid for an instrument that is not tradable).
         """
-        price = cmd.price
+        if type(command) is not SubmitOrder:
+            return self._other(command)
+        now = self._now()
+        try:
+            leg = self._legs[command.instrument_id][command.strategy_id]
+            p = command.price.raw  # type: ignore[union-attr]  # no price: AttributeError
+        except (KeyError, AttributeError):
+            return self._ordered(command, now)
         if (
             not self.fast_ok
-            or price is None
-            or cmd.order_type is not _LIMIT
-            or cmd.trigger_price is not None
-            or cmd.reduce_only
-            or cmd.time_in_force is _GTD
+            or command.order_type is not _LIMIT
+            or command.trigger_price is not None
+            or command.reduce_only
+            or command.time_in_force is _GTD
         ):
-            return False
-        try:
-            leg = self._legs[cmd.instrument_id][cmd.strategy_id]
-        except KeyError:
-            return False
+            return self._ordered(command, now)
         inst = leg.instrument
         strategy = leg.strategy
         portfolio = self.portfolio
         bucket = strategy.order_bucket
         glob = self.order_bucket
-        cid = cmd.client_order_id
+        cid = command.client_order_id
         seen = self.seen_ids
-        p = price.raw
-        q = cmd.quantity.raw
+        q = command.quantity.raw
         n2 = p * q
         # checks shared by both sides, in the gate's order, then the side's own
         if not (
@@ -352,14 +392,14 @@ class Gate:
             and cid not in seen
             and n2 <= (budget_room := strategy.budget_room2)
         ):
-            return False
-        if cmd.side is _BUY:
+            return self._ordered(command, now)
+        if command.side is _BUY:
             if not (
                 p < inst.best_own_ask
                 and q <= (side_room := leg.buy_room)
                 and portfolio.net_buy_low2 <= n2 <= portfolio.net_buy_high2
             ):
-                return False
+                return self._ordered(command, now)
             portfolio.orders[cid] = WorkingOrder(cid, leg, 1, q, p, p)
             leg.buy_room = side_room - q
             inst.own_bids[p] += 1
@@ -371,7 +411,7 @@ class Gate:
                 and q <= (side_room := leg.sell_room)
                 and portfolio.net_sell_low2 <= n2 <= portfolio.net_sell_high2
             ):
-                return False
+                return self._ordered(command, now)
             portfolio.orders[cid] = WorkingOrder(cid, leg, -1, q, p, p)
             leg.sell_room = side_room - q
             inst.own_asks[p] += 1
@@ -386,6 +426,8 @@ class Gate:
         floor = now - glob.tau
         glob.allow_at = (glob_allow_at if glob_allow_at > floor else floor) + glob.emission
         seen[cid] = None
+        self.approved += 1
+        self._forward(command)
         return True
 
     # ------------------------------------------------------------------ ordered path
