@@ -100,7 +100,7 @@ class World:
         )
 
     def working(self, pick: int) -> WorkingOrder | None:
-        orders = list(self.gate.portfolio.orders.values())
+        orders = self.gate.portfolio.working()
         return orders[pick % len(orders)] if orders else None
 
     def fill(self, pick: int, size: int) -> None:

@@ -347,7 +347,7 @@ class RiskEngine:
         reservation); in a restricted state it may only shrink the order."""
         now = self._clock.timestamp_ns()
         gate = self._gate
-        order = gate.portfolio.orders.get(cmd.client_order_id)
+        order = gate.portfolio.order(cmd.client_order_id)
         if order is None:
             self._deny_modify(cmd, (R.UNKNOWN_ORDER, "no working order with this id"), now)
             return False
@@ -407,11 +407,14 @@ class RiskEngine:
             ts_init=cmd.ts_init,
         )
         gate = self._gate
-        gate.forget(cmd.client_order_id)
+        # the order is out of the working orders while it is checked as amended; its id
+        # is no duplicate of itself
+        remembered = gate.forget(cmd.client_order_id)
         try:
             return gate.approve(probe, now)
         finally:
-            gate.remember(cmd.client_order_id)
+            if remembered:
+                gate.remember(cmd.client_order_id)
 
     def _restore(self, order: WorkingOrder, saved: tuple[int, int, int | None]) -> None:
         order.leaves, order.notional_price, order.resting_price = saved
@@ -474,16 +477,20 @@ class RiskEngine:
         in_scope = self._kill.in_scope
         forward = self._forward
         sent = 0
-        for order in list(self._gate.portfolio.orders.values()):
-            leg = order.leg
-            strategy_id = leg.strategy.strategy_id
-            instrument_id = leg.instrument.instrument_id
+        for client_order_id, order in list(self._gate.portfolio.orders.items()):
+            if type(order) is SubmitOrder:
+                strategy_id = order.strategy_id
+                instrument_id = order.instrument_id
+            else:
+                leg = order.leg  # type: ignore[union-attr]
+                strategy_id = leg.strategy.strategy_id
+                instrument_id = leg.instrument.instrument_id
             if in_scope(scope, target, strategy_id, instrument_id):
                 forward(
                     CancelOrder(
                         strategy_id=strategy_id,
                         instrument_id=instrument_id,
-                        client_order_id=order.client_order_id,
+                        client_order_id=client_order_id,
                         ts_init=now,
                     )
                 )
@@ -675,7 +682,6 @@ class RiskEngine:
             notional_price = trigger.raw if trigger is not None else leg.instrument.reference
         resting = price.raw if price is not None and event.order_type is OrderType.LIMIT else None
         sign = 1 if event.side is _BUY else -1
-        gate.remember(event.client_order_id)
         gate.portfolio.add_order(
             WorkingOrder(
                 event.client_order_id, leg, sign, event.quantity.raw, notional_price, resting
@@ -683,11 +689,11 @@ class RiskEngine:
         )
 
     def _on_terminal(self, event: OrderCanceled | OrderExpired) -> None:
-        self._gate.portfolio.remove_order(event.client_order_id)
+        self._gate.close(event.client_order_id)
         self._pending_modify.pop(event.client_order_id, None)
 
     def _on_rejected(self, event: OrderRejected) -> None:
-        self._gate.portfolio.remove_order(event.client_order_id)
+        self._gate.close(event.client_order_id)
         self._pending_modify.pop(event.client_order_id, None)
         self._trips.outcome(event.ts_init, self._gate.approved, bad=True, counted=False)
 
@@ -704,10 +710,10 @@ class RiskEngine:
         sign = 1 if event.side is _BUY else -1
         portfolio = gate.portfolio
         portfolio.apply_fill(leg, sign, event.last_qty.raw, event.last_px.raw)
-        order = portfolio.orders.get(event.client_order_id)
+        order = portfolio.order(event.client_order_id)
         if order is not None:
             if type(event) is OrderFilled:
-                portfolio.remove_order(event.client_order_id)
+                gate.close(event.client_order_id)
             else:
                 portfolio.reduce_order(order, event.last_qty.raw)
         self._trips.pnl(portfolio, gate.limits, event.ts_init)
@@ -716,7 +722,7 @@ class RiskEngine:
     def _on_updated(self, event: OrderUpdated) -> None:
         self._pending_modify.pop(event.client_order_id, None)
         portfolio = self._gate.portfolio
-        order = portfolio.orders.get(event.client_order_id)
+        order = portfolio.order(event.client_order_id)
         if order is None:
             return
         portfolio.remove_order(event.client_order_id)
@@ -732,7 +738,7 @@ class RiskEngine:
             return  # the gate's own denial: a modify approved before is still pending
         saved = self._pending_modify.pop(event.client_order_id, None)
         portfolio = self._gate.portfolio
-        order = portfolio.orders.get(event.client_order_id)
+        order = portfolio.order(event.client_order_id)
         if saved is None or order is None:
             return
         portfolio.remove_order(event.client_order_id)
@@ -742,7 +748,7 @@ class RiskEngine:
         """An OMS alert that means the venue did not answer counts as a venue error."""
         if alert.source != "oms" or alert.code not in VENUE_ERROR_ALERTS:
             return
-        order = self._gate.portfolio.orders.get(alert.client_order_id or "")
+        order = self._gate.portfolio.order(alert.client_order_id or "")
         if order is not None:
             self.record_venue_error(order.leg.instrument.venue, alert.code)
 

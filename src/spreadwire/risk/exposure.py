@@ -5,6 +5,10 @@ Everything is kept incrementally in exact integers so the gate only compares num
 * quantities and prices are raw fixed-point ints (scale 1e9);
 * notionals are ``price_raw * quantity_raw`` ("raw2", scale 1e18), never divided;
 * the firm PnL is ``cash + sum(net_qty * mark)`` (cash = minus the signed cost of fills);
+* a working order is a :class:`WorkingOrder`, or, as the gate's fast path left it, the
+  approved ``SubmitOrder`` itself (no record is allocated on the order path): it becomes
+  a ``WorkingOrder`` when it is first read (:meth:`Portfolio.order`) and is released
+  straight from the command when it ends first;
 * for the gate's fast path, the headroom under each limit is kept next to the sums it
   derives from (``*_room``): a check is then one comparison. Every method that changes a
   sum changes its room by the same amount; :meth:`Portfolio.rooms` recomputes the firm
@@ -21,13 +25,25 @@ from typing import final
 
 import msgspec
 
+from spreadwire.domain.commands import SubmitOrder
+from spreadwire.domain.enums import OrderSide
 from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.values import FIXED_SCALAR
 from spreadwire.risk.throttle import TokenBucket
 
+_BUY = OrderSide.BUY
 #: "no own resting order" on that side: every price compares as not crossing
 NO_BID = -(2**64)
 NO_ASK = 2**64
+
+
+def _grid_decimals(step_raw: int) -> int:
+    """k when ``step_raw`` is 10**-k (raw, scale 1e9), else -1: a value carrying at most k
+    decimals (its ``precision``) is then a multiple of the step."""
+    for decimals in range(10):
+        if step_raw == 10 ** (9 - decimals):
+            return decimals
+    return -1
 
 
 def _raw(amount: str) -> int:
@@ -90,6 +106,7 @@ class InstrumentRisk:
         "collar_low",
         "instrument_id",
         "lot",
+        "lot_decimals",
         "mark",
         "max_notional2",
         "max_position",
@@ -107,6 +124,7 @@ class InstrumentRisk:
         "reference_ts",
         "size_precision",
         "tick",
+        "tick_decimals",
         "tradable",
         "venue",
     )
@@ -131,6 +149,10 @@ class InstrumentRisk:
         self.size_precision = instrument.size_precision
         self.price_step = 10 ** (9 - instrument.price_precision)
         self.quantity_step = 10 ** (9 - instrument.size_precision)
+        # a price (quantity) with at most this many decimals is on the tick (lot) grid:
+        # the grid is a power of ten (-1: it is not, test with a remainder)
+        self.tick_decimals = _grid_decimals(self.tick)
+        self.lot_decimals = _grid_decimals(self.lot)
         self.min_quantity = max(min_quantity, self.lot)
         self.max_quantity = max_quantity
         self.min_notional2 = min_notional2
@@ -291,7 +313,8 @@ class Portfolio:
         self.instruments = instruments
         self.legs_by_instrument: dict[str, dict[str, Leg]] = {i: {} for i in instruments}
         self.strategies: dict[str, StrategyRisk] = {}
-        self.orders: dict[str, WorkingOrder] = {}
+        # client order id -> WorkingOrder, or the approved SubmitOrder (see ``order``)
+        self.orders: dict[str, WorkingOrder | SubmitOrder] = {}
         self.open_count = 0
         self.gross2 = 0
         self.net2 = 0
@@ -344,6 +367,30 @@ class Portfolio:
             by_strategy[strategy.strategy_id] = leg
         return leg
 
+    def order(self, client_order_id: str) -> WorkingOrder | None:
+        """The working order with this id (a command the fast path stored becomes its
+        ``WorkingOrder`` here, once)."""
+        order = self.orders.get(client_order_id)
+        if order is None or type(order) is WorkingOrder:
+            return order
+        record = self.orders[client_order_id] = self.record(order)  # type: ignore[arg-type]
+        return record
+
+    def working(self) -> list[WorkingOrder]:
+        """Every working order, oldest first."""
+        return [
+            order if type(order) is WorkingOrder else self.order(client_order_id)  # type: ignore[misc]
+            for client_order_id, order in list(self.orders.items())
+        ]
+
+    def record(self, cmd: SubmitOrder) -> WorkingOrder:
+        """The ``WorkingOrder`` of a limit order the fast path approved (nothing filled)."""
+        price = cmd.price
+        assert price is not None, "the fast path approves limit orders only"
+        leg = self.legs_by_instrument[cmd.instrument_id][cmd.strategy_id]
+        sign = 1 if cmd.side is _BUY else -1
+        return WorkingOrder(cmd.client_order_id, leg, sign, cmd.quantity.raw, price.raw, price.raw)
+
     def add_order(self, order: WorkingOrder) -> None:
         self.orders[order.client_order_id] = order
         leg = order.leg
@@ -371,6 +418,8 @@ class Portfolio:
         order = self.orders.pop(client_order_id, None)
         if order is None:
             return None
+        if type(order) is not WorkingOrder:
+            order = self.record(order)  # type: ignore[arg-type]
         self._release(order, order.leaves)
         order.leaves = 0
         leg = order.leg

@@ -60,6 +60,7 @@ _GTD: Final = TimeInForce.GTD
 _STOPS: Final = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT})
 _NEEDS_PRICE: Final = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT})
 _UNLIMITED: Final = 2**200
+_MISSING: Final = object()
 
 Denial = tuple[str, str]
 
@@ -185,8 +186,9 @@ class Gate:
         self.order_bucket = TokenBucket(config.order_rate.limit, config.order_rate.interval_ns, now)
         self.kill = kill
         self.venues = venues
-        # client order ids seen, oldest first (a dict as an ordered set: one store per
-        # id on the hot path), trimmed to ``duplicate_id_memory`` on the timer
+        # client order ids of closed orders, oldest first (a dict as an ordered set),
+        # trimmed to ``duplicate_id_memory`` on the timer; a working order's id is a key
+        # of ``portfolio.orders`` and enters this memory when the order ends (``close``)
         self.seen_ids: dict[str, None] = {}
         self._seen_capacity = config.duplicate_id_memory
         self.halted = False
@@ -299,17 +301,26 @@ class Gate:
         return self.portfolio.leg(self.strategy(strategy_id, now), inst)
 
     def seen(self, client_order_id: str) -> bool:
-        """Was this client order id used (within the last ``duplicate_id_memory``)?"""
-        return client_order_id in self.seen_ids
+        """Was this client order id used: a working order's, or one of the last
+        ``duplicate_id_memory`` closed orders'?"""
+        return client_order_id in self.portfolio.orders or client_order_id in self.seen_ids
 
     def remember(self, client_order_id: str) -> None:
+        """Put a closed order's id into the memory."""
         ids = self.seen_ids
         ids[client_order_id] = None
         if len(ids) > self._seen_capacity:
             self.trim_seen()
 
-    def forget(self, client_order_id: str) -> None:
-        self.seen_ids.pop(client_order_id, None)
+    def forget(self, client_order_id: str) -> bool:
+        """Take an id out of the memory of closed orders; True when it was there."""
+        return self.seen_ids.pop(client_order_id, _MISSING) is not _MISSING
+
+    def close(self, client_order_id: str) -> None:
+        """An order ended (canceled, expired, rejected, filled): it stops counting and its
+        id moves from the working orders into the memory of closed ids."""
+        if self.portfolio.remove_order(client_order_id) is not None:
+            self.remember(client_order_id)
 
     def trim_seen(self) -> None:
         """Forget the oldest client order ids beyond ``duplicate_id_memory`` (the fast
@@ -353,9 +364,10 @@ class Gate:
         if type(command) is not SubmitOrder:
             return self._other(command)
         now = self._now()
+        price = command.price
         try:
             leg = self._legs[command.instrument_id][command.strategy_id]
-            p = command.price.raw  # type: ignore[union-attr]  # no price: AttributeError
+            p = price.raw  # type: ignore[union-attr]  # no price: AttributeError
         except (KeyError, AttributeError):
             return self._ordered(command, now)
         if (
@@ -372,14 +384,16 @@ class Gate:
         bucket = strategy.order_bucket
         glob = self.order_bucket
         cid = command.client_order_id
+        orders = portfolio.orders
         seen = self.seen_ids
-        q = command.quantity.raw
+        quantity = command.quantity
+        q = quantity.raw
         n2 = p * q
         # checks shared by both sides, in the gate's order, then the side's own
         if not (
             now <= inst.reference_expiry
-            and p % inst.tick == 0
-            and q % inst.lot == 0
+            and (price.precision <= inst.tick_decimals or p % inst.tick == 0)  # type: ignore[union-attr]
+            and (quantity.precision <= inst.lot_decimals or q % inst.lot == 0)
             and inst.min_quantity <= q <= inst.max_quantity
             and inst.min_notional2 <= n2 <= inst.max_notional2
             and inst.collar_low <= p <= inst.collar_high
@@ -389,6 +403,7 @@ class Gate:
             and now >= (allow_at := bucket.allow_at)
             and now >= (glob_allow_at := glob.allow_at)
             and now >= strategy.cancel_blocked_until
+            and cid not in orders
             and cid not in seen
             and n2 <= (budget_room := strategy.budget_room2)
         ):
@@ -400,7 +415,7 @@ class Gate:
                 and portfolio.net_buy_low2 <= n2 <= portfolio.net_buy_high2
             ):
                 return self._ordered(command, now)
-            portfolio.orders[cid] = WorkingOrder(cid, leg, 1, q, p, p)
+            orders[cid] = command
             leg.buy_room = side_room - q
             inst.own_bids[p] += 1
             if p > inst.best_own_bid:
@@ -412,7 +427,7 @@ class Gate:
                 and portfolio.net_sell_low2 <= n2 <= portfolio.net_sell_high2
             ):
                 return self._ordered(command, now)
-            portfolio.orders[cid] = WorkingOrder(cid, leg, -1, q, p, p)
+            orders[cid] = command
             leg.sell_room = side_room - q
             inst.own_asks[p] += 1
             if p < inst.best_own_ask:
@@ -425,7 +440,6 @@ class Gate:
         bucket.allow_at = (allow_at if allow_at > floor else floor) + bucket.emission
         floor = now - glob.tau
         glob.allow_at = (glob_allow_at if glob_allow_at > floor else floor) + glob.emission
-        seen[cid] = None
         self.approved += 1
         self._forward(command)
         return True
@@ -467,7 +481,6 @@ class Gate:
         """Count an approved order against every limit at once."""
         order.leg.strategy.order_bucket.take(now)
         self.order_bucket.take(now)
-        self.remember(order.client_order_id)
         self.portfolio.add_order(order)
 
     def rollback(self, order: WorkingOrder) -> None:
@@ -475,7 +488,6 @@ class Gate:
         self.portfolio.remove_order(order.client_order_id)
         order.leg.strategy.order_bucket.take_back()
         self.order_bucket.take_back()
-        self.forget(order.client_order_id)
 
     def _check_shape(
         self, cmd: SubmitOrder, inst: InstrumentRisk, leg: Leg, sign: int, now: int

@@ -136,7 +136,7 @@ class RiskRestorer:
             handler(message)
 
     def _terminal(self, event: OrderCanceled | OrderExpired | OrderRejected) -> None:
-        self._gate.portfolio.remove_order(event.client_order_id)
+        self._gate.close(event.client_order_id)
         self._pending_modify.pop(event.client_order_id, None)
 
     # -- orders
@@ -151,10 +151,10 @@ class RiskRestorer:
         quantity = event.last_qty.raw
         portfolio.mark(leg.instrument, price)
         portfolio.apply_fill(leg, 1 if event.side is OrderSide.BUY else -1, quantity, price)
-        order = portfolio.orders.get(event.client_order_id)
+        order = portfolio.order(event.client_order_id)
         if order is not None:
             if type(event) is OrderFilled:
-                portfolio.remove_order(event.client_order_id)
+                gate.close(event.client_order_id)
             else:
                 portfolio.reduce_order(order, quantity)
         gate.refresh()
@@ -162,7 +162,7 @@ class RiskRestorer:
     def _modify(self, cmd: ModifyOrder) -> None:
         portfolio = self._gate.portfolio
         client_order_id = cmd.client_order_id
-        order = portfolio.orders.get(client_order_id)
+        order = portfolio.order(client_order_id)
         if order is None:
             return  # the gate denied it (UNKNOWN_ORDER)
         saved = (order.leaves, order.notional_price, order.resting_price)
