@@ -11,6 +11,11 @@
   the node's timer does.
 * ``reference``: an empty function call with the same argument, timed the same way in
   the same run, so the ratio survives a noisy machine.
+* ``quote``: ``RiskEngine.on_quote`` as the node calls it for every quote (reference,
+  collar and expiry, mark, exposure and PnL rooms, price band, stale timer) on an
+  instrument with an open position and 20 working orders: the mid moves on every other
+  quote (the PnL, high-water mark and rooms follow), the others change sizes only. Timed
+  alone like the gate, same reference.
 * ``kill_10k``: one ``EngageKillSwitch`` with 10,000 working orders, through the risk
   engine and the order manager (each order: ``CancelOrder`` -> ``OrderPendingCancel``
   event through the state machine -> published -> sent), and risk alone.
@@ -33,8 +38,8 @@ from typing import Any
 from spreadwire.core.clock import SimClock
 from spreadwire.core.histogram import LatencyHistogram
 from spreadwire.domain.commands import EngageKillSwitch, SubmitOrder
-from spreadwire.domain.enums import OrderSide, OrderType
-from spreadwire.domain.events import OrderCanceled
+from spreadwire.domain.enums import LiquiditySide, OrderSide, OrderType
+from spreadwire.domain.events import OrderCanceled, OrderFilled
 from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.market import QuoteTick
 from spreadwire.domain.values import Money, Price, Quantity
@@ -173,6 +178,69 @@ def bench_gate(orders: int) -> tuple[LatencyHistogram, LatencyHistogram, int]:
     return gate, reference, denied
 
 
+def bench_quote(quotes: int) -> LatencyHistogram:
+    clock = SimClock(START)
+    instruments = {i.instrument_id: i for i in (_instrument("AAA"), _instrument("BBB"))}
+    engine = RiskEngine(
+        _config(), clock, instruments, forward=lambda command: None, publish=lambda event: None
+    )
+    for iid in instruments:
+        engine.on_quote(_quote(iid, START))
+    for i in range(10):
+        engine.execute(_order(f"rest-b{i}", OrderSide.BUY, f"{99.50 - i / 100:.2f}"))
+        engine.execute(_order(f"rest-s{i}", OrderSide.SELL, f"{100.50 + i / 100:.2f}"))
+    engine.execute(_order("long", OrderSide.BUY, "100.02", "50"))
+    engine.on_event(
+        OrderFilled(
+            strategy_id="S1",
+            instrument_id="AAA.SIM",
+            client_order_id="long",
+            venue_order_id="V1",
+            trade_id="T1",
+            side=OrderSide.BUY,
+            last_qty=Quantity.parse("50"),
+            last_px=Price.parse("100.02"),
+            cum_qty=Quantity.parse("50"),
+            leaves_qty=Quantity.parse("0"),
+            liquidity_side=LiquiditySide.TAKER,
+            ts_event=START,
+            ts_init=START,
+        )
+    )
+    bids = ("100.00", "100.00", "100.01", "100.01", "99.99", "99.99", "100.01", "100.01")
+    sizes = ("500", "300")
+    stream = []
+    for i in range(quotes):
+        now = START + (i + 1) * 10_000
+        bid = Price.parse(bids[i % len(bids)])
+        stream.append(
+            QuoteTick(
+                instrument_id="AAA.SIM",
+                bid_price=bid,
+                ask_price=Price(raw=bid.raw + 20_000_000, precision=2),
+                bid_size=Quantity.parse(sizes[i % 2]),
+                ask_size=Quantity.parse("500"),
+                ts_event=now,
+                ts_init=now,
+            )
+        )
+
+    def between(index: int) -> None:
+        clock.advance(10_000)
+
+    warm = min(20_000, quotes // 5)
+    _timed(engine.on_quote, stream[:warm], between)
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        histogram = _timed(engine.on_quote, stream[warm:], between)
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    return histogram
+
+
 def bench_kill(working: int, *, with_oms: bool) -> float:
     clock = SimClock(START)
     instruments = {i.instrument_id: i for i in (_instrument("AAA"), _instrument("BBB"))}
@@ -210,6 +278,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     gate, reference, denied = bench_gate(args.orders)
+    quote = bench_quote(args.orders)
     kill = min(bench_kill(10_000, with_oms=True) for _ in range(3))
     kill_risk = min(bench_kill(10_000, with_oms=False) for _ in range(3))
     result = {
@@ -222,6 +291,8 @@ def main() -> None:
         "reference_p50_ns": reference.percentile(0.5),
         "reference_p99_ns": reference.percentile(0.99),
         "gate_to_reference_p50": round(gate.percentile(0.5) / max(1, reference.percentile(0.5)), 1),
+        "quote_p50_ns": quote.percentile(0.5),
+        "quote_p99_ns": quote.percentile(0.99),
         "kill_10k_ms": round(kill, 2),
         "kill_10k_risk_only_ms": round(kill_risk, 2),
         "python": platform.python_version(),
@@ -237,6 +308,10 @@ def main() -> None:
     print(
         f"ref    p50 {result['reference_p50_ns']} ns  p99 {result['reference_p99_ns']} ns  "
         f"(empty call, same timer) -> gate/ref p50 = {result['gate_to_reference_p50']}x"
+    )
+    print(
+        f"quote  p50 {result['quote_p50_ns']} ns  p99 {result['quote_p99_ns']} ns  "
+        "(RiskEngine.on_quote, position open, mid moving on every other quote)"
     )
     print(
         f"kill   10k working orders: {result['kill_10k_ms']} ms risk+OMS, "

@@ -222,20 +222,13 @@ class RiskEngine:
             cancels=self._cancels,
             open_orders=portfolio.open_count,
             trading_state=str(self._breaker.state),
-            kill_switch=self._kill_labels(),
+            kill_switch=self._kill.labels(),
             pnl=money_text(portfolio.pnl2),
             high_water=money_text(portfolio.high_water2),
             drawdown=money_text(portfolio.drawdown2),
             gross_exposure=money_text(portfolio.gross2),
             net_exposure=money_text(portfolio.net2),
         )
-
-    def _kill_labels(self) -> list[str]:
-        kill = self._kill
-        labels = ["all"] if kill.all else []
-        labels += [f"strategy:{s}" for s in sorted(kill.strategies)]
-        labels += [f"instrument:{i}" for i in sorted(kill.instruments)]
-        return labels
 
     # ------------------------------------------------------------------ commands
 
@@ -252,9 +245,6 @@ class RiskEngine:
             return self._cancel(command)  # type: ignore[arg-type]
         if kind is ModifyOrder:
             return self._modify(command)  # type: ignore[arg-type]
-        return self._execute_other(command)
-
-    def _execute_other(self, command: object) -> bool:
         match command:
             case SubmitPairOrder():
                 return self._submit_pair(command)
@@ -474,27 +464,9 @@ class RiskEngine:
         return self._cancel_scope(cmd.scope, cmd.target, now)
 
     def _cancel_scope(self, scope: str, target: str | None, now: int) -> int:
-        in_scope = self._kill.in_scope
-        forward = self._forward
-        sent = 0
-        for client_order_id, order in list(self._gate.portfolio.orders.items()):
-            if type(order) is SubmitOrder:
-                strategy_id = order.strategy_id
-                instrument_id = order.instrument_id
-            else:
-                leg = order.leg  # type: ignore[union-attr]
-                strategy_id = leg.strategy.strategy_id
-                instrument_id = leg.instrument.instrument_id
-            if in_scope(scope, target, strategy_id, instrument_id):
-                forward(
-                    CancelOrder(
-                        strategy_id=strategy_id,
-                        instrument_id=instrument_id,
-                        client_order_id=client_order_id,
-                        ts_init=now,
-                    )
-                )
-                sent += 1
+        sent = self._kill.cancel_working(
+            scope, target, self._gate.portfolio.orders, self._forward, now
+        )
         self._cancels += sent
         return sent
 
@@ -625,46 +597,62 @@ class RiskEngine:
             handler(event)
 
     def on_quote(self, quote: QuoteTick) -> None:
-        """Reference price (collar, staleness), marks (exposure, PnL), price band."""
+        """Reference price (collar, staleness), marks (exposure, PnL), price band. On the
+        tick-to-order path: an unchanged mid only ages the reference, a mid within the
+        band's precomputed bounds or a flat instrument's mark calls nothing."""
         gate = self._gate
         inst = gate.instruments.get(quote.instrument_id)
         if inst is None:
             return
         bid = quote.bid_price.raw
         ask = quote.ask_price.raw
-        mid = (bid + ask) // 2 if bid > 0 and ask > 0 else max(bid, ask)
-        if mid <= 0:
-            return
+        if bid > 0 and ask > 0:
+            mid = (bid + ask) // 2
+        else:
+            mid = bid if bid > ask else ask
+            if mid <= 0:
+                return
         now = quote.ts_init
-        inst.set_reference(mid, now, gate.limits.max_age)
-        trips = self._trips
-        moved = gate.portfolio.mark(inst, mid)
-        trips.band(inst, mid, now)
-        if moved:
-            # PnL and exposure moved: the loss/drawdown trips and the gate's rooms follow
-            # at once. A mark that moved nothing (flat instrument, same mid) leaves every
-            # input of both unchanged, so they are skipped (fills, limit and state
-            # changes refresh on their own). The breach test is the one of
-            # ``Tripwires.pnl`` and ``Gate.refresh``, made once: when neither limit is
-            # reached there is nothing to trip and the gate's PnL is not breached.
-            portfolio = gate.portfolio
-            limits = gate.limits
-            pnl = portfolio.cash2 + portfolio.net2
-            if (limits.loss2 and pnl - portfolio.day_start_pnl2 <= -limits.loss2) or (
-                limits.drawdown2 and portfolio.high_water2 - pnl >= limits.drawdown2
-            ):
-                trips.pnl(portfolio, limits, now)
-                gate.refresh()
+        if mid != inst.reference:
+            inst.set_reference(mid, now, gate.limits.max_age)
+        else:
+            inst.touch_reference(now, gate.limits.max_age)
+        moved = False
+        if mid != inst.mark:
+            if inst.abs_position:
+                moved = gate.portfolio.mark(inst, mid)
             else:
-                gate.refresh_unbreached(pnl)
+                inst.mark = mid  # Portfolio.mark of a flat instrument
+        trips = self._trips
+        if now > inst.band_until or not inst.band_low <= mid <= inst.band_high:
+            trips.band(inst, mid, now)
+        if moved:
+            self._pnl_moved(now)
         if now >= trips.next_stale_check:
             self.check(now)
+
+    def _pnl_moved(self, now: int) -> None:
+        """A mark moved PnL and exposure: the loss/drawdown trips and the gate's rooms
+        follow at once (a mark that moved nothing leaves both as they are). The breach
+        test of ``Tripwires.pnl`` and ``Gate.refresh``, made once."""
+        gate = self._gate
+        trips = self._trips
+        portfolio = gate.portfolio
+        limits = gate.limits
+        pnl = portfolio.cash2 + portfolio.net2
+        if (limits.loss2 and pnl - portfolio.day_start_pnl2 <= -limits.loss2) or (
+            limits.drawdown2 and portfolio.high_water2 - pnl >= limits.drawdown2
+        ):
+            trips.pnl(portfolio, limits, now)
+            gate.refresh()
+        else:
+            gate.refresh_unbreached(pnl)
 
     def _on_trade(self, trade: TradeTick) -> None:
         gate = self._gate
         inst = gate.instruments.get(trade.instrument_id)
         if inst is not None and inst.reference and trade.ts_init > inst.reference_ts:
-            inst.set_reference(inst.reference, trade.ts_init, gate.limits.max_age)
+            inst.touch_reference(trade.ts_init, gate.limits.max_age)
 
     def _on_initialized(self, event: OrderInitialized) -> None:
         """An order the gate did not approve itself (made by the OMS): count it too."""

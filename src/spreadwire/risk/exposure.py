@@ -99,6 +99,9 @@ class InstrumentRisk:
         "abs_position",
         "band_anchor",
         "band_anchor_ts",
+        "band_high",
+        "band_low",
+        "band_until",
         "best_own_ask",
         "best_own_bid",
         "collar_bps",
@@ -163,6 +166,11 @@ class InstrumentRisk:
         self.reference_ts = 0
         self.band_anchor = 0
         self.band_anchor_ts = 0
+        # a mid within [band_low, band_high] until band_until trips nothing (set at each
+        # anchor by ``Tripwires.band``; until then every mid goes there)
+        self.band_until = -1
+        self.band_low = NO_ASK
+        self.band_high = NO_BID
         self.mark = 0
         self.abs_position = 0
         self.net_position = 0
@@ -182,9 +190,16 @@ class InstrumentRisk:
             self.reference_expiry = -1  # the gate's fast path never takes this instrument
         else:
             self.reference_expiry = ts + max_age_ns if max_age_ns else 2**63
-        width = abs(price) * self.collar_bps
-        self.collar_low = price - width // 10_000
-        self.collar_high = price + width // 10_000
+        width = abs(price) * self.collar_bps // 10_000
+        self.collar_low = price - width
+        self.collar_high = price + width
+
+    def touch_reference(self, ts: int, max_age_ns: int) -> None:
+        """The reference price confirmed at ``ts`` (:meth:`set_reference` at the same price:
+        the collar stays, the age restarts)."""
+        self.reference_ts = ts
+        if self.tradable:
+            self.reference_expiry = ts + max_age_ns if max_age_ns else 2**63
 
     def add_resting(self, sign: int, price: int) -> None:
         book = self.own_bids if sign > 0 else self.own_asks
@@ -298,7 +313,6 @@ class Portfolio:
         "high_water2",
         "instruments",
         "legs_by_instrument",
-        "margin_cap2",
         "net2",
         "net_buy_high2",
         "net_buy_low2",
@@ -322,7 +336,6 @@ class Portfolio:
         self.high_water2 = 0
         self.day_start_pnl2 = 0
         self.gross_cap2 = 0
-        self.margin_cap2 = 0
         self.gross_room2 = 0
         self.net_buy_low2 = 0
         self.net_buy_high2 = 0
@@ -334,9 +347,8 @@ class Portfolio:
         """Notional of every working order (derived from the gross room)."""
         return self.gross_cap2 - self.gross2 - self.gross_room2
 
-    def rooms(self, gross_cap2: int, net_limit2: int, margin_cap2: int) -> None:
+    def rooms(self, gross_cap2: int, net_limit2: int) -> None:
         """Recompute the firm rooms after PnL, marks or caps moved."""
-        self.margin_cap2 = margin_cap2
         self.gross_room2 += gross_cap2 - self.gross_cap2
         self.gross_cap2 = gross_cap2
         net = self.net2
@@ -469,22 +481,22 @@ class Portfolio:
         exposure moved (a position is open and the mark changed)."""
         delta = price - instrument.mark
         instrument.mark = price
-        if delta == 0 or instrument.abs_position == 0:
+        abs_position = instrument.abs_position
+        if delta == 0 or abs_position == 0:
             return False
-        self.gross2 += instrument.abs_position * delta
-        self.gross_room2 -= instrument.abs_position * delta
-        self.net2 += instrument.net_position * delta
-        legs = self.legs_by_instrument.get(instrument.instrument_id)
-        if legs is not None:
-            for leg in legs.values():
-                position = leg.position
-                if position:
-                    strategy = leg.strategy
-                    moved = abs(position) * delta
-                    strategy.gross2 += moved
-                    strategy.budget_room2 -= moved
-                    strategy.net2 += position * delta
-        pnl = self.cash2 + self.net2
+        moved = abs_position * delta
+        self.gross2 += moved
+        self.gross_room2 -= moved
+        self.net2 = net = self.net2 + instrument.net_position * delta
+        for leg in self.legs_by_instrument[instrument.instrument_id].values():
+            position = leg.position
+            if position:
+                strategy = leg.strategy
+                moved = (position if position > 0 else -position) * delta
+                strategy.gross2 += moved
+                strategy.budget_room2 -= moved
+                strategy.net2 += position * delta
+        pnl = self.cash2 + net
         if pnl > self.high_water2:
             self.high_water2 = pnl
         return True

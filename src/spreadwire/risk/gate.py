@@ -90,6 +90,7 @@ class Limits:
         "balance2",
         "budget2",
         "drawdown2",
+        "full_gross_pnl2",
         "gross2",
         "loss2",
         "margin_bps",
@@ -116,6 +117,20 @@ class Limits:
         self.net2 = raw_amount(config.max_net_exposure) * _S
         self.loss2 = raw_amount(config.daily_loss_limit) * _S
         self.drawdown2 = raw_amount(config.max_drawdown) * _S
+        # from this PnL on, the margin allows the whole gross cap: (balance + pnl) *
+        # 10_000 // margin_bps >= gross2  <=>  pnl >= ceil(gross2 * margin_bps / 10_000)
+        # - balance (no division per mark)
+        self.full_gross_pnl2 = -(-self.gross2 * self.margin_bps // 10_000) - self.balance2
+
+    def margin_cap2(self, pnl2: int) -> int:
+        """Gross notional (positions + working orders) the margin allows at ``pnl2``."""
+        return (self.balance2 + pnl2) * 10_000 // self.margin_bps
+
+    def gross_cap2(self, pnl2: int) -> int:
+        """The gross cap in force at ``pnl2``: the configured cap or the margin's."""
+        if pnl2 >= self.full_gross_pnl2:
+            return self.gross2
+        return self.margin_cap2(pnl2)
 
 
 def _instrument_risk(config: RiskConfig, instrument: Instrument) -> InstrumentRisk:
@@ -211,8 +226,7 @@ class Gate:
         portfolio = self.portfolio
         limits = self.limits
         pnl = portfolio.cash2 + portfolio.net2
-        margin_cap2 = (limits.balance2 + pnl) * 10_000 // limits.margin_bps
-        portfolio.rooms(min(margin_cap2, limits.gross2), limits.net2, margin_cap2)
+        portfolio.rooms(limits.gross_cap2(pnl), limits.net2)
         self.pnl_breached = bool(
             (limits.loss2 and pnl - portfolio.day_start_pnl2 <= -limits.loss2)
             or (limits.drawdown2 and portfolio.high_water2 - pnl >= limits.drawdown2)
@@ -229,8 +243,17 @@ class Gate:
         """:meth:`refresh` at a PnL (``cash2 + net2``) the caller found within the loss and
         drawdown limits: the same rooms and switch, without testing the limits again."""
         limits = self.limits
-        margin_cap2 = (limits.balance2 + pnl) * 10_000 // limits.margin_bps
-        self.portfolio.rooms(min(margin_cap2, limits.gross2), limits.net2, margin_cap2)
+        gross_cap2 = limits.gross2 if pnl >= limits.full_gross_pnl2 else limits.margin_cap2(pnl)
+        # Portfolio.rooms, inlined (once per moving quote)
+        portfolio = self.portfolio
+        portfolio.gross_room2 += gross_cap2 - portfolio.gross_cap2
+        portfolio.gross_cap2 = gross_cap2
+        net = portfolio.net2
+        net_limit2 = limits.net2
+        portfolio.net_buy_low2 = -net_limit2 - net
+        portfolio.net_buy_high2 = net_limit2 - net
+        portfolio.net_sell_low2 = net - net_limit2
+        portfolio.net_sell_high2 = net + net_limit2
         self.pnl_breached = False
         self.fast_ok = not (self.halted or self.reducing or self.kill.engaged or self.venue_blocked)
 
@@ -560,7 +583,8 @@ class Gate:
         if (cmd.reduce_only or self.reducing) and not leg.reduces(sign, cmd.quantity.raw):
             return R.REDUCE_ONLY, "order would not reduce the position"
         portfolio = self.portfolio
-        if portfolio.gross2 + portfolio.open_notional2 + notional2 > portfolio.margin_cap2 and (
+        margin_cap2 = self.limits.margin_cap2(portfolio.cash2 + portfolio.net2)
+        if portfolio.gross2 + portfolio.open_notional2 + notional2 > margin_cap2 and (
             not leg.reduces(sign, cmd.quantity.raw)
         ):
             return R.INSUFFICIENT_MARGIN, "not enough available balance for the margin"

@@ -7,7 +7,11 @@ audited: ``history`` keeps ``(ts_ns, action, scope, target, operator, reason)``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import final
+
+from spreadwire.domain.commands import CancelOrder, SubmitOrder
+from spreadwire.risk.exposure import WorkingOrder
 
 
 @final
@@ -58,6 +62,13 @@ class KillSwitch:
         self.engaged = self.all or bool(self.strategies) or bool(self.instruments)
         return label
 
+    def labels(self) -> list[str]:
+        """Every engaged scope: ``all``, ``strategy:S``…, ``instrument:I``…"""
+        labels = ["all"] if self.all else []
+        labels += [f"strategy:{s}" for s in sorted(self.strategies)]
+        labels += [f"instrument:{i}" for i in sorted(self.instruments)]
+        return labels
+
     def in_scope(
         self, scope: str, target: str | None, strategy_id: str, instrument_id: str
     ) -> bool:
@@ -66,3 +77,35 @@ class KillSwitch:
         if scope == "strategy":
             return strategy_id == target
         return instrument_id == target
+
+    def cancel_working(
+        self,
+        scope: str,
+        target: str | None,
+        orders: Mapping[str, WorkingOrder | SubmitOrder],
+        forward: Callable[[CancelOrder], None],
+        now: int,
+    ) -> int:
+        """Forward a ``CancelOrder`` for every working order in ``scope``; return how many."""
+        in_scope = self.in_scope
+        everything = scope == "all"
+        sent = 0
+        for client_order_id, order in list(orders.items()):
+            if type(order) is SubmitOrder:
+                strategy_id = order.strategy_id
+                instrument_id = order.instrument_id
+            else:
+                leg = order.leg  # type: ignore[union-attr]
+                strategy_id = leg.strategy.strategy_id
+                instrument_id = leg.instrument.instrument_id
+            if everything or in_scope(scope, target, strategy_id, instrument_id):
+                forward(
+                    CancelOrder(
+                        strategy_id=strategy_id,
+                        instrument_id=instrument_id,
+                        client_order_id=client_order_id,
+                        ts_init=now,
+                    )
+                )
+                sent += 1
+        return sent

@@ -29,6 +29,8 @@ from spreadwire.risk.gate import Limits
 from spreadwire.risk.monitors import BurstWindow, LatencyWindow, RateWindow
 from spreadwire.risk.reasons import TripReason
 
+_NEVER = 2**200
+
 
 @final
 class Tripwires:
@@ -96,13 +98,23 @@ class Tripwires:
                 self.stale(inst.instrument_id, now)
 
     def band(self, inst: InstrumentRisk, mid: int, now: int) -> None:
+        """A mid outside the instrument's band or window (``on_quote`` tests the bounds
+        inline): a new anchor, or a trip. The bounds hold exactly the mids within
+        ``band_bps`` of the anchor: ``|mid - anchor| * 10_000 <= band_bps * |anchor|``."""
         band = self._config.price_band
         if band is None:
+            inst.band_until = _NEVER  # no band: every mid passes inline
+            inst.band_low = -_NEVER
+            inst.band_high = _NEVER
             return
         anchor = inst.band_anchor
         if anchor == 0 or now - inst.band_anchor_ts > band.window_ns:
             inst.band_anchor = mid
             inst.band_anchor_ts = now
+            inst.band_until = now + band.window_ns
+            width = band.band_bps * abs(mid) // 10_000
+            inst.band_low = mid - width
+            inst.band_high = mid + width
         elif abs(mid - anchor) * 10_000 > band.band_bps * abs(anchor):
             self._trip(band.trip_state, f"{TripReason.PRICE_BAND}:{inst.instrument_id}", now)
 
