@@ -6,6 +6,7 @@ import psycopg
 import pytest
 
 from spreadwire.errors import StoreError
+from spreadwire.eventstore.tail import record_is_sound
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence.postgres import PostgresConfig, PostgresRecorder, redact
 from tests.unit.eventstore.builders import halted, order_flow
@@ -81,3 +82,43 @@ def test_store_postgres_relaxed_and_durable_commits_share_one_sequence(postgres_
         recorder.close()
 
     assert reasons == [(1, "relaxed"), (2, "durable")]
+
+
+def test_store_postgres_stream_written_by_another_recorder_gets_the_next_version(
+    postgres_url: str,
+) -> None:
+    first = PostgresRecorder(postgres_url)
+    second = PostgresRecorder(postgres_url)
+    try:
+        with EventWriter(first) as writer:
+            for n in range(3):
+                writer.append(halted(f"first-{n}"), stream="shared")
+        with EventWriter(second) as writer:
+            writer.append_durable(halted("warm"), stream="other")  # cached: "other" only
+            writer.append_durable(halted("second"), stream="shared")  # assumed new: re-planned
+            retries = writer.stats().retries
+        versions = [(e.version, e.message.reason) for e in second.read_stream("shared")]
+        head = second.last_position()
+    finally:
+        first.close()
+        second.close()
+
+    assert versions == [(1, "first-0"), (2, "first-1"), (3, "first-2"), (4, "second")]
+    assert head == 5
+    assert retries == 0
+
+
+def test_store_postgres_odd_stream_names_and_payload_bytes_round_trip(postgres_url: str) -> None:
+    names = ['quote"d', "back\\slash", "comma,brace{}", "spaces and ü", "NULL", ""]
+    recorder = PostgresRecorder(postgres_url)
+    try:
+        with EventWriter(recorder) as writer:
+            for name in names:
+                writer.append(halted(name), stream=f"odd-{name}")
+        entries = list(recorder.read())
+        records = list(recorder.records())
+    finally:
+        recorder.close()
+
+    assert [(e.stream, e.message.reason) for e in entries] == [(f"odd-{n}", n) for n in names]
+    assert all(record_is_sound(r) for r in records)

@@ -14,12 +14,13 @@ current type; stored bytes are never rewritten.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, final
 
 import msgspec
 
 from spreadwire.errors import StoreError
+from spreadwire.eventstore.records import Entry
 
 #: Modules whose tagged Structs are storable messages, in registry order.
 MESSAGE_MODULES: tuple[str, ...] = (
@@ -66,7 +67,15 @@ def schema_of(cls: type) -> int:
 class Codec:
     """Encodes registered messages to msgpack and decodes them by stored type name."""
 
-    __slots__ = ("_decoders", "_encoder", "_generic", "_meta", "_types", "_upcasters")
+    __slots__ = (
+        "_current",
+        "_decoders",
+        "_encoder",
+        "_generic",
+        "_meta",
+        "_types",
+        "_upcasters",
+    )
 
     def __init__(
         self,
@@ -87,6 +96,11 @@ class Codec:
             self._types[tag] = cls
             self._meta[cls] = (tag, schema_of(cls))
         self._decoders = {tag: msgspec.msgpack.Decoder(cls) for tag, cls in self._types.items()}
+        #: type name -> (current schema, bound decode): the catch-up read's per-row lookup.
+        self._current = {
+            tag: (self._meta[cls][1], self._decoders[tag].decode)
+            for tag, cls in self._types.items()
+        }
         self._encoder = msgspec.msgpack.Encoder()
         self._generic = msgspec.msgpack.Decoder()
         self._upcasters = dict(upcasters or {})
@@ -94,6 +108,11 @@ class Codec:
     @property
     def type_names(self) -> tuple[str, ...]:
         return tuple(self._types)
+
+    @property
+    def metas(self) -> Mapping[type, tuple[str, int]]:
+        """``meta`` for every registered class (the writer's per-event lookup)."""
+        return self._meta
 
     def meta(self, cls: type) -> tuple[str, int]:
         """The stored type name and current schema of ``cls``."""
@@ -121,6 +140,31 @@ class Codec:
             return self._upcast(type_name, schema, current, payload)
         except msgspec.ValidationError as error:
             raise StoreError(f"cannot decode {type_name} schema {schema}: {error}") from None
+
+    def entries(self, rows: Sequence[tuple[Any, ...]]) -> list[Entry]:
+        """Rows ``(position, stream, version, type, schema, ts, payload)`` as entries.
+
+        The catch-up read's loop: a payload stored with its type's current schema is
+        decoded straight away (one dict lookup, no method call); any other goes through
+        :meth:`decode` (upcasting, errors named as there).
+        """
+        current = self._current
+        decode = self.decode
+        out: list[Entry] = []
+        add = out.append
+        try:
+            for position, stream, version, type_name, schema, ts, payload in rows:
+                known = current.get(type_name)
+                if known is not None and known[0] == schema:
+                    message = known[1](payload)
+                else:
+                    message = decode(type_name, schema, payload)
+                add(Entry(position, stream, version, type_name, ts, message))
+        except msgspec.ValidationError:
+            for row in rows:
+                decode(row[3], row[4], row[6])  # raises the StoreError naming it
+            raise
+        return out
 
     def _upcast(self, type_name: str, schema: int, current: int, payload: bytes) -> Any:
         if schema > current:

@@ -61,12 +61,17 @@ class WriterStats(msgspec.Struct, frozen=True, kw_only=True):
 
 @final
 class _Slot:
-    """Where the writer leaves one durable caller's outcome."""
+    """Where the writer leaves one durable caller's outcome.
+
+    ``done`` is a plain lock taken at creation and released by the writer: waiting and
+    waking are one C call each (a ``threading.Event`` runs a Condition in Python).
+    """
 
     __slots__ = ("done", "error", "outcome")
 
     def __init__(self) -> None:
-        self.done = threading.Event()
+        self.done = threading.Lock()
+        self.done.acquire()
         self.outcome: Outcome | None = None
         self.error: BaseException | None = None
 
@@ -194,7 +199,7 @@ class EventWriter:
             self._raise_stopped()
 
     def _await(self, slot: _Slot, timeout_s: float | None) -> Outcome:
-        if not slot.done.wait(timeout_s):
+        if not slot.done.acquire(timeout=-1 if timeout_s is None else timeout_s):
             raise StoreError(f"no acknowledgement within {timeout_s} s")
         if slot.error is not None:
             raise StoreError(f"append failed: {slot.error}") from slot.error
@@ -281,27 +286,30 @@ class EventWriter:
 
     def _encode(self, batch: Sequence[_Item]) -> list[Append]:
         encode = self._encoder.encode
-        meta = self._codec.meta
+        metas = self._codec.metas
         appends: list[Append] = []
+        add = appends.append
         for message, stream, ts, _, _ in batch:
-            if isinstance(message, Append):
-                appends.append(message)
+            meta = metas.get(type(message))
+            if meta is None:
+                assert isinstance(message, Append)
+                add(message)
                 continue
-            type_name, schema = meta(type(message))
-            event = NewEvent(type_name, schema, ts, encode(message))
-            appends.append(Append(stream=stream or stream_of(message), events=(event,)))
+            event = NewEvent(meta[0], meta[1], ts, encode(message))
+            add(Append(stream=stream or stream_of(message), events=(event,)))
         return appends
 
     def _write(self, batch: list[_Item]) -> None:
         appends = self._encode(batch)
         outcomes = self._commit_with_retry(appends)
         now = perf_counter_ns()
-        record = self._ack.record
-        for (_, _, _, enqueued, slot), outcome in zip(batch, outcomes, strict=True):
-            record(now - enqueued)
+        for (_, _, _, _, slot), outcome in zip(batch, outcomes, strict=True):
             if slot is not None:
                 slot.outcome = outcome
-                slot.done.set()
+                slot.done.release()
+        record = self._ack.record
+        for item in batch:
+            record(now - item[3])
         for outcome in reversed(outcomes):
             if isinstance(outcome, Committed):
                 self._last_position = max(self._last_position, outcome.last_position)
@@ -333,9 +341,9 @@ class EventWriter:
             pending = batch + list(self._queue)
             self._queue.clear()
         for _, _, _, _, slot in pending:
-            if slot is not None:
+            if slot is not None and slot.done.locked():
                 slot.error = error
-                slot.done.set()
+                slot.done.release()
         with self._done:
             self._done.notify_all()
         with self._space:

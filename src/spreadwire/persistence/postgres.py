@@ -34,6 +34,7 @@ from spreadwire.eventstore.signal import CommitSignal
 from spreadwire.eventstore.streams import category_of
 from spreadwire.eventstore.tail import first_bad_position
 from spreadwire.persistence import postgres_schema as sql
+from spreadwire.persistence.pgarrays import bytea_array, int_array, text_array
 
 _PAGE = 5_000
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
@@ -59,6 +60,11 @@ def redact(url: str) -> str:
 
 def _configure(connection: psycopg.Connection[Any]) -> None:
     connection.autocommit = True
+
+
+def _assume_new(streams: Collection[str]) -> Mapping[str, StreamTip]:
+    """Version loader of the one-round-trip path: streams not cached are new."""
+    return {}
 
 
 @final
@@ -234,12 +240,21 @@ class PostgresRecorder:
         head = self._planner.head
         if head < 0:
             return None
-        plan = self._plan(connection, head, appends)
+        # Streams this planner has not seen are taken to be new (no query): the primary
+        # key (category, stream, version) rejects version 1 of a stream that exists, the
+        # statement rolls back as a whole, and the locked path below reloads and re-plans.
+        plan = self._planner.plan(
+            head, appends, _assume_new, lambda keys: self._keys(connection, keys)
+        )
         if not plan.records:
             if connection.execute(sql.SELECT_HEAD).fetchone()[0] == head:
                 return plan
-        elif self._write(connection, plan, head, durability):
-            return plan
+        else:
+            try:
+                if self._write(connection, plan, head, durability):
+                    return plan
+            except psycopg.errors.UniqueViolation:
+                pass
         self._planner.forget()
         return None
 
@@ -256,22 +271,23 @@ class PostgresRecorder:
     @staticmethod
     def _write(connection: Any, plan: Plan, old_head: int, durability: Durability) -> bool:
         records, keys = plan.records, plan.keys
+        streams = [r.stream for r in records]
         params = {
             "old": old_head,
             "new": plan.head,
-            "position": [r.position for r in records],
-            "category": [category_of(r.stream) for r in records],
-            "stream": [r.stream for r in records],
-            "version": [r.version for r in records],
-            "type": [r.type for r in records],
-            "schema": [r.schema for r in records],
-            "ts": [r.ts for r in records],
-            "payload": [r.payload for r in records],
-            "checksum": [r.checksum for r in records],
-            "key": [k.key for k in keys],
-            "key_stream": [k.stream for k in keys],
-            "first": [k.first_position for k in keys],
-            "last": [k.last_position for k in keys],
+            "position": int_array([r.position for r in records]),
+            "category": text_array([category_of(s) for s in streams]),
+            "stream": text_array(streams),
+            "version": int_array([r.version for r in records]),
+            "type": text_array([r.type for r in records]),
+            "schema": int_array([r.schema for r in records]),
+            "ts": int_array([r.ts for r in records]),
+            "payload": bytea_array([r.payload for r in records]),
+            "checksum": int_array([r.checksum for r in records]),
+            "key": text_array([k.key for k in keys]),
+            "key_stream": text_array([k.stream for k in keys]),
+            "first": int_array([k.first_position for k in keys]),
+            "last": int_array([k.last_position for k in keys]),
         }
         if durability is Durability.DURABLE:
             moved = connection.execute(sql.FAST_APPEND, params).fetchone()[0]

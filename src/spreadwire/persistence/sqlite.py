@@ -40,7 +40,7 @@ from typing import Any, final
 
 from spreadwire.errors import ConcurrencyError, StoreError
 from spreadwire.eventstore.codec import Codec
-from spreadwire.eventstore.planner import BatchPlanner, StreamTip
+from spreadwire.eventstore.planner import BatchPlanner, Plan, StreamTip
 from spreadwire.eventstore.recorder import paged_rows
 from spreadwire.eventstore.records import (
     Append,
@@ -58,6 +58,8 @@ from spreadwire.persistence import sqlite_schema as sql
 _log = logging.getLogger("spreadwire.persistence.sqlite")
 
 _PAGE = 4_096
+#: Rows per page of a decoded read (catch-up): fewer, larger fetches.
+_READ_PAGE = 8_192
 _PARAMS = 500
 #: WAL frames not yet copied back at which the checkpointer runs a concurrent pass.
 CHECKPOINT_PAGES = 200
@@ -75,7 +77,11 @@ _WAL_INDEX_VERSION = 3_007_000
 
 def _connect(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
     connection = sqlite3.connect(
-        path, isolation_level=None, check_same_thread=False, timeout=busy_timeout_ms / 1000
+        path,
+        isolation_level=None,
+        check_same_thread=False,
+        timeout=busy_timeout_ms / 1000,
+        cached_statements=256,
     )
     connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     connection.execute("PRAGMA journal_mode = WAL")
@@ -329,27 +335,7 @@ class SQLiteRecorder:
                 head = connection.execute(sql.SELECT_HEAD).fetchone()[0]
                 plan = self._planner.plan(head, appends, self._versions, self._keys)
                 if plan.records:
-                    connection.executemany(
-                        sql.INSERT_EVENT,
-                        [
-                            (
-                                r.position,
-                                r.stream,
-                                r.version,
-                                previous,
-                                r.type,
-                                r.schema,
-                                r.ts,
-                                r.payload,
-                                r.checksum,
-                            )
-                            for r, previous in zip(plan.records, plan.previous, strict=True)
-                        ],
-                    )
-                    connection.executemany(
-                        sql.UPSERT_STREAM,
-                        [(stream, tip[0], tip[1]) for stream, tip in plan.versions.items()],
-                    )
+                    self._insert_events(plan)
                 if plan.keys:
                     connection.executemany(
                         sql.INSERT_KEY,
@@ -366,6 +352,22 @@ class SQLiteRecorder:
         if plan.records:
             self._signal.publish(plan.head)
         return plan.outcomes
+
+    def _insert_events(self, plan: Plan) -> None:
+        """The planned rows and stream tips as multi-row statements: one SQLite step per
+        ``ROWS_PER_STATEMENT`` rows (``executemany`` steps, and releases the GIL, per row)."""
+        execute = self._write.execute
+        values: list[object] = []
+        for r, previous in zip(plan.records, plan.previous, strict=True):
+            values += (r.position, r.stream, r.version, previous, r.type, r.schema, r.ts)
+            values += (r.payload, r.checksum)
+        for statement, chunk in sql.chunked(sql.INSERT_EVENTS, values, sql.EVENT_COLUMNS):
+            execute(statement, chunk)
+        tips: list[object] = []
+        for stream, (version, tip) in plan.versions.items():
+            tips += (stream, version, tip)
+        for statement, chunk in sql.chunked(sql.UPSERT_STREAMS, tips, sql.STREAM_COLUMNS):
+            execute(statement, chunk)
 
     def _rollback(self) -> None:
         self._planner.forget()
@@ -391,13 +393,16 @@ class SQLiteRecorder:
         return self._fetch(sql.SELECT_AFTER, (after, page))
 
     def read(self, after: int = 0, limit: int | None = None) -> Iterator[Entry]:
-        decode = self._codec.decode
-        for position, stream, version, type_name, schema, ts, payload, _ in paged_rows(
-            self._fetch_after, after, limit, _PAGE
-        ):
-            yield Entry(
-                position, stream, version, type_name, ts, decode(type_name, schema, payload)
-            )
+        entries = self._codec.entries
+        remaining = -1 if limit is None else limit
+        while remaining != 0:
+            page = _READ_PAGE if remaining < 0 else min(_READ_PAGE, remaining)
+            rows = self._fetch(sql.SELECT_ENTRIES_AFTER, (after, page))
+            yield from entries(rows)
+            if len(rows) < page:
+                return
+            after = rows[-1][0]
+            remaining = remaining - len(rows) if remaining > 0 else remaining
 
     def read_stream(self, stream: str, after_version: int = 0) -> Iterator[Entry]:
         decode = self._codec.decode

@@ -11,6 +11,8 @@ serialises across connections and processes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 FORMAT = "1"
 
 SCHEMA = (
@@ -48,6 +50,45 @@ INSERT_EVENT = (
     "INSERT INTO events (position, stream, version, previous, type, schema, ts, payload,"
     " checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+#: Rows per multi-row INSERT: one statement (one SQLite step) per this many rows.
+ROWS_PER_STATEMENT = 64
+EVENT_COLUMNS = 9
+STREAM_COLUMNS = 3
+
+
+def _multi_row(prefix: str, columns: int, rows: int, suffix: str = "") -> str:
+    row = "(" + ", ".join("?" * columns) + ")"
+    return prefix + ", ".join([row] * rows) + suffix
+
+
+def _statements(prefix: str, columns: int, suffix: str = "") -> tuple[str, ...]:
+    """``[n]``: the statement inserting ``n`` rows, for n in 0..ROWS_PER_STATEMENT."""
+    sizes = range(1, ROWS_PER_STATEMENT + 1)
+    return ("", *(_multi_row(prefix, columns, n, suffix) for n in sizes))
+
+
+INSERT_EVENTS = _statements(
+    "INSERT INTO events (position, stream, version, previous, type, schema, ts, payload,"
+    " checksum) VALUES ",
+    EVENT_COLUMNS,
+)
+UPSERT_STREAMS = _statements(
+    "INSERT INTO streams (stream, version, tip) VALUES ",
+    STREAM_COLUMNS,
+    " ON CONFLICT (stream) DO UPDATE SET version = excluded.version, tip = excluded.tip",
+)
+
+
+def chunked(
+    statements: tuple[str, ...], values: list[object], columns: int
+) -> Iterator[tuple[str, list[object]]]:
+    """(statement, parameters) pairs inserting the rows flattened in ``values``."""
+    step = ROWS_PER_STATEMENT * columns
+    for start in range(0, len(values), step):
+        chunk = values[start : start + step]
+        yield statements[len(chunk) // columns], chunk
+
+
 UPSERT_STREAM = (
     "INSERT INTO streams (stream, version, tip) VALUES (?, ?, ?) ON CONFLICT (stream)"
     " DO UPDATE SET version = excluded.version, tip = excluded.tip"
@@ -56,6 +97,11 @@ INSERT_KEY = (
     "INSERT INTO idempotency (key, stream, first_position, last_position) VALUES (?, ?, ?, ?)"
 )
 SELECT_AFTER = f"SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
+#: What a decoded read needs (no checksum).
+SELECT_ENTRIES_AFTER = (
+    "SELECT position, stream, version, type, schema, ts, payload FROM events"
+    " WHERE position > ? ORDER BY position LIMIT ?"
+)
 #: Entries of stream ?1 with versions above ?2, walking the chain back from the tip.
 SELECT_STREAM = f"""
 WITH RECURSIVE chain(position, version, previous) AS (
