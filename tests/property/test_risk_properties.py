@@ -51,6 +51,12 @@ steps = st.lists(
 )
 
 
+def _third_decimal(offset: int) -> str:
+    if offset % 7 == 0:
+        return "5"
+    return "0" if offset % 3 == 0 else ""
+
+
 class World:
     def __init__(self) -> None:
         self.clock = SimClock(START)
@@ -94,7 +100,9 @@ class World:
             side=OrderSide.BUY if pick & 4 else OrderSide.SELL,
             order_type=OrderType.LIMIT,
             quantity=Quantity(raw=size * S, precision=0),
-            price=Price.parse(f"{cents // 100}.{cents % 100:02d}"),
+            # a third decimal now and then: 0 (on the grid, precision above the tick's)
+            # or 5 (off the grid)
+            price=Price.parse(f"{cents // 100}.{cents % 100:02d}{_third_decimal(offset)}"),
             reduce_only=pick & 56 == 56,
             ts_init=self.clock.timestamp_ns(),
         )
