@@ -19,9 +19,10 @@
 Checks 7 and 12-15 let a risk-reducing order through (it only shrinks the strategy's
 position in the instrument, counting its working orders on the same side).
 
-Two paths give the same answer. :meth:`Gate.try_fast` evaluates every check of a plain
-limit order as one boolean expression over precomputed bounds (collar, reference expiry,
-margin and gross capacity) and commits at once when all pass; anything else - a failing
+Two paths give the same answer. :meth:`Gate.execute` (the engine's ``execute``) evaluates
+every check of a plain limit order as one boolean expression over precomputed bounds
+(collar, reference expiry, margin and gross capacity) and commits at once when all pass,
+keeping the approved command itself as the working order; anything else - a failing
 check, a stop or market order, a restricted state - goes through :meth:`Gate.approve`,
 which runs the checks one by one in the order above and names the first that fails.
 """
