@@ -100,7 +100,9 @@ class EventWriter:
         )
         self._recorder = recorder
         self._codec = recorder.codec
+        self._metas = self._codec.metas
         self._clock = clock or LiveClock()
+        self._timestamp = self._clock.timestamp_ns
         self._queue: deque[_Item] = deque()
         self._put_lock = threading.Lock()
         self._wake = threading.Condition(threading.Lock())
@@ -132,8 +134,9 @@ class EventWriter:
 
     def append(self, message: object, stream: str | None = None) -> None:
         """Hand ``message`` to the writer; blocks only while the queue is full."""
-        self._codec.meta(type(message))
-        self._put((message, stream, self._clock.timestamp_ns(), perf_counter_ns(), None))
+        if type(message) not in self._metas:
+            self._codec.meta(type(message))  # raises the StoreError naming the type
+        self._put((message, stream, self._timestamp(), perf_counter_ns(), None))
 
     def append_durable(
         self, message: object, stream: str | None = None, timeout_s: float | None = None

@@ -74,6 +74,7 @@ class PostgresRecorder:
     __slots__ = (
         "_closed",
         "_codec",
+        "_committer",
         "_config",
         "_lock",
         "_planner",
@@ -100,6 +101,7 @@ class PostgresRecorder:
         self._lock = threading.Lock()
         self._planner = BatchPlanner()
         self._closed = False
+        self._committer: Any = None
         self._pool = self._open_pool(url)
         try:
             self._create_schema()
@@ -196,20 +198,37 @@ class PostgresRecorder:
     ) -> list[Outcome]:
         with self._lock:
             try:
-                with self._connection() as connection:
-                    plan = self._fast_commit(connection, appends, durability)
-                    if plan is None:
-                        plan = self._locked_commit(connection, appends, durability)
+                connection = self._commit_connection()
+                plan = self._fast_commit(connection, appends, durability)
+                if plan is None:
+                    plan = self._locked_commit(connection, appends, durability)
             except psycopg.errors.UniqueViolation as error:
                 self._planner.forget()
+                self._release_commit_connection()
                 raise ConcurrencyError(f"concurrent append: {error}") from error
             except Exception as error:  # psycopg errors, pool timeouts, OS errors
                 self._planner.forget()
+                self._release_commit_connection()
                 raise StoreError(f"PostgreSQL commit failed: {error}") from error
             self._planner.committed(plan)
         if plan.records:
             self._signal.publish(plan.head)
         return plan.outcomes
+
+    def _commit_connection(self) -> Any:
+        """The pool connection commits run on, kept between commits (called under the
+        commit lock): checking one out and back in per commit cost more than planning."""
+        if self._closed:
+            raise StoreError("the recorder is closed")
+        if self._committer is None:
+            self._committer = self._pool.getconn(timeout=self._config.acquire_timeout_s)
+        return self._committer
+
+    def _release_commit_connection(self) -> None:
+        """Back to the pool (which discards it if it is broken); the next commit takes one."""
+        connection, self._committer = self._committer, None
+        if connection is not None:
+            self._pool.putconn(connection)
 
     @staticmethod
     def _versions(connection: Any, streams: Collection[str]) -> Mapping[str, StreamTip]:
@@ -284,17 +303,19 @@ class PostgresRecorder:
             "ts": int_array([r.ts for r in records]),
             "payload": bytea_array([r.payload for r in records]),
             "checksum": int_array([r.checksum for r in records]),
-            "key": text_array([k.key for k in keys]),
-            "key_stream": text_array([k.stream for k in keys]),
-            "first": int_array([k.first_position for k in keys]),
-            "last": int_array([k.last_position for k in keys]),
         }
+        if keys:
+            params["key"] = text_array([k.key for k in keys])
+            params["key_stream"] = text_array([k.stream for k in keys])
+            params["first"] = int_array([k.first_position for k in keys])
+            params["last"] = int_array([k.last_position for k in keys])
+        statement = sql.FAST_APPEND if keys else sql.FAST_APPEND_NO_KEYS
         if durability is Durability.DURABLE:
-            moved = connection.execute(sql.FAST_APPEND, params).fetchone()[0]
+            moved = connection.execute(statement, params).fetchone()[0]
         else:
             with connection.transaction():
                 connection.execute("SET LOCAL synchronous_commit = off")
-                moved = connection.execute(sql.FAST_APPEND, params).fetchone()[0]
+                moved = connection.execute(statement, params).fetchone()[0]
         return bool(moved)
 
     # --------------------------------------------------------------------- reads
@@ -349,6 +370,7 @@ class PostgresRecorder:
         with self._lock:
             if self._closed:
                 return
+            self._release_commit_connection()
             self._closed = True
             self._pool.close()
         if hasattr(self, "_signal"):
