@@ -108,7 +108,9 @@ class EventWriter:
         self._wake = threading.Condition(threading.Lock())
         self._space = threading.Condition(threading.Lock())
         self._done = threading.Condition(threading.Lock())
-        self._idle = False
+        #: Queue depth at which a producer wakes the writer (0: the writer is not waiting;
+        #: 1 when idle; the number of durable callers while it lingers for them).
+        self._wake_at = 0
         #: Threads inside append_durable/submit (they append again soon after their ack).
         self._callers = 0
         self._callers_lock = threading.Lock()
@@ -184,7 +186,8 @@ class EventWriter:
             depth = len(queue)
             if depth > self._peak:
                 self._peak = depth
-        if self._idle:
+        wake_at = self._wake_at
+        if wake_at and depth >= wake_at:
             with self._wake:
                 self._wake.notify()
 
@@ -260,10 +263,10 @@ class EventWriter:
         queue = self._queue
         if not queue:
             with self._wake:
-                self._idle = True
+                self._wake_at = 1
                 while not queue and not self._closing:
                     self._wake.wait()
-                self._idle = False
+                self._wake_at = 0
         if self._callers > len(queue) and self._config.linger_ns:
             self._linger()
         count = min(len(queue), self._config.max_batch)
@@ -279,13 +282,17 @@ class EventWriter:
         queue = self._queue
         deadline = perf_counter_ns() + self._config.linger_ns
         with self._wake:
-            self._idle = True
-            while len(queue) < self._callers and not self._closing:
+            while True:
+                # Set before the queue is looked at: a producer appending after that
+                # look sees it and notifies (it needs this lock, held until wait()).
+                self._wake_at = wanted = self._callers
+                if len(queue) >= wanted or self._closing:
+                    break
                 remaining = deadline - perf_counter_ns()
                 if remaining <= 0:
                     break
                 self._wake.wait(remaining / 1e9)
-            self._idle = False
+            self._wake_at = 0
 
     def _encode(self, batch: Sequence[_Item]) -> list[Append]:
         encode = self._encoder.encode
