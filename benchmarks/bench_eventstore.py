@@ -109,7 +109,7 @@ def offered(
     }
 
 
-def threaded(writers: int, seconds: float, call: Callable[[int, int], None]) -> float:
+def threaded(writers: int, seconds: float, call: Callable[[int, int], object]) -> float:
     """``writers`` threads calling ``call(thread, n)`` in a loop; completed calls/s."""
     counts = [0] * writers
     deadline = perf_counter_ns() + int(seconds * 1e9)
@@ -328,15 +328,35 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
 
 
+def cpu_times() -> list[int]:
+    """The machine's aggregate CPU tick counters (/proc/stat), empty when unavailable."""
+    stat = Path("/proc/stat")
+    if not stat.exists():
+        return []
+    return [int(v) for v in stat.read_text().splitlines()[0].split()[1:]]
+
+
+def steal_percent(before: list[int], after: list[int]) -> float | None:
+    """Share of CPU time the hypervisor gave to other guests between two samples: how
+    busy the host was while this benchmark ran (absolute figures drop with it)."""
+    if len(before) < 8 or len(after) < 8:
+        return None
+    total = sum(after) - sum(before)
+    return 100.0 * (after[7] - before[7]) / total if total else None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each timed run")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     results: dict[str, Any] = {"machine": machine()}
+    before = cpu_times()
     with tempfile.TemporaryDirectory(prefix="bench-eventstore-") as folder:
         bench_sqlite(Path(folder), args.seconds, results)
     bench_postgres(args.seconds, results)
+    results["cpu_steal_pct"] = steal_percent(before, cpu_times())
+    results["load_average_1m"] = os.getloadavg()[0]
     if args.json:
         print(
             json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in results.items()})
