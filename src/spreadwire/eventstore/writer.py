@@ -144,14 +144,18 @@ class EventWriter:
         self, message: object, stream: str | None = None, timeout_s: float | None = None
     ) -> int:
         """Append ``message`` and wait for the commit covering it; return its position."""
-        self._codec.meta(type(message))
+        if type(message) not in self._metas:
+            self._codec.meta(type(message))  # raises the StoreError naming the type
         slot = _Slot()
-        self._enter()
+        callers = self._callers_lock
+        with callers:
+            self._callers += 1
         try:
-            self._put((message, stream, self._clock.timestamp_ns(), perf_counter_ns(), slot))
+            self._put((message, stream, self._timestamp(), perf_counter_ns(), slot))
             outcome = self._await(slot, timeout_s)
         finally:
-            self._leave()
+            with callers:
+                self._callers -= 1
         assert isinstance(outcome, Committed)
         return outcome.first_position
 

@@ -74,6 +74,7 @@ class PostgresRecorder:
     __slots__ = (
         "_closed",
         "_codec",
+        "_commit_cursor",
         "_committer",
         "_config",
         "_lock",
@@ -102,6 +103,8 @@ class PostgresRecorder:
         self._planner = BatchPlanner()
         self._closed = False
         self._committer: Any = None
+        #: A cursor of the commit connection, reused (making one per commit costs ~12 µs).
+        self._commit_cursor: Any = None
         self._pool = self._open_pool(url)
         try:
             self._create_schema()
@@ -221,12 +224,15 @@ class PostgresRecorder:
         if self._closed:
             raise StoreError("the recorder is closed")
         if self._committer is None:
-            self._committer = self._pool.getconn(timeout=self._config.acquire_timeout_s)
+            connection = self._pool.getconn(timeout=self._config.acquire_timeout_s)
+            self._committer = connection
+            self._commit_cursor = connection.cursor()
         return self._committer
 
     def _release_commit_connection(self) -> None:
         """Back to the pool (which discards it if it is broken); the next commit takes one."""
         connection, self._committer = self._committer, None
+        self._commit_cursor = None
         if connection is not None:
             self._pool.putconn(connection)
 
@@ -270,7 +276,7 @@ class PostgresRecorder:
                 return plan
         else:
             try:
-                if self._write(connection, plan, head, durability):
+                if self._write(connection, self._commit_cursor, plan, head, durability):
                     return plan
             except psycopg.errors.UniqueViolation:
                 pass
@@ -283,12 +289,16 @@ class PostgresRecorder:
         with connection.transaction():
             head = connection.execute(sql.LOCK_HEAD).fetchone()[0]
             plan = self._plan(connection, head, appends)
-            if plan.records and not self._write(connection, plan, head, durability):
+            if plan.records and not self._write(
+                connection, self._commit_cursor, plan, head, durability
+            ):
                 raise StoreError("the head moved while it was locked")
         return plan
 
     @staticmethod
-    def _write(connection: Any, plan: Plan, old_head: int, durability: Durability) -> bool:
+    def _write(
+        connection: Any, cursor: Any, plan: Plan, old_head: int, durability: Durability
+    ) -> bool:
         records, keys = plan.records, plan.keys
         streams = [r.stream for r in records]
         params = {
@@ -311,11 +321,11 @@ class PostgresRecorder:
             params["last"] = int_array([k.last_position for k in keys])
         statement = sql.FAST_APPEND if keys else sql.FAST_APPEND_NO_KEYS
         if durability is Durability.DURABLE:
-            moved = connection.execute(statement, params).fetchone()[0]
+            moved = cursor.execute(statement, params).fetchone()[0]
         else:
             with connection.transaction():
-                connection.execute("SET LOCAL synchronous_commit = off")
-                moved = connection.execute(statement, params).fetchone()[0]
+                cursor.execute("SET LOCAL synchronous_commit = off")
+                moved = cursor.execute(statement, params).fetchone()[0]
         return bool(moved)
 
     # --------------------------------------------------------------------- reads
