@@ -357,10 +357,13 @@ class SQLiteRecorder:
         """The planned rows and stream tips as multi-row statements: one SQLite step per
         ``ROWS_PER_STATEMENT`` rows (``executemany`` steps, and releases the GIL, per row)."""
         execute = self._write.execute
+        # Payloads are bound as bytearray: the sqlite3 module binds it straight away, while
+        # bytes first goes through its adapter lookup (~0.3 µs a row). Stored as the same
+        # BLOB, read back as bytes.
         values: list[object] = []
         for r, previous in zip(plan.records, plan.previous, strict=True):
             values += (r.position, r.stream, r.version, previous, r.type, r.schema, r.ts)
-            values += (r.payload, r.checksum)
+            values += (bytearray(r.payload), r.checksum)
         for statement, chunk in sql.chunked(sql.INSERT_EVENTS, values, sql.EVENT_COLUMNS):
             execute(statement, chunk)
         tips: list[object] = []
