@@ -81,42 +81,55 @@ class BatchPlanner:
             for stream in missing:
                 self._versions[stream] = loaded.get(stream, (0, 0))
         plan = Plan(records=[], previous=[], keys=[], outcomes=[], head=head, versions=versions)
+        cached = self._versions
+        add_record = plan.records.append
+        add_previous = plan.previous.append
+        add_outcome = plan.outcomes.append
         for append in appends:
-            plan.outcomes.append(self._plan_one(plan, append, seen))
+            key = append.idempotency_key
+            if key is not None or append.expected_version is not None:
+                refused = self._refused(plan, append, seen)
+                if refused is not None:
+                    add_outcome(refused)
+                    continue
+            stream = append.stream
+            current, tip = versions.get(stream) or cached[stream]
+            first = head + 1
+            for event in append.events:
+                add_previous(tip)
+                head += 1
+                tip = head
+                current += 1
+                type_name, schema, ts, payload = event.type, event.schema, event.ts, event.payload
+                # entry_checksum() inlined (same bytes; the call with keywords cost as much
+                # as the CRC itself on the group-commit path).
+                header = f"{head}\x1f{stream}\x1f{current}\x1f{type_name}\x1f{schema}\x1f{ts}\x1e"
+                checksum = crc32(payload, crc32(header.encode()))
+                add_record(Record(head, stream, current, type_name, schema, ts, payload, checksum))
+            versions[stream] = (current, tip)
+            if key is not None:
+                known = KeyRecord(key, stream, first, head)
+                seen[key] = known
+                plan.keys.append(known)
+            add_outcome(Committed(first, head, current))
+        plan.head = head
         return plan
 
-    def _plan_one(self, plan: Plan, append: Append, seen: dict[str, KeyRecord]) -> Outcome:
+    def _refused(
+        self, plan: Plan, append: Append, seen: dict[str, KeyRecord]
+    ) -> Duplicate | Conflict | None:
+        """Why ``append`` writes nothing (a repeated key, an unexpected version), if so."""
         key = append.idempotency_key
         if key is not None and key in seen:
             known = seen[key]
             return Duplicate(known.first_position, known.last_position)
-        stream = append.stream
-        current, tip = plan.versions.get(stream) or self._versions[stream]
         expected = append.expected_version
-        if expected is not None and expected != current:
-            return Conflict(stream, expected, current)
-        head = plan.head
-        first = head + 1
-        add_record = plan.records.append
-        add_previous = plan.previous.append
-        for event in append.events:
-            add_previous(tip)
-            head += 1
-            tip = head
-            current += 1
-            type_name, schema, ts, payload = event.type, event.schema, event.ts, event.payload
-            # entry_checksum() inlined (same bytes; the call with keywords cost as much
-            # as the CRC itself on the group-commit path).
-            header = f"{head}\x1f{stream}\x1f{current}\x1f{type_name}\x1f{schema}\x1f{ts}\x1e"
-            checksum = crc32(payload, crc32(header.encode()))
-            add_record(Record(head, stream, current, type_name, schema, ts, payload, checksum))
-        plan.head = head
-        plan.versions[stream] = (current, tip)
-        if key is not None:
-            known = KeyRecord(key, stream, first, plan.head)
-            seen[key] = known
-            plan.keys.append(known)
-        return Committed(first, plan.head, current)
+        if expected is not None:
+            stream = append.stream
+            current = (plan.versions.get(stream) or self._versions[stream])[0]
+            if expected != current:
+                return Conflict(stream, expected, current)
+        return None
 
     def committed(self, plan: Plan) -> None:
         """The plan's transaction committed: remember the new head and versions."""
