@@ -209,7 +209,7 @@ class EventWriter:
             self._raise_stopped()
 
     def _await(self, slot: _Slot, timeout_s: float | None) -> Outcome:
-        if not slot.done.acquire(timeout=-1 if timeout_s is None else timeout_s):
+        if not slot.done.acquire(timeout=-1 if timeout_s is None else max(0.0, timeout_s)):
             raise StoreError(f"no acknowledgement within {timeout_s} s")
         if slot.error is not None:
             raise StoreError(f"append failed: {slot.error}") from slot.error
