@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 
     node = run_node(args.seconds, args.pairs)
     tick = node.latency.stage("tick_to_order")
+    first = node.latency.stage("first_order")
     reference = reference_loop(max(tick.count, 20_000))
     stages = {name: node.latency.stage(name).summary() for name in node.latency.names()}
     result = {
@@ -139,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         "reference_p50_ns": reference.percentile(0.5),
         "reference_p99_ns": reference.percentile(0.99),
         "p50_vs_reference": round(tick.percentile(0.5) / max(1, reference.percentile(0.5)), 2),
+        # the first order a delta causes (a pair's second leg waits for the first one)
+        "first_order_p50_ns": first.percentile(0.5),
+        "first_order_p99_ns": first.percentile(0.99),
         "orders": node.orders,
         "fills": node.fills,
         "stages": {name: msgspec.structs.asdict(s) for name, s in stages.items()},

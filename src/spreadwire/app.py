@@ -205,6 +205,7 @@ class TradingNode:
         self._stage_risk = self._stage["risk"]
         self._stage_oms = self._stage["oms"]
         self._stage_tick_to_order = self._stage["tick_to_order"]
+        self._stage_first_order = self._stage["first_order"]
         # (histogram, ns) measured during a dispatch, recorded when it hands off its events
         self._timings: list[tuple[LatencyHistogram, int]] = []
         self._wire()
@@ -484,10 +485,15 @@ class TradingNode:
     def _record_timings(self) -> None:
         tick_to_order = self._stage_tick_to_order
         breaker = self.risk.record_latency if self.latency_breaker else None
+        first = True  # one dispatch is one delta: its first order is the first sent
         for histogram, value in self._timings:
             histogram.record(value)
-            if histogram is tick_to_order and breaker is not None:
-                breaker(value)
+            if histogram is tick_to_order:
+                if first:
+                    self._stage_first_order.record(value)
+                    first = False
+                if breaker is not None:
+                    breaker(value)
         self._timings.clear()
 
     def _request_snapshot(self, instrument_id: str) -> None:

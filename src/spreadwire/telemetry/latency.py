@@ -19,6 +19,7 @@ STAGES: tuple[str, ...] = (
     "risk",  # pre-trade gate
     "oms",  # order manager -> venue gateway
     "tick_to_order",  # venue delta in -> order handed to the venue gateway
+    "first_order",  # venue delta in -> the first order it caused handed to the gateway
     "order_ack",  # order sent -> venue acknowledgement (simulated time)
     "report",  # execution report in -> events published and positions updated
 )
