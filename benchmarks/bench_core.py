@@ -5,6 +5,9 @@ machine: an empty loop over the same values and a plain call of a no-op function
 ``record``; a direct call of the handler for ``publish``. Every figure is the best of
 several rounds, in nanoseconds per operation (loop overhead included).
 
+``core/histogram.py`` is compiled with mypyc (``setup.py``); ``record_interpreted_ns`` is
+the same source run by the interpreter, measured in the same run.
+
 Target (issue #3): histogram record <= 150 ns.
 
     python benchmarks/bench_core.py            # a table
@@ -20,6 +23,7 @@ import random
 import sys
 from collections.abc import Callable
 
+from interpreted import interpreted, is_compiled
 from spreadwire.core.bus import MessageBus
 from spreadwire.core.clock import perf_counter_ns
 from spreadwire.core.histogram import LatencyHistogram
@@ -50,7 +54,7 @@ def _noop(value: object) -> None:
     return None
 
 
-def bench_record(values: list[int], rounds: int) -> dict[str, float]:
+def bench_record(values: list[int], rounds: int) -> dict[str, float | bool]:
     histogram = LatencyHistogram("bench")
     record = histogram.record
 
@@ -67,11 +71,21 @@ def bench_record(values: list[int], rounds: int) -> dict[str, float]:
         for value in values:
             record(value)
 
+    plain_record = interpreted("spreadwire.core.histogram").LatencyHistogram("bench").record
+
+    def interpreted_loop() -> None:
+        for value in values:
+            plain_record(value)
+
     n = len(values)
     empty_ns = _best_ns_per_op(empty_loop, n, rounds)
     call_ns = _best_ns_per_op(call_loop, n, rounds)
     record_ns = _best_ns_per_op(record_loop, n, rounds)
+    interpreted_ns = _best_ns_per_op(interpreted_loop, n, rounds)
     return {
+        "compiled": is_compiled(sys.modules[LatencyHistogram.__module__]),
+        "record_interpreted_ns": round(interpreted_ns, 1),
+        "compiled_vs_interpreted": round(interpreted_ns / record_ns, 2),
         "record_ns": round(record_ns, 1),
         "empty_loop_ns": round(empty_ns, 1),
         "noop_call_ns": round(call_ns, 1),

@@ -9,6 +9,8 @@ The engines are
 * ``OrderBook``, the venue's book (dict of levels + heaps + tombstone cancels),
 * ``ReferenceBook``, a plain sorted-list book measured in the same run (the ratio),
 * ``OrderBook`` with the cyclic GC frozen and disabled during the loop,
+* ``OrderBook`` interpreted: ``venue/book.py`` is compiled with mypyc (``setup.py``); the
+  same source run by the interpreter shows what the compilation buys,
 * ``SimulatedExchange`` (background fast path): the same stream including L2 deltas and
   trade ticks built as msgspec messages.
 
@@ -29,9 +31,11 @@ import statistics
 import sys
 from collections.abc import Callable
 from heapq import heappop, heappush
+from typing import Any
 
 import numpy as np
 
+from interpreted import interpreted, is_compiled
 from spreadwire.core.clock import SimClock, perf_counter_ns
 from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.values import Money, Price, Quantity
@@ -84,15 +88,16 @@ def make_operations(count: int, seed: int, prefill: int) -> Ops:
     return ops
 
 
-def run_book(book: OrderBook | ReferenceBook, ops: Ops) -> int:
-    """Apply ``ops`` the way the exchange does; return the number of fills."""
+def run_book(book: Any, ops: Ops, order_type: Any = BookOrder) -> int:
+    """Apply ``ops`` the way the exchange does; return the number of fills. ``order_type``
+    is the ``BookOrder`` of the same build as ``book``."""
     execute, cancel, clear = book.execute, book.cancel, book.clear_touched
-    placed: list[BookOrder | None] = [None] * RING
+    placed: list[Any] = [None] * RING
     adds = 0
     fills = 0
     for order_id, (kind, is_buy, price, quantity, target) in enumerate(ops, 1):
         if kind == ADD:
-            order = BookOrder(order_id, is_buy, price, quantity)
+            order = order_type(order_id, is_buy, price, quantity)
             fills += len(execute(order, price, True))
             placed[adds % RING] = order
             adds += 1
@@ -101,7 +106,7 @@ def run_book(book: OrderBook | ReferenceBook, ops: Ops) -> int:
             if victim is not None:
                 cancel(victim)
         else:
-            fills += len(execute(BookOrder(order_id, is_buy, 0, quantity), NO_LIMIT, False))
+            fills += len(execute(order_type(order_id, is_buy, 0, quantity), NO_LIMIT, False))
         clear()
     return fills
 
@@ -126,7 +131,7 @@ def run_exchange(ops: Ops) -> int:
     )
     place, withdraw = exchange.place, exchange.withdraw
     iid = instrument.instrument_id
-    placed: list[BookOrder | None] = [None] * RING
+    placed: list[Any] = [None] * RING
     adds = 0
     for kind, is_buy, price, quantity, target in ops:
         if kind == ADD:
@@ -156,11 +161,15 @@ def _timed(run: Callable[[], object], *, gc_off: bool) -> float:
 
 def bench(count: int, rounds: int, seed: int) -> dict[str, object]:
     ops = make_operations(count, seed, prefill=2_000)
-    assert run_book(OrderBook(), ops) == run_book(ReferenceBook(), ops), "books disagree"
+    plain = interpreted("spreadwire.venue.book")
+    fills = run_book(OrderBook(), ops)
+    assert fills == run_book(ReferenceBook(), ops), "books disagree"
+    assert fills == run_book(plain.OrderBook(), ops, plain.BookOrder), "builds disagree"
     engines: dict[str, tuple[Callable[[], object], bool]] = {
         "book": (lambda: run_book(OrderBook(), ops), False),
         "reference": (lambda: run_book(ReferenceBook(), ops), False),
         "book_gc_off": (lambda: run_book(OrderBook(), ops), True),
+        "book_interpreted": (lambda: run_book(plain.OrderBook(), ops, plain.BookOrder), False),
         "exchange": (lambda: run_exchange(ops), False),
     }
     times: dict[str, list[float]] = {name: [] for name in engines}
@@ -178,6 +187,9 @@ def bench(count: int, rounds: int, seed: int) -> dict[str, object]:
         "reference_ops_per_s": round(best["reference"]),
         "ratio": round(best["book"] / best["reference"], 2),
         "ops_per_s_gc_off": round(best["book_gc_off"]),
+        "compiled": is_compiled(sys.modules[OrderBook.__module__]),
+        "interpreted_ops_per_s": round(best["book_interpreted"]),
+        "compiled_vs_interpreted": round(best["book"] / best["book_interpreted"], 2),
         "exchange_ops_per_s": round(best["exchange"]),
         "median": {name: round(value) for name, value in median.items()},
         "target_ops_per_s": TARGET_OPS_PER_S,
@@ -195,9 +207,12 @@ def print_table(result: dict[str, object]) -> None:
         ("OrderBook", result["ops_per_s"], median["book"]),
         ("ReferenceBook (sorted lists)", reference, median["reference"]),
         ("OrderBook, GC frozen+off", result["ops_per_s_gc_off"], median["book_gc_off"]),
+        ("OrderBook, interpreted", result["interpreted_ops_per_s"], median["book_interpreted"]),
         ("SimulatedExchange + L2/trades", result["exchange_ops_per_s"], median["exchange"]),
     ]
+    build = "compiled (mypyc)" if result["compiled"] else "interpreted (SPREADWIRE_PURE=1)"
     print(f"mixed ops: {result['ops']:,} x {result['rounds']} rounds, seed {result['seed']}")
+    print(f"OrderBook as installed: {build}")
     print(f"{'engine':<32}{'best ops/s':>14}{'median ops/s':>14}{'vs reference':>14}")
     for name, best, med in rows:
         assert isinstance(best, int)

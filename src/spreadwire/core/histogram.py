@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import final
 
-import msgspec
+from spreadwire.core.latency_summary import LatencySummary
 
 _SUB_BITS = 5
 _SUB = 1 << _SUB_BITS  # 32 sub-buckets per octave
@@ -35,15 +35,6 @@ def _bucket_value(index: int) -> int:
     shift = index // _SUB - 1
     mantissa = index - shift * _SUB
     return (mantissa << shift) + ((1 << shift) >> 1)
-
-
-class LatencySummary(msgspec.Struct, frozen=True, kw_only=True):
-    count: int
-    p50: int
-    p99: int
-    p999: int
-    max: int
-    mean: float
 
 
 @final
