@@ -67,3 +67,18 @@ def test_the_installed_module_is_the_compiled_build_of_its_source(source: Path) 
         f"{path.name} is older than {source.name}: the tests would run stale code; run "
         "`make test` to rebuild it"
     )
+
+
+def test_build_requirements_are_pinned_as_the_project_pins_them() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    pinned = {
+        req.split("==")[0]: req
+        for req in project["project"]["dependencies"]
+        + project["project"]["optional-dependencies"]["dev"]
+    }
+    for req in project["build-system"]["requires"]:
+        name = req.split("==")[0].split(">=")[0]
+        if name in pinned:
+            assert req == pinned[name], f"build-system.requires {req!r} != {pinned[name]!r}"
