@@ -20,8 +20,15 @@ import os
 from setuptools import setup
 
 COMPILED = [
+    "src/spreadwire/core/bus.py",
+    "src/spreadwire/core/clock.py",
     "src/spreadwire/core/histogram.py",
     "src/spreadwire/venue/book.py",
+    "src/spreadwire/risk/engine.py",
+    "src/spreadwire/risk/exposure.py",
+    "src/spreadwire/risk/gate.py",
+    "src/spreadwire/risk/killswitch.py",
+    "src/spreadwire/risk/throttle.py",
 ]
 
 if os.environ.get("SPREADWIRE_PURE") == "1":
@@ -30,4 +37,4 @@ else:
     from mypyc.build import mypycify
 
     # One extension per module (no shared group library), optimised like the CPython build.
-    setup(ext_modules=mypycify(COMPILED, opt_level="3", separate=True))
+    setup(ext_modules=mypycify(COMPILED, opt_level="3"))

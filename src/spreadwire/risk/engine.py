@@ -58,6 +58,7 @@ from spreadwire.risk.gate import Denial, Gate, money_text
 from spreadwire.risk.killswitch import KillSwitch
 from spreadwire.risk.reasons import GATE_REASONS, TripReason
 from spreadwire.risk.reasons import DenyReason as R
+from spreadwire.risk.records import RiskStats
 from spreadwire.risk.restore import RiskRestorer
 from spreadwire.risk.throttle import TokenBucket
 from spreadwire.risk.tripwires import Tripwires
@@ -79,21 +80,6 @@ _BUY = OrderSide.BUY
 #: OMS alert codes that count as venue errors (no answer within the ack timeout, the
 #: reconciliation port failing)
 VENUE_ERROR_ALERTS = frozenset({"UNKNOWN_OUTCOME", "RECONCILE_FAILED"})
-
-
-class RiskStats(msgspec.Struct, frozen=True, kw_only=True):
-    approved: int
-    denied: int
-    denied_by_reason: dict[str, int]
-    cancels: int
-    open_orders: int
-    trading_state: str
-    kill_switch: list[str]
-    pnl: str
-    high_water: str
-    drawdown: str
-    gross_exposure: str
-    net_exposure: str
 
 
 @final
@@ -266,7 +252,7 @@ class RiskEngine:
             self._gate.approved += 1
             self._forward(cmd)
             return True
-        self._deny(cmd, result, now)  # type: ignore[arg-type]
+        self._deny(cmd, result, now)
         return False
 
     def _deny(self, cmd: SubmitOrder, denial: Denial, now: int) -> None:
@@ -313,17 +299,17 @@ class RiskEngine:
         gate = self._gate
         first = gate.approve(cmd.first, now)
         if type(first) is not WorkingOrder:
-            self._deny(cmd.first, first, now)  # type: ignore[arg-type]
-            reason = first[0]  # type: ignore[index]
+            self._deny(cmd.first, first, now)
+            reason = first[0]
             self._deny(cmd.second, (R.PAIR_LEG_DENIED, f"other leg denied: {reason}"), now)
             return False
         gate.commit(first, now)
         second = gate.approve(cmd.second, now)
         if type(second) is not WorkingOrder:
             gate.rollback(first)
-            reason = second[0]  # type: ignore[index]
+            reason = second[0]
             self._deny(cmd.first, (R.PAIR_LEG_DENIED, f"other leg denied: {reason}"), now)
-            self._deny(cmd.second, second, now)  # type: ignore[arg-type]
+            self._deny(cmd.second, second, now)
             return False
         gate.commit(second, now)
         self._gate.approved += 2

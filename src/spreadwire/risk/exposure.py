@@ -23,8 +23,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import final
 
-import msgspec
-
 from spreadwire.domain.commands import SubmitOrder
 from spreadwire.domain.enums import OrderSide
 from spreadwire.domain.instrument import Instrument
@@ -284,20 +282,48 @@ class StrategyRisk:
         return self.cash2 + self.net2
 
 
-class WorkingOrder(msgspec.Struct, gc=False):
+@final
+class WorkingOrder:
     """What the gate reserved for one order that has not reached a terminal state.
 
     ``notional_price`` values the working quantity (limit, trigger or reference price);
     ``resting_price`` is set for orders that rest on the book (self-trade check).
     """
 
-    client_order_id: str
-    leg: Leg
-    sign: int
-    leaves: int
-    notional_price: int
-    resting_price: int | None
-    filled: int = 0
+    __slots__ = (
+        "client_order_id",
+        "filled",
+        "leaves",
+        "leg",
+        "notional_price",
+        "resting_price",
+        "sign",
+    )
+
+    def __init__(  # noqa: PLR0917 - positional, as the msgspec record it replaced
+        self,
+        client_order_id: str,
+        leg: Leg,
+        sign: int,
+        leaves: int,
+        notional_price: int,
+        resting_price: int | None,
+        filled: int = 0,
+    ) -> None:
+        self.client_order_id = client_order_id
+        self.leg = leg
+        self.sign = sign
+        self.leaves = leaves
+        self.notional_price = notional_price
+        self.resting_price = resting_price
+        self.filled = filled
+
+    def __repr__(self) -> str:
+        return (
+            f"WorkingOrder({self.client_order_id!r}, sign={self.sign}, leaves={self.leaves}, "
+            f"filled={self.filled}, notional_price={self.notional_price}, "
+            f"resting_price={self.resting_price})"
+        )
 
 
 @final
@@ -385,7 +411,7 @@ class Portfolio:
         order = self.orders.get(client_order_id)
         if order is None or type(order) is WorkingOrder:
             return order
-        record = self.orders[client_order_id] = self.record(order)  # type: ignore[arg-type]
+        record = self.orders[client_order_id] = self.record(order)
         return record
 
     def working(self) -> list[WorkingOrder]:
@@ -431,7 +457,7 @@ class Portfolio:
         if order is None:
             return None
         if type(order) is not WorkingOrder:
-            order = self.record(order)  # type: ignore[arg-type]
+            order = self.record(order)
         self._release(order, order.leaves)
         order.leaves = 0
         leg = order.leg
