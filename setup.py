@@ -16,6 +16,7 @@ checks the first rule and that the installed modules are the compiled ones.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from setuptools import setup
 
@@ -31,10 +32,26 @@ COMPILED = [
     "src/spreadwire/risk/throttle.py",
 ]
 
-if os.environ.get("SPREADWIRE_PURE") == "1":
+
+def remove_stale_extensions(keep: list[str]) -> None:
+    """An editable install builds the extensions next to the sources, where an extension
+    shadows its ``.py``: remove those of modules not compiled by this build, and mypyc's
+    shared library (its name changes with the list; this build writes it again)."""
+    src = Path(__file__).resolve().parent / "src"
+    kept = {Path(path).with_suffix("") for path in keep}
+    for extension in src.rglob("*.so"):
+        source = extension.relative_to(src.parent).with_name(extension.name.split(".")[0])
+        if extension.parent == src or source not in kept:
+            extension.unlink()
+
+
+PURE = os.environ.get("SPREADWIRE_PURE") == "1"
+remove_stale_extensions([] if PURE else COMPILED)
+if PURE:
     setup()
 else:
     from mypyc.build import mypycify
 
-    # One extension per module (no shared group library), optimised like the CPython build.
+    # One group (a shared library plus a small extension per module): calls and attribute
+    # access between the compiled modules are native.
     setup(ext_modules=mypycify(COMPILED, opt_level="3"))

@@ -82,3 +82,13 @@ def test_build_requirements_are_pinned_as_the_project_pins_them() -> None:
         name = req.split("==")[0].split(">=")[0]
         if name in pinned:
             assert req == pinned[name], f"build-system.requires {req!r} != {pinned[name]!r}"
+
+
+def test_no_extension_shadows_a_module_that_is_not_compiled() -> None:
+    # an extension left from an earlier build (a module since taken off the list) would be
+    # imported instead of the edited source
+    compiled = {source.with_suffix("") for source in SOURCES}
+    src = ROOT / "src"
+    for extension in (src / "spreadwire").rglob("*.so"):
+        stem = extension.with_name(extension.name.split(".")[0])
+        assert stem in compiled, f"{extension} shadows a module that setup.py does not compile"
