@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
 COMPILED = [
     "src/spreadwire/core/bus.py",
@@ -45,13 +46,24 @@ def remove_stale_extensions(keep: list[str]) -> None:
             extension.unlink()
 
 
-PURE = os.environ.get("SPREADWIRE_PURE") == "1"
-remove_stale_extensions([] if PURE else COMPILED)
-if PURE:
+class BuildExtensions(build_ext):
+    """``build_ext`` that first removes the stale extensions (only when it really builds:
+    setup.py also runs for metadata, and the shared library must stay until rebuilt)."""
+
+    def run(self) -> None:
+        remove_stale_extensions(COMPILED)
+        super().run()
+
+
+if os.environ.get("SPREADWIRE_PURE") == "1":
+    remove_stale_extensions([])
     setup()
 else:
     from mypyc.build import mypycify
 
     # One group (a shared library plus a small extension per module): calls and attribute
     # access between the compiled modules are native.
-    setup(ext_modules=mypycify(COMPILED, opt_level="3"))
+    setup(
+        ext_modules=mypycify(COMPILED, opt_level="3"),
+        cmdclass={"build_ext": BuildExtensions},
+    )
