@@ -18,6 +18,7 @@ from spreadwire.eventstore.records import (
     Conflict,
     Duplicate,
     Durability,
+    Single,
 )
 from spreadwire.eventstore.tail import first_bad_position
 from spreadwire.persistence import open_store
@@ -124,6 +125,47 @@ def test_recorder_repeated_idempotency_key_is_applied_once(recorder: Recorder) -
     assert first == [Committed(1, 1, 1)]
     assert again == [Duplicate(1, 1), Committed(2, 2, 1), Duplicate(2, 2)]
     assert recorder.last_position() == 2
+
+
+def single(recorder: Recorder, stream: str, message: object, ts: int = 1_000) -> Single:
+    type_name, schema, payload = recorder.codec.encode(message)
+    return (stream, type_name, schema, ts, bytearray(payload))
+
+
+def test_recorder_single_events_mixed_with_guarded_appends_chain_each_stream(
+    recorder: Recorder,
+) -> None:
+    recorder.commit([single(recorder, "order-1", accepted("1"))])
+
+    outcomes = recorder.commit(
+        [
+            single(recorder, "order-2", accepted("2", 1)),
+            append(recorder, "order-1", accepted("1", 2), expected=0),
+            single(recorder, "order-1", accepted("1", 3)),
+            append(recorder, "order-2", accepted("2", 4), accepted("2", 5), key="k"),
+            append(recorder, "order-2", accepted("2", 6), key="k"),
+            single(recorder, "order-2", accepted("2", 7)),
+        ]
+    )
+
+    assert outcomes == [
+        Committed(2, 2, 1),
+        Conflict("order-1", 0, 1),
+        Committed(3, 3, 2),
+        Committed(4, 5, 3),
+        Duplicate(4, 5),
+        Committed(6, 6, 4),
+    ]
+    assert [e.message.venue_order_id for e in recorder.read_stream("order-2")] == [
+        "V1",
+        "V4",
+        "V5",
+        "V7",
+    ]
+    assert [e.version for e in recorder.read_stream("order-1")] == [1, 2]
+    records = list(recorder.records())
+    assert all(type(r.payload) is bytes for r in records)
+    assert first_bad_position(records, 0) is None
 
 
 def test_recorder_read_pages_by_after_and_limit(recorder: Recorder) -> None:

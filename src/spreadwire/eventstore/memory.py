@@ -18,6 +18,7 @@ from spreadwire.eventstore.records import (
     Outcome,
     Record,
     RecoveryReport,
+    Single,
 )
 from spreadwire.eventstore.signal import CommitSignal
 
@@ -67,20 +68,25 @@ class MemoryRecorder:
         return {k: self._keys[k] for k in keys if k in self._keys}
 
     def commit(
-        self, appends: Sequence[Append], *, durability: Durability = Durability.DURABLE
+        self, appends: Sequence[Append | Single], *, durability: Durability = Durability.DURABLE
     ) -> list[Outcome]:
         with self._lock:
             if self._closed:
                 raise StoreError("the recorder is closed")
             plan = self._planner.plan(len(self._records), appends, self._versions, self._find_keys)
-            for record in plan.records:
-                self._streams.setdefault(record.stream, []).append(record.position - 1)
-            self._records.extend(plan.records)
+            for row in plan.rows:
+                position, stream, version, _, type_name, schema, ts, payload, checksum = row
+                self._streams.setdefault(stream, []).append(position - 1)
+                self._records.append(
+                    Record(
+                        position, stream, version, type_name, schema, ts, bytes(payload), checksum
+                    )
+                )
             for key in plan.keys:
                 self._keys[key.key] = key
             self._planner.committed(plan)
             head = plan.head
-        if plan.records:
+        if plan.rows:
             self._signal.publish(head)
         return plan.outcomes
 

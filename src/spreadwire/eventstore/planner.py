@@ -1,24 +1,28 @@
 """Turning a batch of appends into rows: the logic every backend shares.
 
 A backend opens its write transaction, reads the current head position, calls
-:meth:`BatchPlanner.plan` and writes the planned records and keys in that same
-transaction. The planner checks idempotency keys and expected versions, assigns
-versions and gap-free positions after the head, and computes checksums. Each append is
-all-or-nothing: a conflicting or duplicate append contributes no rows, the others in
-the batch still commit (group commit never couples unrelated callers).
+:meth:`BatchPlanner.plan` and writes the planned rows and keys in that same transaction.
+The planner checks idempotency keys and expected versions, assigns versions and gap-free
+positions after the head, and computes checksums. Each append is all-or-nothing: a
+conflicting or duplicate append contributes no rows, the others in the batch still
+commit (group commit never couples unrelated callers).
+
+A batch mixes :class:`Append` requests and :data:`Single` events (one event at the end of its
+stream, no guard: what the writer's ``append`` queues); a single event is placed without
+any per-event object but its row and its :class:`Committed` outcome.
 
 Stream versions are cached between batches; the cache is trusted only while the head
 read at the start of a transaction equals the head this planner last committed, i.e. no
 other writer committed in between. Otherwise it is dropped and reloaded.
+
+Compiled with mypyc (``setup.py``): the loop works on tuples, ints and strings.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import final
+from typing import Final, final
 from zlib import crc32
-
-import msgspec
 
 from spreadwire.eventstore.records import (
     Append,
@@ -27,25 +31,52 @@ from spreadwire.eventstore.records import (
     Duplicate,
     KeyRecord,
     Outcome,
-    Record,
+    Payload,
+    Single,
 )
 
 #: A stream's tip: (current version, position of its last entry); (0, 0) when new.
 StreamTip = tuple[int, int]
 VersionLoader = Callable[[Collection[str]], Mapping[str, StreamTip]]
 KeyLoader = Callable[[Collection[str]], Mapping[str, KeyRecord]]
+#: One planned entry in the SQLite column order: (position, stream, version, previous
+#: entry of the stream (0: first), type, schema, ts, payload, checksum).
+Row = tuple[int, str, int, int, str, int, int, Payload, int]
+#: Row fields.
+POSITION: Final = 0
+STREAM: Final = 1
+VERSION: Final = 2
+PREVIOUS: Final = 3
+TYPE: Final = 4
+SCHEMA: Final = 5
+TS: Final = 6
+PAYLOAD: Final = 7
+CHECKSUM: Final = 8
 
 
-class Plan(msgspec.Struct, kw_only=True):
+@final
+class Plan:
     """Rows to write in one transaction and the outcome of each append."""
 
-    records: list[Record]
-    #: Position of the previous entry of the same stream, per record (0: first).
-    previous: list[int]
-    keys: list[KeyRecord]
-    outcomes: list[Outcome]
-    head: int
-    versions: dict[str, StreamTip]
+    __slots__ = ("head", "keys", "outcomes", "rows", "versions")
+
+    def __init__(self, head: int) -> None:
+        self.rows: list[Row] = []
+        self.keys: list[KeyRecord] = []
+        self.outcomes: list[Outcome] = []
+        #: The highest planned position (the head after the commit).
+        self.head = head
+        #: The new tip of every stream the plan writes to.
+        self.versions: dict[str, StreamTip] = {}
+
+    def tip_rows(self) -> list[object]:
+        """``(stream, version, tip)`` of every written stream, flattened."""
+        values: list[object] = []
+        for stream, tip in self.versions.items():
+            values.append(stream)
+            values.append(tip[0])
+            values.append(tip[1])
+        return values
 
 
 @final
@@ -65,71 +96,94 @@ class BatchPlanner:
     def plan(
         self,
         head: int,
-        appends: Sequence[Append],
+        appends: Sequence[Append | Single],
         load_versions: VersionLoader,
         load_keys: KeyLoader,
     ) -> Plan:
         """Plan ``appends`` after ``head`` (the highest committed position)."""
         if head != self._head or len(self._versions) > self._max_cached:
             self._versions.clear()
-        keys = [a.idempotency_key for a in appends if a.idempotency_key is not None]
-        seen = dict(load_keys(keys)) if keys else {}
-        versions: dict[str, StreamTip] = {}
-        missing = {a.stream for a in appends if a.stream not in self._versions}
-        if missing:
+        plan = self._place(head, appends, load_keys)
+        if plan is None:
+            # A stream not cached: load every uncached one of the batch, place again.
+            cached = self._versions
+            missing = {_stream(a) for a in appends} - cached.keys()
             loaded = load_versions(missing)
             for stream in missing:
-                self._versions[stream] = loaded.get(stream, (0, 0))
-        plan = Plan(records=[], previous=[], keys=[], outcomes=[], head=head, versions=versions)
+                cached[stream] = loaded.get(stream, (0, 0))
+            plan = self._place(head, appends, load_keys)
+            assert plan is not None
+        return plan
+
+    def _place(
+        self, head: int, appends: Sequence[Append | Single], load_keys: KeyLoader
+    ) -> Plan | None:
+        """The plan, or None at the first stream that is not cached."""
+        plan = Plan(head)
         cached = self._versions
-        add_record = plan.records.append
-        add_previous = plan.previous.append
-        add_outcome = plan.outcomes.append
+        versions = plan.versions
+        rows = plan.rows
+        outcomes = plan.outcomes
+        seen: dict[str, KeyRecord] | None = None
         for append in appends:
-            key = append.idempotency_key
-            if key is not None or append.expected_version is not None:
-                refused = self._refused(plan, append, seen)
-                if refused is not None:
-                    add_outcome(refused)
-                    continue
-            stream = append.stream
-            current, tip = versions.get(stream) or cached[stream]
-            first = head + 1
-            for event in append.events:
-                add_previous(tip)
+            if isinstance(append, tuple):
+                stream, type_name, schema, ts, payload = append
+                tip = versions.get(stream)
+                if tip is None:
+                    tip = cached.get(stream)
+                    if tip is None:
+                        return None
+                version = tip[0] + 1
                 head += 1
-                tip = head
-                current += 1
-                type_name, schema, ts, payload = event.type, event.schema, event.ts, event.payload
-                # entry_checksum() inlined (same bytes; the call with keywords cost as much
-                # as the CRC itself on the group-commit path).
-                header = f"{head}\x1f{stream}\x1f{current}\x1f{type_name}\x1f{schema}\x1f{ts}\x1e"
-                checksum = crc32(payload, crc32(header.encode()))
-                add_record(Record(head, stream, current, type_name, schema, ts, payload, checksum))
-            versions[stream] = (current, tip)
-            if key is not None:
-                known = KeyRecord(key, stream, first, head)
-                seen[key] = known
-                plan.keys.append(known)
-            add_outcome(Committed(first, head, current))
+                # entry_checksum() (eventstore/checksum.py) inlined: same bytes.
+                header = f"{head}\x1f{stream}\x1f{version}\x1f{type_name}\x1f{schema}\x1f{ts}\x1e"
+                check = crc32(payload, crc32(header.encode()))
+                rows.append((head, stream, version, tip[1], type_name, schema, ts, payload, check))
+                versions[stream] = (version, head)
+                outcomes.append(Committed(head, head, version))
+                continue
+            if append.stream not in versions and append.stream not in cached:
+                return None
+            if seen is None and (
+                append.idempotency_key is not None or append.expected_version is not None
+            ):
+                seen = _known_keys(appends, load_keys)
+            plan.head = head
+            outcomes.append(self._append(plan, append, seen))
+            head = plan.head
         plan.head = head
         return plan
 
-    def _refused(
-        self, plan: Plan, append: Append, seen: dict[str, KeyRecord]
-    ) -> Duplicate | Conflict | None:
-        """Why ``append`` writes nothing (a repeated key, an unexpected version), if so."""
+    def _append(self, plan: Plan, append: Append, seen: dict[str, KeyRecord] | None) -> Outcome:
+        """Place one :class:`Append` after ``plan.head`` (its rows, its key) or refuse it."""
+        head = plan.head
+        stream = append.stream
+        current, tip = plan.versions.get(stream) or self._versions[stream]
         key = append.idempotency_key
-        if key is not None and key in seen:
-            known = seen[key]
-            return Duplicate(known.first_position, known.last_position)
-        expected = append.expected_version
-        if expected is not None:
-            stream = append.stream
-            current = (plan.versions.get(stream) or self._versions[stream])[0]
-            if expected != current:
+        if seen is not None:
+            if key is not None and key in seen:
+                known = seen[key]
+                return Duplicate(known.first_position, known.last_position)
+            expected = append.expected_version
+            if expected is not None and expected != current:
                 return Conflict(stream, expected, current)
-        return None
+        first = head + 1
+        rows = plan.rows
+        for event in append.events:
+            head += 1
+            current += 1
+            type_name, schema, ts, payload = event.type, event.schema, event.ts, event.payload
+            header = f"{head}\x1f{stream}\x1f{current}\x1f{type_name}\x1f{schema}\x1f{ts}\x1e"
+            check = crc32(payload, crc32(header.encode()))
+            rows.append((head, stream, current, tip, type_name, schema, ts, payload, check))
+            tip = head
+        plan.versions[stream] = (current, tip)
+        plan.head = head
+        if key is not None and seen is not None:
+            known = KeyRecord(key, stream, first, head)
+            seen[key] = known
+            plan.keys.append(known)
+        return Committed(first, head, current)
 
     def committed(self, plan: Plan) -> None:
         """The plan's transaction committed: remember the new head and versions."""
@@ -140,3 +194,17 @@ class BatchPlanner:
         """The transaction failed or the store changed underneath: trust nothing cached."""
         self._head = -1
         self._versions.clear()
+
+
+def _stream(append: Append | Single) -> str:
+    return append[0] if isinstance(append, tuple) else append.stream
+
+
+def _known_keys(appends: Sequence[Append | Single], load_keys: KeyLoader) -> dict[str, KeyRecord]:
+    """The stored records of every idempotency key in the batch (one query)."""
+    keys = [
+        a.idempotency_key
+        for a in appends
+        if not isinstance(a, tuple) and a.idempotency_key is not None
+    ]
+    return dict(load_keys(keys)) if keys else {}

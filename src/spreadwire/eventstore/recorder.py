@@ -27,6 +27,7 @@ from spreadwire.eventstore.records import (
     Outcome,
     Record,
     RecoveryReport,
+    Single,
 )
 
 
@@ -47,9 +48,10 @@ class Recorder(Protocol):
         ...
 
     def commit(
-        self, appends: Sequence[Append], *, durability: Durability = Durability.DURABLE
+        self, appends: Sequence[Append | Single], *, durability: Durability = Durability.DURABLE
     ) -> list[Outcome]:
-        """Store ``appends`` in one transaction; one outcome per append, in order."""
+        """Store ``appends`` (appends and single events) in one transaction; one outcome
+        per item, in order."""
         ...
 
     def records(self, after: int = 0, limit: int | None = None) -> Iterator[Record]:

@@ -37,6 +37,17 @@ class NewEvent(msgspec.Struct, frozen=True, gc=False, array_like=True):
     payload: bytes
 
 
+#: The bytes of one encoded event. The writer encodes straight into a ``bytearray`` (the
+#: SQLite module binds it without the adapter lookup it runs for ``bytes``); stored and
+#: read back as ``bytes``.
+Payload = bytes | bytearray
+
+#: One event appended at the end of its stream with no guard: ``(stream, type, schema,
+#: ts, payload)``. What ``EventWriter.append`` commits, so that a batch of single events
+#: needs no :class:`Append` and :class:`NewEvent` per event. A ``Recorder.commit`` batch
+#: may mix these with appends.
+Single = tuple[str, str, int, int, Payload]
+
 #: ``Append.expected_version`` value that means "the stream must not exist yet".
 NO_STREAM = 0
 

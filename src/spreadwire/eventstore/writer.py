@@ -17,7 +17,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Sequence
-from typing import Annotated, Any, final
+from typing import Any, final
 
 import msgspec
 
@@ -25,38 +25,11 @@ from spreadwire.core.clock import Clock, LiveClock, perf_counter_ns
 from spreadwire.core.histogram import LatencyHistogram
 from spreadwire.errors import StoreError
 from spreadwire.eventstore.recorder import Recorder
-from spreadwire.eventstore.records import Append, Committed, Durability, NewEvent, Outcome
+from spreadwire.eventstore.records import Append, Committed, Durability, Outcome, Single
 from spreadwire.eventstore.streams import stream_of
+from spreadwire.eventstore.writerconfig import WriterConfig, WriterStats
 
 _log = logging.getLogger("spreadwire.eventstore.writer")
-
-
-class WriterConfig(msgspec.Struct, frozen=True, kw_only=True):
-    capacity: Annotated[int, msgspec.Meta(gt=0)] = 65_536
-    max_batch: Annotated[int, msgspec.Meta(gt=0)] = 1_024
-    durability: Durability = Durability.DURABLE
-    retries: Annotated[int, msgspec.Meta(ge=0)] = 5
-    retry_backoff_ns: Annotated[int, msgspec.Meta(gt=0)] = 2_000_000
-    #: How long the writer may wait for blocked callers to append before committing.
-    linger_ns: Annotated[int, msgspec.Meta(ge=0)] = 200_000
-
-
-class WriterStats(msgspec.Struct, frozen=True, kw_only=True):
-    appended: int
-    committed: int
-    batches: int
-    largest_batch: int
-    queue_depth: int
-    queue_peak: int
-    capacity: int
-    backpressure_waits: int
-    retries: int
-    ack_p50_ns: int
-    ack_p99_ns: int
-    ack_max_ns: int
-    last_position: int
-    durability: str
-    failed: bool
 
 
 @final
@@ -298,10 +271,12 @@ class EventWriter:
                 self._wake.wait(remaining / 1e9)
             self._wake_at = 0
 
-    def _encode(self, batch: Sequence[_Item]) -> list[Append]:
-        encode = self._encoder.encode
-        metas = self._codec.metas
-        appends: list[Append] = []
+    def _encode(self, batch: Sequence[_Item]) -> list[Append | Single]:
+        """A message becomes a :data:`Single` (no per-event Structs), encoded straight
+        into a ``bytearray``; a submitted :class:`Append` is passed on as it is."""
+        encode_into = self._encoder.encode_into
+        metas = self._metas
+        appends: list[Append | Single] = []
         add = appends.append
         for message, stream, ts, _, _ in batch:
             meta = metas.get(type(message))
@@ -309,8 +284,9 @@ class EventWriter:
                 assert isinstance(message, Append)
                 add(message)
                 continue
-            event = NewEvent(meta[0], meta[1], ts, encode(message))
-            add(Append(stream=stream or stream_of(message), events=(event,)))
+            payload = bytearray()
+            encode_into(message, payload)
+            add((stream or stream_of(message), meta[0], meta[1], ts, payload))
         return appends
 
     def _write(self, batch: list[_Item]) -> None:
@@ -335,7 +311,7 @@ class EventWriter:
             self._processed += len(batch)
             self._done.notify_all()
 
-    def _commit_with_retry(self, appends: list[Append]) -> list[Outcome]:
+    def _commit_with_retry(self, appends: list[Append | Single]) -> list[Outcome]:
         attempt = 0
         while True:
             try:

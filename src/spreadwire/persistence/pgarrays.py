@@ -31,6 +31,6 @@ def text_array(values: Iterable[str]) -> str:
     return "{" + ",".join(map(_quoted, values)) + "}"
 
 
-def bytea_array(values: Iterable[bytes]) -> str:
+def bytea_array(values: Iterable[bytes | bytearray]) -> str:
     """``{"\\\\x0a0b"}``: a ``bytea`` array literal (hex format, escaped for the array)."""
     return "{" + ",".join('"\\\\x' + value.hex() + '"' for value in values) + "}"

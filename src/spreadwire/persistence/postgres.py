@@ -19,7 +19,19 @@ from psycopg_pool import ConnectionPool
 
 from spreadwire.errors import ConcurrencyError, ConfigError, StoreError
 from spreadwire.eventstore.codec import Codec
-from spreadwire.eventstore.planner import BatchPlanner, Plan, StreamTip
+from spreadwire.eventstore.planner import (
+    CHECKSUM,
+    PAYLOAD,
+    POSITION,
+    SCHEMA,
+    STREAM,
+    TS,
+    TYPE,
+    VERSION,
+    BatchPlanner,
+    Plan,
+    StreamTip,
+)
 from spreadwire.eventstore.recorder import paged_rows
 from spreadwire.eventstore.records import (
     Append,
@@ -29,6 +41,7 @@ from spreadwire.eventstore.records import (
     Outcome,
     Record,
     RecoveryReport,
+    Single,
 )
 from spreadwire.eventstore.signal import CommitSignal
 from spreadwire.eventstore.streams import category_of
@@ -197,7 +210,7 @@ class PostgresRecorder:
     # -------------------------------------------------------------------- writes
 
     def commit(
-        self, appends: Sequence[Append], *, durability: Durability = Durability.DURABLE
+        self, appends: Sequence[Append | Single], *, durability: Durability = Durability.DURABLE
     ) -> list[Outcome]:
         with self._lock:
             try:
@@ -214,7 +227,7 @@ class PostgresRecorder:
                 self._release_commit_connection()
                 raise StoreError(f"PostgreSQL commit failed: {error}") from error
             self._planner.committed(plan)
-        if plan.records:
+        if plan.rows:
             self._signal.publish(plan.head)
         return plan.outcomes
 
@@ -248,7 +261,7 @@ class PostgresRecorder:
         rows = connection.execute(sql.SELECT_KEYS, (list(wanted),)).fetchall()
         return {row[0]: KeyRecord(*row) for row in rows}
 
-    def _plan(self, connection: Any, head: int, appends: Sequence[Append]) -> Plan:
+    def _plan(self, connection: Any, head: int, appends: Sequence[Append | Single]) -> Plan:
         return self._planner.plan(
             head,
             appends,
@@ -257,7 +270,7 @@ class PostgresRecorder:
         )
 
     def _fast_commit(
-        self, connection: Any, appends: Sequence[Append], durability: Durability
+        self, connection: Any, appends: Sequence[Append | Single], durability: Durability
     ) -> Plan | None:
         """One round trip when nobody else wrote since this recorder's last commit: plan
         from the cache and write with a statement that checks the head did not move.
@@ -271,7 +284,7 @@ class PostgresRecorder:
         plan = self._planner.plan(
             head, appends, _assume_new, lambda keys: self._keys(connection, keys)
         )
-        if not plan.records:
+        if not plan.rows:
             if connection.execute(sql.SELECT_HEAD).fetchone()[0] == head:
                 return plan
         else:
@@ -284,12 +297,12 @@ class PostgresRecorder:
         return None
 
     def _locked_commit(
-        self, connection: Any, appends: Sequence[Append], durability: Durability
+        self, connection: Any, appends: Sequence[Append | Single], durability: Durability
     ) -> Plan:
         with connection.transaction():
             head = connection.execute(sql.LOCK_HEAD).fetchone()[0]
             plan = self._plan(connection, head, appends)
-            if plan.records and not self._write(
+            if plan.rows and not self._write(
                 connection, self._commit_cursor, plan, head, durability
             ):
                 raise StoreError("the head moved while it was locked")
@@ -299,20 +312,20 @@ class PostgresRecorder:
     def _write(
         connection: Any, cursor: Any, plan: Plan, old_head: int, durability: Durability
     ) -> bool:
-        records, keys = plan.records, plan.keys
-        streams = [r.stream for r in records]
+        rows, keys = plan.rows, plan.keys
+        streams = [r[STREAM] for r in rows]
         params = {
             "old": old_head,
             "new": plan.head,
-            "position": int_array([r.position for r in records]),
+            "position": int_array([r[POSITION] for r in rows]),
             "category": text_array([category_of(s) for s in streams]),
             "stream": text_array(streams),
-            "version": int_array([r.version for r in records]),
-            "type": text_array([r.type for r in records]),
-            "schema": int_array([r.schema for r in records]),
-            "ts": int_array([r.ts for r in records]),
-            "payload": bytea_array([r.payload for r in records]),
-            "checksum": int_array([r.checksum for r in records]),
+            "version": int_array([r[VERSION] for r in rows]),
+            "type": text_array([r[TYPE] for r in rows]),
+            "schema": int_array([r[SCHEMA] for r in rows]),
+            "ts": int_array([r[TS] for r in rows]),
+            "payload": bytea_array([r[PAYLOAD] for r in rows]),
+            "checksum": int_array([r[CHECKSUM] for r in rows]),
         }
         if keys:
             params["key"] = text_array([k.key for k in keys])

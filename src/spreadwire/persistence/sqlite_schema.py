@@ -11,7 +11,7 @@ serialises across connections and processes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 FORMAT = "1"
 
@@ -80,10 +80,14 @@ UPSERT_STREAMS = _statements(
 
 
 def chunked(
-    statements: tuple[str, ...], values: list[object], columns: int
-) -> Iterator[tuple[str, list[object]]]:
+    statements: tuple[str, ...], values: Sequence[object], columns: int
+) -> Iterator[tuple[str, Sequence[object]]]:
     """(statement, parameters) pairs inserting the rows flattened in ``values``."""
     step = ROWS_PER_STATEMENT * columns
+    if len(values) <= step:
+        if values:
+            yield statements[len(values) // columns], values
+        return
     for start in range(0, len(values), step):
         chunk = values[start : start + step]
         yield statements[len(chunk) // columns], chunk

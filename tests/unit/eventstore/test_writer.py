@@ -19,8 +19,10 @@ from spreadwire.eventstore.records import (
     Duplicate,
     Durability,
     Outcome,
+    Single,
 )
-from spreadwire.eventstore.writer import EventWriter, WriterConfig
+from spreadwire.eventstore.writer import EventWriter
+from spreadwire.eventstore.writerconfig import WriterConfig
 
 
 def accepted(client_order_id: str, n: int = 0) -> OrderAccepted:
@@ -54,7 +56,7 @@ class GatedRecorder:
         return getattr(self.inner, name)
 
     def commit(
-        self, appends: Sequence[Append], *, durability: Durability = Durability.DURABLE
+        self, appends: Sequence[Append | Single], *, durability: Durability = Durability.DURABLE
     ) -> list[Outcome]:
         self.entered.set()
         self.gate.wait()

@@ -1,0 +1,41 @@
+"""The event writer's configuration and statistics (``eventstore/writer.py``).
+
+Kept apart from the writer: ``writer.py`` is compiled with mypyc, which would build these
+``msgspec.Struct`` classes without their class keywords (``frozen``, ``kw_only``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from spreadwire.eventstore.records import Durability
+
+
+class WriterConfig(msgspec.Struct, frozen=True, kw_only=True):
+    capacity: Annotated[int, msgspec.Meta(gt=0)] = 65_536
+    max_batch: Annotated[int, msgspec.Meta(gt=0)] = 1_024
+    durability: Durability = Durability.DURABLE
+    retries: Annotated[int, msgspec.Meta(ge=0)] = 5
+    retry_backoff_ns: Annotated[int, msgspec.Meta(gt=0)] = 2_000_000
+    #: How long the writer may wait for blocked callers to append before committing.
+    linger_ns: Annotated[int, msgspec.Meta(ge=0)] = 200_000
+
+
+class WriterStats(msgspec.Struct, frozen=True, kw_only=True):
+    appended: int
+    committed: int
+    batches: int
+    largest_batch: int
+    queue_depth: int
+    queue_peak: int
+    capacity: int
+    backpressure_waits: int
+    retries: int
+    ack_p50_ns: int
+    ack_p99_ns: int
+    ack_max_ns: int
+    last_position: int
+    durability: str
+    failed: bool
