@@ -135,9 +135,10 @@ class BatchPlanner:
                         return None
                 version = tip[0] + 1
                 head += 1
-                # entry_checksum() (eventstore/checksum.py) inlined: same bytes.
+                # entry_checksum() (eventstore/checksum.py) inlined, one CRC over header +
+                # payload (the same value as chaining two; one call costs less than two).
                 header = f"{head}\x1f{stream}\x1f{version}\x1f{type_name}\x1f{schema}\x1f{ts}\x1e"
-                check = crc32(payload, crc32(header.encode()))
+                check = crc32(header.encode() + payload)
                 rows.append((head, stream, version, tip[1], type_name, schema, ts, payload, check))
                 versions[stream] = (version, head)
                 outcomes.append(Committed(head, head, version))
@@ -174,7 +175,7 @@ class BatchPlanner:
             current += 1
             type_name, schema, ts, payload = event.type, event.schema, event.ts, event.payload
             header = f"{head}\x1f{stream}\x1f{current}\x1f{type_name}\x1f{schema}\x1f{ts}\x1e"
-            check = crc32(payload, crc32(header.encode()))
+            check = crc32(header.encode() + payload)
             rows.append((head, stream, current, tip, type_name, schema, ts, payload, check))
             tip = head
         plan.versions[stream] = (current, tip)

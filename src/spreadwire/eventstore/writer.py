@@ -102,8 +102,8 @@ class EventWriter:
         self._ack = LatencyHistogram("event_store_ack")
         self._retry_sleep = threading.Event()
         self._encoder = msgspec.msgpack.Encoder()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
+        self._worker = threading.Thread(target=self._run, name=name, daemon=True)
+        self._worker.start()
 
     # ----------------------------------------------------------------- producers
 
@@ -214,7 +214,7 @@ class EventWriter:
         with self._wake:
             self._wake.notify()
         self._retry_sleep.set()
-        self._thread.join(timeout_s)
+        self._worker.join(timeout_s)
         return self.stats()
 
     def __enter__(self) -> EventWriter:
