@@ -2,8 +2,9 @@
 
 Everything else is declared in ``pyproject.toml``. The compiled modules are ordinary,
 type-checked Python (``mypy --strict``); mypyc turns them into native classes and
-functions. ``benchmarks/bench_matching.py`` and ``benchmarks/bench_core.py`` measure what
-that buys against the same code interpreted (``docs/performance.md``).
+functions. ``benchmarks/bench_core.py``, ``bench_matching.py`` and ``bench_eventstore.py``
+measure what that buys against the same code interpreted, in the same run; the risk gate
+was measured against its interpreted build in alternated runs (``docs/performance.md``).
 
 Rules for a module in ``COMPILED``: no class deriving from ``msgspec.Struct`` (mypyc drops
 its class keywords such as ``frozen`` and ``kw_only``), no monkeypatching of its classes,
