@@ -1,4 +1,5 @@
-"""Shared test builders: small, stable helpers for values, instruments and market data.
+"""Shared test builders: small, stable helpers for values, instruments, market data and
+order events.
 
 Defaults describe one plain instrument (``AAA.SIM``, price precision 2, size precision 0,
 tick 0.01, lot 1, minimum notional 10.00 USD); override only what a test is about.
@@ -7,11 +8,13 @@ tick 0.01, lot 1, minimum notional 10.00 USD); override only what a test is abou
 from __future__ import annotations
 
 from spreadwire.domain.enums import BookAction, BookSide, OrderSide
+from spreadwire.domain.events import OrderAccepted
 from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.market import BookDelta, QuoteTick, TradeTick
 from spreadwire.domain.values import Money, Price, Quantity
 
 __all__ = [
+    "make_accepted",
     "make_book_delta",
     "make_instrument",
     "make_quote",
@@ -130,4 +133,17 @@ def make_book_delta(
         last=last,
         ts_event=ts_event,
         ts_init=ts_event if ts_init is None else ts_init,
+    )
+
+
+def make_accepted(client_order_id: str, n: int = 0) -> OrderAccepted:
+    """An ``OrderAccepted`` numbered ``n`` (venue order id and timestamps), the event the
+    store tests append by the thousand."""
+    return OrderAccepted(
+        strategy_id="s1",
+        instrument_id="AAA.SIM",
+        client_order_id=client_order_id,
+        venue_order_id=f"V{n}",
+        ts_event=n,
+        ts_init=n,
     )

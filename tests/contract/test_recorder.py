@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from spreadwire.domain.enums import TradingState
-from spreadwire.domain.events import OrderAccepted, TradingStateChanged
+from spreadwire.domain.events import TradingStateChanged
 from spreadwire.errors import StoreError
 from spreadwire.eventstore.codec import message_types
 from spreadwire.eventstore.recorder import Recorder, encode_append
@@ -22,21 +22,11 @@ from spreadwire.eventstore.records import (
 )
 from spreadwire.eventstore.tail import first_bad_position
 from spreadwire.persistence import open_store
+from tests.builders import make_accepted
 from tests.contract.backends import recorder, url
 from tests.unit.eventstore.samples import sample
 
 __all__ = ["recorder", "url"]
-
-
-def accepted(client_order_id: str, n: int = 0) -> OrderAccepted:
-    return OrderAccepted(
-        strategy_id="s1",
-        instrument_id="AAA.SIM",
-        client_order_id=client_order_id,
-        venue_order_id=f"V{n}",
-        ts_event=n,
-        ts_init=n,
-    )
 
 
 def halted(reason: str) -> TradingStateChanged:
@@ -73,11 +63,11 @@ def test_recorder_commit_assigns_gap_free_positions_and_stream_versions(
 ) -> None:
     outcomes = recorder.commit(
         [
-            append(recorder, "order-1", accepted("1", 1), accepted("1", 2)),
-            append(recorder, "order-2", accepted("2", 3)),
+            append(recorder, "order-1", make_accepted("1", 1), make_accepted("1", 2)),
+            append(recorder, "order-2", make_accepted("2", 3)),
         ]
     )
-    outcomes += recorder.commit([append(recorder, "order-1", accepted("1", 4))])
+    outcomes += recorder.commit([append(recorder, "order-1", make_accepted("1", 4))])
 
     assert outcomes == [Committed(1, 2, 2), Committed(3, 3, 1), Committed(4, 4, 3)]
     entries = list(recorder.read())
@@ -88,7 +78,7 @@ def test_recorder_commit_assigns_gap_free_positions_and_stream_versions(
         ("order-2", 1),
         ("order-1", 3),
     ]
-    assert entries[3].message == accepted("1", 4)
+    assert entries[3].message == make_accepted("1", 4)
     assert entries[3].type == "OrderAccepted"
     assert entries[3].ts == 1_000
     assert recorder.last_position() == 4
@@ -98,13 +88,13 @@ def test_recorder_commit_assigns_gap_free_positions_and_stream_versions(
 def test_recorder_wrong_expected_version_conflicts_and_writes_nothing_of_it(
     recorder: Recorder,
 ) -> None:
-    recorder.commit([append(recorder, "order-1", accepted("1"))])
+    recorder.commit([append(recorder, "order-1", make_accepted("1"))])
 
     outcomes = recorder.commit(
         [
-            append(recorder, "order-1", accepted("1", 2), expected=0),
-            append(recorder, "order-2", accepted("2", 3), expected=NO_STREAM),
-            append(recorder, "order-1", accepted("1", 4), expected=1),
+            append(recorder, "order-1", make_accepted("1", 2), expected=0),
+            append(recorder, "order-2", make_accepted("2", 3), expected=NO_STREAM),
+            append(recorder, "order-1", make_accepted("1", 4), expected=1),
         ]
     )
 
@@ -113,12 +103,12 @@ def test_recorder_wrong_expected_version_conflicts_and_writes_nothing_of_it(
 
 
 def test_recorder_repeated_idempotency_key_is_applied_once(recorder: Recorder) -> None:
-    first = recorder.commit([append(recorder, "order-1", accepted("1"), key="cmd-1")])
+    first = recorder.commit([append(recorder, "order-1", make_accepted("1"), key="cmd-1")])
     again = recorder.commit(
         [
-            append(recorder, "order-1", accepted("1"), key="cmd-1"),
-            append(recorder, "order-9", accepted("9"), key="cmd-9"),
-            append(recorder, "order-9", accepted("9"), key="cmd-9"),
+            append(recorder, "order-1", make_accepted("1"), key="cmd-1"),
+            append(recorder, "order-9", make_accepted("9"), key="cmd-9"),
+            append(recorder, "order-9", make_accepted("9"), key="cmd-9"),
         ]
     )
 
@@ -135,16 +125,16 @@ def single(recorder: Recorder, stream: str, message: object, ts: int = 1_000) ->
 def test_recorder_single_events_mixed_with_guarded_appends_chain_each_stream(
     recorder: Recorder,
 ) -> None:
-    recorder.commit([single(recorder, "order-1", accepted("1"))])
+    recorder.commit([single(recorder, "order-1", make_accepted("1"))])
 
     outcomes = recorder.commit(
         [
-            single(recorder, "order-2", accepted("2", 1)),
-            append(recorder, "order-1", accepted("1", 2), expected=0),
-            single(recorder, "order-1", accepted("1", 3)),
-            append(recorder, "order-2", accepted("2", 4), accepted("2", 5), key="k"),
-            append(recorder, "order-2", accepted("2", 6), key="k"),
-            single(recorder, "order-2", accepted("2", 7)),
+            single(recorder, "order-2", make_accepted("2", 1)),
+            append(recorder, "order-1", make_accepted("1", 2), expected=0),
+            single(recorder, "order-1", make_accepted("1", 3)),
+            append(recorder, "order-2", make_accepted("2", 4), make_accepted("2", 5), key="k"),
+            append(recorder, "order-2", make_accepted("2", 6), key="k"),
+            single(recorder, "order-2", make_accepted("2", 7)),
         ]
     )
 
@@ -169,7 +159,7 @@ def test_recorder_single_events_mixed_with_guarded_appends_chain_each_stream(
 
 
 def test_recorder_read_pages_by_after_and_limit(recorder: Recorder) -> None:
-    recorder.commit([append(recorder, f"order-{i}", accepted(str(i), i)) for i in range(25)])
+    recorder.commit([append(recorder, f"order-{i}", make_accepted(str(i), i)) for i in range(25)])
 
     assert [e.position for e in recorder.read(after=20)] == [21, 22, 23, 24, 25]
     assert [e.position for e in recorder.read(after=3, limit=4)] == [4, 5, 6, 7]
@@ -194,7 +184,7 @@ def test_recorder_every_domain_message_type_round_trips(recorder: Recorder) -> N
 
 
 def test_recorder_stored_checksums_verify(recorder: Recorder) -> None:
-    recorder.commit([append(recorder, f"order-{i}", accepted(str(i), i)) for i in range(10)])
+    recorder.commit([append(recorder, f"order-{i}", make_accepted(str(i), i)) for i in range(10)])
 
     assert first_bad_position(recorder.records(), 0) is None
 
@@ -227,16 +217,16 @@ def test_recorder_committed_entries_survive_reopening(url: str) -> None:
     if url == "memory://":
         pytest.skip("the in-memory store keeps nothing across instances")
     store = open_store(url)
-    store.commit([append(store, "order-1", accepted("1"), accepted("1", 2), key="k")])
+    store.commit([append(store, "order-1", make_accepted("1"), make_accepted("1", 2), key="k")])
     store.close()
 
     reopened = open_store(url)
     try:
         assert reopened.last_position() == 2
-        assert reopened.commit([append(reopened, "order-1", accepted("1"), key="k")]) == [
+        assert reopened.commit([append(reopened, "order-1", make_accepted("1"), key="k")]) == [
             Duplicate(1, 2)
         ]
-        assert reopened.commit([append(reopened, "order-1", accepted("1"), expected=2)]) == [
+        assert reopened.commit([append(reopened, "order-1", make_accepted("1"), expected=2)]) == [
             Committed(3, 3, 3)
         ]
     finally:
@@ -265,11 +255,15 @@ def test_recorder_two_instances_on_one_store_interleave_without_gaps(url: str) -
         for n in range(6):
             writer = first if n % 2 == 0 else second
             outcome = writer.commit(
-                [append(writer, "order-1", accepted("1", n), accepted("1", n), key=f"k{n}")]
+                [
+                    append(
+                        writer, "order-1", make_accepted("1", n), make_accepted("1", n), key=f"k{n}"
+                    )
+                ]
             )
             assert outcome == [Committed(2 * n + 1, 2 * n + 2, 2 * n + 2)]
-        stale = first.commit([append(first, "order-1", accepted("1"), expected=10)])
-        again = second.commit([append(second, "order-1", accepted("1"), key="k1")])
+        stale = first.commit([append(first, "order-1", make_accepted("1"), expected=10)])
+        again = second.commit([append(second, "order-1", make_accepted("1"), key="k1")])
 
         assert stale == [Conflict("order-1", 10, 12)]
         assert again == [Duplicate(3, 4)]

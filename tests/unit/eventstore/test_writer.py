@@ -7,7 +7,7 @@ import pytest
 
 from spreadwire.core.clock import SimClock
 from spreadwire.domain.enums import TradingState
-from spreadwire.domain.events import OrderAccepted, TradingStateChanged
+from spreadwire.domain.events import TradingStateChanged
 from spreadwire.errors import StoreError
 from spreadwire.eventstore.codec import Codec
 from spreadwire.eventstore.memory import MemoryRecorder
@@ -23,17 +23,7 @@ from spreadwire.eventstore.records import (
 )
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.eventstore.writerconfig import WriterConfig
-
-
-def accepted(client_order_id: str, n: int = 0) -> OrderAccepted:
-    return OrderAccepted(
-        strategy_id="s1",
-        instrument_id="AAA.SIM",
-        client_order_id=client_order_id,
-        venue_order_id=f"V{n}",
-        ts_event=n,
-        ts_init=n,
-    )
+from tests.builders import make_accepted
 
 
 def halted() -> TradingStateChanged:
@@ -70,7 +60,7 @@ def test_writer_appended_messages_are_committed_in_order_after_flush() -> None:
     recorder = MemoryRecorder()
     with EventWriter(recorder, clock=SimClock(5)) as writer:
         for i in range(1_000):
-            writer.append(accepted(str(i % 10), i))
+            writer.append(make_accepted(str(i % 10), i))
         writer.append(halted())
         writer.flush()
 
@@ -99,7 +89,7 @@ def test_writer_append_durable_returns_the_committed_position() -> None:
     recorder = MemoryRecorder()
     with EventWriter(recorder) as writer:
         writer.append(halted())
-        position = writer.append_durable(accepted("7"))
+        position = writer.append_durable(make_accepted("7"))
 
     assert position == 2
     assert recorder.stream_version("order-7") == 1
@@ -110,13 +100,13 @@ def test_writer_submit_reports_conflicts_and_duplicates_per_append() -> None:
     codec = recorder.codec
     with EventWriter(recorder) as writer:
         first = writer.submit(
-            encode_append(codec, "order-1", [accepted("1")], 1, idempotency_key="k")
+            encode_append(codec, "order-1", [make_accepted("1")], 1, idempotency_key="k")
         )
         repeat = writer.submit(
-            encode_append(codec, "order-1", [accepted("1")], 1, idempotency_key="k")
+            encode_append(codec, "order-1", [make_accepted("1")], 1, idempotency_key="k")
         )
         stale = writer.submit(
-            encode_append(codec, "order-1", [accepted("1")], 1, expected_version=0)
+            encode_append(codec, "order-1", [make_accepted("1")], 1, expected_version=0)
         )
 
     assert first == Committed(1, 1, 1)
@@ -127,14 +117,14 @@ def test_writer_submit_reports_conflicts_and_duplicates_per_append() -> None:
 def test_writer_full_queue_blocks_the_producer_and_drops_nothing() -> None:
     recorder = GatedRecorder()
     writer = EventWriter(recorder, capacity=2, max_batch=1)  # type: ignore[arg-type]
-    writer.append(accepted("a"))
+    writer.append(make_accepted("a"))
     recorder.entered.wait()
-    writer.append(accepted("b"))
-    writer.append(accepted("c"))
+    writer.append(make_accepted("b"))
+    writer.append(make_accepted("c"))
     blocked_done = threading.Event()
 
     def produce() -> None:
-        writer.append(accepted("d"))
+        writer.append(make_accepted("d"))
         blocked_done.set()
 
     producer = threading.Thread(target=produce)
@@ -202,7 +192,7 @@ def test_writer_close_commits_what_is_queued_and_refuses_more() -> None:
     recorder = MemoryRecorder(Codec())
     writer = EventWriter(recorder)
     for i in range(100):
-        writer.append(accepted(str(i)))
+        writer.append(make_accepted(str(i)))
     stats = writer.close()
 
     assert stats.committed == 100
@@ -220,7 +210,7 @@ def test_writer_many_producer_threads_all_get_distinct_durable_positions() -> No
 
         def produce(n: int) -> None:
             for i in range(200):
-                position = writer.append_durable(accepted(f"{n}-{i}"))
+                position = writer.append_durable(make_accepted(f"{n}-{i}"))
                 with lock:
                     positions.append(position)
 

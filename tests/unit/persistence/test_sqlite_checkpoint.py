@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spreadwire.domain.events import OrderAccepted
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence.store import open_store
+from tests.builders import make_accepted
 
 EVENTS = 200_000
 #: the checkpointer restarts the WAL near 1,000 frames (about 4 MB); SQLite's own fallback
 #: autocheckpoint on the writer is at 8,000 pages (about 32 MB)
 WAL_BOUND_BYTES = 12 * 1024 * 1024
-
-
-def _event(n: int) -> OrderAccepted:
-    return OrderAccepted(
-        strategy_id="s",
-        instrument_id="AAA.SIM",
-        client_order_id=f"o-{n % 1_000}",
-        venue_order_id=f"v-{n}",
-        ts_event=n,
-        ts_init=n,
-    )
 
 
 def test_sqlite_wal_stays_bounded_under_continuous_commits_and_nothing_is_lost(
@@ -35,7 +24,7 @@ def test_sqlite_wal_stays_bounded_under_continuous_commits_and_nothing_is_lost(
     largest = 0
 
     for n in range(EVENTS):
-        writer.append(_event(n))
+        writer.append(make_accepted(f"o-{n % 1_000}", n))
         if n % 10_000 == 9_999:
             writer.flush()
             largest = max(largest, wal.stat().st_size)

@@ -4,21 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from spreadwire.domain.events import OrderAccepted
 from spreadwire.eventstore.recorder import encode_append
 from spreadwire.eventstore.tail import record_is_sound
 from spreadwire.persistence.sqlite import SQLiteRecorder
-
-
-def _event(n: int) -> OrderAccepted:
-    return OrderAccepted(
-        strategy_id="s",
-        instrument_id="AAA.SIM",
-        client_order_id=f"o-{n % 7}",
-        venue_order_id=f"v-{n}",
-        ts_event=n,
-        ts_init=n,
-    )
+from tests.builders import make_accepted
 
 
 def test_sqlite_recorder_batches_across_statement_chunks_read_back_whole(tmp_path: Path) -> None:
@@ -27,7 +16,9 @@ def test_sqlite_recorder_batches_across_statement_chunks_read_back_whole(tmp_pat
     try:
         for size in sizes:
             appends = [
-                encode_append(recorder.codec, f"order-o-{n % 7}", [_event(n)], n)
+                encode_append(
+                    recorder.codec, f"order-o-{n % 7}", [make_accepted(f"o-{n % 7}", n)], n
+                )
                 for n in range(size)
             ]
             recorder.commit(appends)
