@@ -9,6 +9,7 @@ from spreadwire.domain.commands import CancelOrder, SubmitOrder
 from spreadwire.domain.enums import LiquiditySide, OrderSide, OrderType, TimeInForce
 from spreadwire.domain.events import (
     OrderAccepted,
+    OrderCanceled,
     OrderDenied,
     OrderFilled,
     OrderPartiallyFilled,
@@ -140,6 +141,19 @@ class Harness:
                 instrument_id=cmd.instrument_id,
                 client_order_id=cmd.client_order_id,
                 venue_order_id="V",
+                ts_event=now,
+                ts_init=now,
+            )
+        )
+
+    def cancel(self, cmd: SubmitOrder) -> None:
+        """The venue canceled ``cmd``: its reservation is released."""
+        now = self.clock.timestamp_ns()
+        self.engine.on_event(
+            OrderCanceled(
+                strategy_id=cmd.strategy_id,
+                instrument_id=cmd.instrument_id,
+                client_order_id=cmd.client_order_id,
                 ts_event=now,
                 ts_init=now,
             )

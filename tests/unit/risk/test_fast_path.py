@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from spreadwire.core.clock import SimClock
 from spreadwire.domain.commands import EngageKillSwitch, ModifyOrder, SubmitOrder
 from spreadwire.domain.enums import OrderSide, OrderType
-from spreadwire.domain.events import OrderCanceled
 from spreadwire.domain.values import Price, Quantity
 from spreadwire.risk.breaker import CircuitBreaker
 from spreadwire.risk.config import BreakerConfig, PriceBandTrip, RiskConfig
@@ -42,24 +41,12 @@ def _fast_only(gate: Gate, cmd: SubmitOrder) -> bool:
         gate._ordered, gate._forward = ordered, forward
 
 
-def _cancel(h: Harness, cmd: SubmitOrder) -> None:
-    h.engine.on_event(
-        OrderCanceled(
-            strategy_id=cmd.strategy_id,
-            instrument_id=cmd.instrument_id,
-            client_order_id=cmd.client_order_id,
-            ts_event=0,
-            ts_init=0,
-        )
-    )
-
-
 def _warm(h: Harness) -> None:
     """A strategy's first order in an instrument takes the ordered path (it makes the
     leg the fast path looks up): one order, canceled."""
     first = h.order()
     h.engine.execute(first)
-    _cancel(h, first)
+    h.cancel(first)
 
 
 def test_fast_path_first_order_of_a_leg_takes_the_ordered_path() -> None:
@@ -152,7 +139,7 @@ def test_fast_path_partial_fill_and_cancel_release_what_the_command_reserved() -
 
     h.fill(cmd, "4", "100.00")
     assert leg.open_buy == 6 * S
-    _cancel(h, cmd)
+    h.cancel(cmd)
 
     assert leg.open_buy == 0
     assert leg.position == 4 * S
@@ -212,14 +199,14 @@ def test_duplicate_id_of_a_closed_order_is_remembered_until_trimmed() -> None:
     h = Harness(RiskConfig(duplicate_id_memory=1))
     first = h.order(client_order_id="A")
     h.engine.execute(first)
-    _cancel(h, first)
+    h.cancel(first)
 
     assert not h.submit(client_order_id="A")
     assert h.last_denial() == DenyReason.DUPLICATE_CLIENT_ORDER_ID
 
     second = h.order(client_order_id="B")
     h.engine.execute(second)
-    _cancel(h, second)  # the memory keeps one closed id: A goes
+    h.cancel(second)  # the memory keeps one closed id: A goes
     h.engine.check()
 
     assert h.submit(client_order_id="A")
