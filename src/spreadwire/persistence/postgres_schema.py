@@ -87,10 +87,9 @@ SELECT_KEYS = (
 )
 SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(7263500917)"
 
-#: The whole append as one statement (one round trip, its own transaction): move the head
-#: only if it is still where this writer last left it, and insert the rows only if it
-#: moved. Returns (head moved, events inserted, keys inserted).
-FAST_APPEND = """
+#: Move the head only if it is still where this writer last left it, and insert the rows
+#: only if it moved: the first two parts of both append statements below.
+_MOVE_AND_INSERT = """
 WITH moved AS (
     UPDATE event_head SET position = %(new)s WHERE id = 1 AND position = %(old)s
     RETURNING position
@@ -102,7 +101,13 @@ WITH moved AS (
         %(checksum)s::bigint[])
     WHERE EXISTS (SELECT 1 FROM moved)
     RETURNING 1
-), keyed AS (
+)"""
+
+#: The whole append as one statement (one round trip, its own transaction), idempotency
+#: keys included. Returns (head moved, events inserted, keys inserted).
+FAST_APPEND = (
+    _MOVE_AND_INSERT
+    + """, keyed AS (
     INSERT INTO idempotency (key, stream, first_position, last_position)
     SELECT * FROM unnest(
         %(key)s::text[], %(key_stream)s::text[], %(first)s::bigint[], %(last)s::bigint[])
@@ -112,21 +117,13 @@ WITH moved AS (
 SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM inserted),
     (SELECT count(*) FROM keyed)
 """
+)
 
 #: FAST_APPEND for a batch without idempotency keys (the common case): one relation less
 #: to open per commit. Returns (head moved, events inserted).
-FAST_APPEND_NO_KEYS = """
-WITH moved AS (
-    UPDATE event_head SET position = %(new)s WHERE id = 1 AND position = %(old)s
-    RETURNING position
-), inserted AS (
-    INSERT INTO events (position, category, stream, version, type, schema, ts, payload, checksum)
-    SELECT * FROM unnest(
-        %(position)s::bigint[], %(category)s::text[], %(stream)s::text[], %(version)s::bigint[],
-        %(type)s::text[], %(schema)s::integer[], %(ts)s::bigint[], %(payload)s::bytea[],
-        %(checksum)s::bigint[])
-    WHERE EXISTS (SELECT 1 FROM moved)
-    RETURNING 1
-)
+FAST_APPEND_NO_KEYS = (
+    _MOVE_AND_INSERT
+    + """
 SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM inserted)
 """
+)
