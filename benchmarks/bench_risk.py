@@ -32,7 +32,8 @@ import gc
 import json
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from spreadwire.core.clock import SimClock
@@ -119,19 +120,38 @@ def _timed(
     return histogram
 
 
-def bench_gate(orders: int) -> tuple[LatencyHistogram, LatencyHistogram, int]:
-    clock = SimClock(START)
+@contextmanager
+def _collector_off() -> Iterator[None]:
+    """Collect once, freeze what survived the warm-up, and keep the cyclic GC off while
+    timing."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def _engine_with_resting_orders(clock: SimClock) -> RiskEngine:
+    """A risk engine with quotes on both instruments and 20 own resting orders on both
+    sides (the self-trade check has work to do)."""
     instruments = {i.instrument_id: i for i in (_instrument("AAA"), _instrument("BBB"))}
-    published: list[object] = []
     engine = RiskEngine(
-        _config(), clock, instruments, forward=lambda command: None, publish=published.append
+        _config(), clock, instruments, forward=lambda command: None, publish=lambda event: None
     )
     for iid in instruments:
         engine.on_quote(_quote(iid, START))
-    # a position, and 20 own resting orders on both sides (self-trade check has work to do)
     for i in range(10):
         engine.execute(_order(f"rest-b{i}", OrderSide.BUY, f"{99.50 - i / 100:.2f}"))
         engine.execute(_order(f"rest-s{i}", OrderSide.SELL, f"{100.50 + i / 100:.2f}"))
+    return engine
+
+
+def bench_gate(orders: int) -> tuple[LatencyHistogram, LatencyHistogram, int]:
+    clock = SimClock(START)
+    engine = _engine_with_resting_orders(clock)
     sides = (OrderSide.BUY, OrderSide.SELL)
     commands = [
         _order(f"g{i}", sides[i % 2], "100.00" if i % 2 else "100.02") for i in range(orders)
@@ -161,34 +181,20 @@ def bench_gate(orders: int) -> tuple[LatencyHistogram, LatencyHistogram, int]:
 
     warm = min(20_000, orders // 5)
     _timed(engine.execute, commands[:warm], between)
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    try:
+    with _collector_off():
         gate = _timed(engine.execute, commands[warm:], lambda index: between(index + warm))
 
         def noop(command: object) -> bool:
             return True
 
         reference = _timed(noop, commands[warm:], lambda index: None)
-    finally:
-        gc.enable()
-        gc.unfreeze()
     denied = engine.stats().denied
     return gate, reference, denied
 
 
 def bench_quote(quotes: int) -> LatencyHistogram:
     clock = SimClock(START)
-    instruments = {i.instrument_id: i for i in (_instrument("AAA"), _instrument("BBB"))}
-    engine = RiskEngine(
-        _config(), clock, instruments, forward=lambda command: None, publish=lambda event: None
-    )
-    for iid in instruments:
-        engine.on_quote(_quote(iid, START))
-    for i in range(10):
-        engine.execute(_order(f"rest-b{i}", OrderSide.BUY, f"{99.50 - i / 100:.2f}"))
-        engine.execute(_order(f"rest-s{i}", OrderSide.SELL, f"{100.50 + i / 100:.2f}"))
+    engine = _engine_with_resting_orders(clock)
     engine.execute(_order("long", OrderSide.BUY, "100.02", "50"))
     engine.on_event(
         OrderFilled(
@@ -230,15 +236,8 @@ def bench_quote(quotes: int) -> LatencyHistogram:
 
     warm = min(20_000, quotes // 5)
     _timed(engine.on_quote, stream[:warm], between)
-    gc.collect()
-    gc.freeze()
-    gc.disable()
-    try:
-        histogram = _timed(engine.on_quote, stream[warm:], between)
-    finally:
-        gc.enable()
-        gc.unfreeze()
-    return histogram
+    with _collector_off():
+        return _timed(engine.on_quote, stream[warm:], between)
 
 
 def bench_kill(working: int, *, with_oms: bool) -> float:
