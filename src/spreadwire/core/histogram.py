@@ -76,7 +76,10 @@ class LatencyHistogram:
         """The value at quantile ``q`` in [0, 1] (0 when empty), never above ``max``."""
         if not 0.0 <= q <= 1.0:
             raise ValueError(f"q: must be within [0, 1], got {q}")
-        count = sum(self._counts)
+        return self._at(q, sum(self._counts))
+
+    def _at(self, q: float, count: int) -> int:
+        """``percentile(q)`` of ``count`` recorded values (the readers sum the buckets once)."""
         if count == 0:
             return 0
         rank = max(1, int(q * count + 0.999999999))
@@ -112,13 +115,14 @@ class LatencyHistogram:
         self._max = 0
 
     def summary(self) -> LatencySummary:
+        count = sum(self._counts)
         return LatencySummary(
-            count=self.count,
-            p50=self.percentile(0.5),
-            p99=self.percentile(0.99),
-            p999=self.percentile(0.999),
+            count=count,
+            p50=self._at(0.5, count),
+            p99=self._at(0.99, count),
+            p999=self._at(0.999, count),
             max=self._max,
-            mean=self.mean,
+            mean=self._total / count if count else 0.0,
         )
 
     def buckets(self) -> list[tuple[int, int]]:
