@@ -109,26 +109,21 @@ class EventWriter:
 
     def append(self, message: object, stream: str | None = None) -> None:
         """Hand ``message`` to the writer; blocks only while the queue is full."""
-        if type(message) not in self._metas:
-            self._codec.meta(type(message))  # raises the StoreError naming the type
+        self._check_type(message)
         self._put((message, stream, self._timestamp(), perf_counter_ns(), None))
 
     def append_durable(
         self, message: object, stream: str | None = None, timeout_s: float | None = None
     ) -> int:
         """Append ``message`` and wait for the commit covering it; return its position."""
-        if type(message) not in self._metas:
-            self._codec.meta(type(message))  # raises the StoreError naming the type
+        self._check_type(message)
         slot = _Slot()
-        callers = self._callers_lock
-        with callers:
-            self._callers += 1
+        self._enter()
         try:
             self._put((message, stream, self._timestamp(), perf_counter_ns(), slot))
             outcome = self._await(slot, timeout_s)
         finally:
-            with callers:
-                self._callers -= 1
+            self._leave()
         assert isinstance(outcome, Committed)
         return outcome.first_position
 
@@ -142,6 +137,11 @@ class EventWriter:
             return self._await(slot, timeout_s)
         finally:
             self._leave()
+
+    def _check_type(self, message: object) -> None:
+        """Refuse a message the store cannot record before it is queued."""
+        if type(message) not in self._metas:
+            self._codec.meta(type(message))  # raises the StoreError naming the type
 
     def _enter(self) -> None:
         with self._callers_lock:
