@@ -135,10 +135,7 @@ class BatchPlanner:
                         return None
                 version = tip[0] + 1
                 head += 1
-                # entry_checksum() (eventstore/checksum.py) inlined, one CRC over header +
-                # payload (the same value as chaining two; one call costs less than two).
-                header = f"{head}\x1f{stream}\x1f{version}\x1f{type_name}\x1f{schema}\x1f{ts}\x1e"
-                check = crc32(header.encode() + payload)
+                check = _checksum(head, stream, version, type_name, schema, ts, payload)
                 rows.append((head, stream, version, tip[1], type_name, schema, ts, payload, check))
                 versions[stream] = (version, head)
                 outcomes.append(Committed(head, head, version))
@@ -174,8 +171,7 @@ class BatchPlanner:
             head += 1
             current += 1
             type_name, schema, ts, payload = event.type, event.schema, event.ts, event.payload
-            header = f"{head}\x1f{stream}\x1f{current}\x1f{type_name}\x1f{schema}\x1f{ts}\x1e"
-            check = crc32(header.encode() + payload)
+            check = _checksum(head, stream, current, type_name, schema, ts, payload)
             rows.append((head, stream, current, tip, type_name, schema, ts, payload, check))
             tip = head
         plan.versions[stream] = (current, tip)
@@ -195,6 +191,15 @@ class BatchPlanner:
         """The transaction failed or the store changed underneath: trust nothing cached."""
         self._head = -1
         self._versions.clear()
+
+
+def _checksum(  # noqa: PLR0917 - positional: a native call in the compiled planner
+    position: int, stream: str, version: int, type_name: str, schema: int, ts: int, payload: Payload
+) -> int:
+    """``entry_checksum`` (eventstore/checksum.py) as one CRC over header + payload: the
+    same value as chaining two CRCs, and one call costs less than two."""
+    header = f"{position}\x1f{stream}\x1f{version}\x1f{type_name}\x1f{schema}\x1f{ts}\x1e"
+    return crc32(header.encode() + payload)
 
 
 def _stream(append: Append | Single) -> str:
