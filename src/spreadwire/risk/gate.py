@@ -244,17 +244,7 @@ class Gate:
         """:meth:`refresh` at a PnL (``cash2 + net2``) the caller found within the loss and
         drawdown limits: the same rooms and switch, without testing the limits again."""
         limits = self.limits
-        gross_cap2 = limits.gross2 if pnl >= limits.full_gross_pnl2 else limits.margin_cap2(pnl)
-        # Portfolio.rooms, inlined (once per moving quote)
-        portfolio = self.portfolio
-        portfolio.gross_room2 += gross_cap2 - portfolio.gross_cap2
-        portfolio.gross_cap2 = gross_cap2
-        net = portfolio.net2
-        net_limit2 = limits.net2
-        portfolio.net_buy_low2 = -net_limit2 - net
-        portfolio.net_buy_high2 = net_limit2 - net
-        portfolio.net_sell_low2 = net - net_limit2
-        portfolio.net_sell_high2 = net + net_limit2
+        self.portfolio.rooms(limits.gross_cap2(pnl), limits.net2)  # a native call, compiled
         self.pnl_breached = False
         self.fast_ok = not (self.halted or self.reducing or self.kill.engaged or self.venue_blocked)
 
