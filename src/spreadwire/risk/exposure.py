@@ -12,7 +12,16 @@ Everything is kept incrementally in exact integers so the gate only compares num
 * for the gate's fast path, the headroom under each limit is kept next to the sums it
   derives from (``*_room``): a check is then one comparison. Every method that changes a
   sum changes its room by the same amount; :meth:`Portfolio.rooms` recomputes the firm
-  rooms that depend on PnL.
+  rooms that depend on PnL;
+* the notional rooms and bounds the fast path compares are also kept at scale 1e9
+  ("raw1", suffix ``1``), where an order's notional is a small int (a raw2 notional of a
+  price of 100 and a quantity of 10 is 1e21, past the machine word, so every comparison
+  and subtraction at scale 1e18 allocates a big int). The gross and budget rooms are
+  stored as a whole raw1 part and a fraction (``room2 == room1 * 1e9 + frac``, ``0 <=
+  frac < 1e9``), so a fast-path order whose raw2 notional is a whole number of raw1
+  units (every price and quantity with 9 decimals between them) moves the whole part
+  alone, exactly. Static bounds are rounded inwards and capped at ``CAP1``: a value past
+  the cap only sends the order to the ordered checks, which are exact at scale 1e18.
 
 The view is fed by the gate (an approved order counts against limits at once) and by
 the bus (order events, fills, quotes); it never reads the OMS.
@@ -21,7 +30,7 @@ the bus (order events, fills, quotes); it never reads the OMS.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import final
+from typing import Final, final
 
 from spreadwire.domain.commands import SubmitOrder
 from spreadwire.domain.enums import OrderSide
@@ -33,15 +42,44 @@ _BUY = OrderSide.BUY
 #: "no own resting order" on that side: every price compares as not crossing
 NO_BID = -(2**64)
 NO_ASK = 2**64
+#: the largest raw1 bound the fast path compares (a short int in compiled code: below 2**62)
+CAP1: Final = 2**61
+_S: Final = 1_000_000_000  # FIXED_SCALAR as a literal: compiled arithmetic by a constant
+assert _S == FIXED_SCALAR
 
 
-def _grid_decimals(step_raw: int) -> int:
-    """k when ``step_raw`` is 10**-k (raw, scale 1e9), else -1: a value carrying at most k
-    decimals (its ``precision``) is then a multiple of the step."""
-    for decimals in range(10):
-        if step_raw == 10 ** (9 - decimals):
-            return decimals
-    return -1
+def floor1(amount2: int) -> int:
+    """The raw1 bound under a raw2 upper limit: ``n1 <= floor1(x2)`` iff ``n1 * 1e9 <=
+    x2`` (capped at ``CAP1``)."""
+    bound = amount2 // _S
+    return bound if bound < CAP1 else CAP1
+
+
+#: what :func:`raw1_notional` answers for a notional finer than raw1: past every raw1
+#: bound, so the fast path's notional check sends the order to the ordered checks
+INEXACT = CAP1 + 1
+
+
+def raw1_notional(price: int, quantity: int) -> int:
+    """``price * quantity`` (raw, so raw2) in raw1 when that is a whole number, else
+    ``INEXACT``; the product itself is never formed (past the machine word it is a big
+    int). Whole when the price and quantity carry at most 9 decimals between them."""
+    whole = quantity // _S
+    notional = price * whole
+    part = quantity - whole * _S
+    if part:
+        part *= price
+        if part % _S:
+            return INEXACT
+        notional += part // _S
+    return notional
+
+
+def ceil1(amount2: int) -> int:
+    """The raw1 bound over a raw2 lower limit: ``n1 >= ceil1(x2)`` iff ``n1 * 1e9 >=
+    x2`` (capped at ``-CAP1``)."""
+    bound = -(-amount2 // _S)
+    return bound if bound > -CAP1 else -CAP1
 
 
 def _raw(amount: str) -> int:
@@ -107,11 +145,12 @@ class InstrumentRisk:
         "collar_low",
         "instrument_id",
         "lot",
-        "lot_decimals",
         "mark",
+        "max_notional1",
         "max_notional2",
         "max_position",
         "max_quantity",
+        "min_notional1",
         "min_notional2",
         "min_quantity",
         "net_position",
@@ -125,7 +164,6 @@ class InstrumentRisk:
         "reference_ts",
         "size_precision",
         "tick",
-        "tick_decimals",
         "tradable",
         "venue",
     )
@@ -150,14 +188,10 @@ class InstrumentRisk:
         self.size_precision = instrument.size_precision
         self.price_step = 10 ** (9 - instrument.price_precision)
         self.quantity_step = 10 ** (9 - instrument.size_precision)
-        # a price (quantity) with at most this many decimals is on the tick (lot) grid:
-        # the grid is a power of ten (-1: it is not, test with a remainder)
-        self.tick_decimals = _grid_decimals(self.tick)
-        self.lot_decimals = _grid_decimals(self.lot)
         self.min_quantity = max(min_quantity, self.lot)
         self.max_quantity = max_quantity
-        self.min_notional2 = min_notional2
-        self.max_notional2 = max_notional2
+        self.min_notional2 = self.max_notional2 = self.min_notional1 = self.max_notional1 = 0
+        self.set_notional_limits(min_notional2, max_notional2)
         self.max_position = max_position
         self.collar_bps = collar_bps
         self.reference = 0
@@ -179,6 +213,14 @@ class InstrumentRisk:
         self.collar_low = NO_ASK
         self.collar_high = NO_BID
         self.reference_expiry = -1
+
+    def set_notional_limits(self, min_notional2: int, max_notional2: int) -> None:
+        """An order's notional must lie in ``[min_notional2, max_notional2]`` (raw2); the
+        fast path's raw1 bounds follow."""
+        self.min_notional2 = min_notional2
+        self.max_notional2 = max_notional2
+        self.min_notional1 = ceil1(min_notional2)
+        self.max_notional1 = floor1(max_notional2)
 
     def set_reference(self, price: int, ts: int, max_age_ns: int) -> None:
         """A new reference price: precompute the collar bounds and the expiry time."""
@@ -226,9 +268,28 @@ class InstrumentRisk:
             book.update(live)
         if sign > 0:
             if price == self.best_own_bid:
-                self.best_own_bid = max((p for p, n in book.items() if n), default=NO_BID)
+                self.best_own_bid = _highest(book)
         elif price == self.best_own_ask:
-            self.best_own_ask = min((p for p, n in book.items() if n), default=NO_ASK)
+            self.best_own_ask = _lowest(book)
+
+
+def _highest(book: dict[int, int]) -> int:
+    """The highest level with orders, or ``NO_BID`` (a plain loop: compiled, it beats
+    ``max`` over a generator several times)."""
+    best = NO_BID
+    for level, count in book.items():
+        if count and level > best:
+            best = level
+    return best
+
+
+def _lowest(book: dict[int, int]) -> int:
+    """The lowest level with orders, or ``NO_ASK``."""
+    best = NO_ASK
+    for level, count in book.items():
+        if count and level < best:
+            best = level
+    return best
 
 
 #: own-book price levels kept (possibly empty) before the empty ones are dropped
@@ -241,7 +302,8 @@ class StrategyRisk:
 
     __slots__ = (
         "budget2",
-        "budget_room2",
+        "budget_frac",
+        "budget_room1",
         "cancel_blocked_until",
         "cancel_bucket",
         "cash2",
@@ -262,7 +324,8 @@ class StrategyRisk:
     ) -> None:
         self.strategy_id = strategy_id
         self.budget2 = budget2
-        self.budget_room2 = budget2
+        # the room under the budget, budget_room2 == budget_room1 * 1e9 + budget_frac
+        self.budget_room1, self.budget_frac = divmod(budget2, _S)
         self.order_bucket = order_bucket
         self.cancel_bucket = cancel_bucket
         self.cancel_blocked_until = 0
@@ -271,6 +334,35 @@ class StrategyRisk:
         self.net2 = 0
         self.cash2 = 0
         self.legs: dict[str, Leg] = {}
+
+    @property
+    def budget_room2(self) -> int:
+        """Notional a new order may add before the budget is spent (raw2)."""
+        return self.budget_room1 * _S + self.budget_frac
+
+    def spend(self, amount2: int) -> None:
+        """The budget room shrinks by ``amount2`` (raw2; negative: it grows)."""
+        whole, part = divmod(amount2, _S)
+        frac = self.budget_frac - part
+        room = self.budget_room1 - whole
+        if frac < 0:
+            frac += _S
+            room -= 1
+        self.budget_frac = frac
+        self.budget_room1 = room
+
+    def take(self, quantity: int, price: int) -> None:
+        """The budget room shrinks by ``quantity * price`` (raw, so raw2; negative: it
+        grows), split into raw1 and fraction without forming the product."""
+        whole = quantity // _S
+        frac = self.budget_frac - (quantity - whole * _S) * price
+        room = self.budget_room1 - whole * price
+        if frac < 0 or frac >= _S:
+            carry = frac // _S
+            room += carry
+            frac -= carry * _S
+        self.budget_frac = frac
+        self.budget_room1 = room
 
     @property
     def open_notional2(self) -> int:
@@ -335,15 +427,16 @@ class Portfolio:
         "day_start_pnl2",
         "gross2",
         "gross_cap2",
-        "gross_room2",
+        "gross_frac",
+        "gross_room1",
         "high_water2",
         "instruments",
         "legs_by_instrument",
         "net2",
-        "net_buy_high2",
-        "net_buy_low2",
-        "net_sell_high2",
-        "net_sell_low2",
+        "net_buy_high1",
+        "net_buy_low1",
+        "net_sell_high1",
+        "net_sell_low1",
         "open_count",
         "orders",
         "strategies",
@@ -362,28 +455,70 @@ class Portfolio:
         self.high_water2 = 0
         self.day_start_pnl2 = 0
         self.gross_cap2 = 0
-        self.gross_room2 = 0
-        self.net_buy_low2 = 0
-        self.net_buy_high2 = 0
-        self.net_sell_low2 = 0
-        self.net_sell_high2 = 0
+        # the room under the gross cap, gross_room2 == gross_room1 * 1e9 + gross_frac
+        self.gross_room1 = 0
+        self.gross_frac = 0
+        # raw1 bounds of the notional of a new buy / sell under the net exposure cap
+        self.net_buy_low1 = 0
+        self.net_buy_high1 = 0
+        self.net_sell_low1 = 0
+        self.net_sell_high1 = 0
+
+    @property
+    def gross_room2(self) -> int:
+        """Notional a new order may add before the gross cap (raw2)."""
+        return self.gross_room1 * _S + self.gross_frac
+
+    def spend(self, amount2: int) -> None:
+        """The gross room shrinks by ``amount2`` (raw2; negative: it grows)."""
+        whole, part = divmod(amount2, _S)
+        frac = self.gross_frac - part
+        room = self.gross_room1 - whole
+        if frac < 0:
+            frac += _S
+            room -= 1
+        self.gross_frac = frac
+        self.gross_room1 = room
+
+    def take(self, quantity: int, price: int) -> None:
+        """The gross room shrinks by ``quantity * price`` (raw, so raw2; negative: it
+        grows), split into raw1 and fraction without forming the product."""
+        whole = quantity // _S
+        frac = self.gross_frac - (quantity - whole * _S) * price
+        room = self.gross_room1 - whole * price
+        if frac < 0 or frac >= _S:
+            carry = frac // _S
+            room += carry
+            frac -= carry * _S
+        self.gross_frac = frac
+        self.gross_room1 = room
 
     @property
     def open_notional2(self) -> int:
         """Notional of every working order (derived from the gross room)."""
         return self.gross_cap2 - self.gross2 - self.gross_room2
 
-    def rooms(self, gross_cap2: int, net_limit2: int) -> None:
+    def rooms(self, gross_cap2: int, net_limit1: int) -> None:
         """Recompute the firm rooms after PnL, marks or caps moved."""
-        self.gross_room2 += gross_cap2 - self.gross_cap2
-        self.gross_cap2 = gross_cap2
+        if gross_cap2 != self.gross_cap2:
+            self.spend(self.gross_cap2 - gross_cap2)
+            self.gross_cap2 = gross_cap2
+        # -limit <= net + n <= limit for a buy of notional n, -limit <= net - n <= limit
+        # for a sell, with n = n1 * 1e9 and the limit l * 1e9 (raw1 l): for net = w * 1e9
+        # + r (0 <= r < 1e9) a buy needs -l - w <= n1 <= l - w - (r > 0) and a sell
+        # w + (r > 0) - l <= n1 <= w + l
         net = self.net2
-        # a buy of notional n passes when -limit <= net + n <= limit
-        self.net_buy_low2 = -net_limit2 - net
-        self.net_buy_high2 = net_limit2 - net
-        # a sell of notional n passes when -limit <= net - n <= limit
-        self.net_sell_low2 = net - net_limit2
-        self.net_sell_high2 = net + net_limit2
+        whole = net // _S
+        up = 1 if net - whole * _S else 0
+        limit = net_limit1
+        low = -limit - whole
+        self.net_buy_low1 = low if low > -CAP1 else -CAP1
+        high = limit - whole - up
+        self.net_buy_high1 = high if high < CAP1 else CAP1
+        low = whole + up - limit
+        self.net_sell_low1 = low if low > -CAP1 else -CAP1
+        high = whole + limit
+        self.net_sell_high1 = high if high < CAP1 else CAP1
 
     @property
     def pnl2(self) -> int:
@@ -432,16 +567,15 @@ class Portfolio:
     def add_order(self, order: WorkingOrder) -> None:
         self.orders[order.client_order_id] = order
         leg = order.leg
-        notional = order.leaves * order.notional_price
         if order.sign > 0:
             leg.buy_room -= order.leaves
         else:
             leg.sell_room -= order.leaves
         strategy = leg.strategy
         strategy.open_count += 1
-        strategy.budget_room2 -= notional
+        strategy.take(order.leaves, order.notional_price)
         self.open_count += 1
-        self.gross_room2 -= notional
+        self.take(order.leaves, order.notional_price)
         if order.resting_price is not None:
             leg.instrument.add_resting(order.sign, order.resting_price)
 
@@ -469,14 +603,13 @@ class Portfolio:
 
     def _release(self, order: WorkingOrder, quantity: int) -> None:
         leg = order.leg
-        notional = quantity * order.notional_price
         if order.sign > 0:
             leg.buy_room += quantity
         else:
             leg.sell_room += quantity
         strategy = leg.strategy
-        strategy.budget_room2 += notional
-        self.gross_room2 += notional
+        strategy.take(-quantity, order.notional_price)
+        self.take(-quantity, order.notional_price)
 
     def apply_fill(self, leg: Leg, sign: int, quantity: int, price: int) -> None:
         """Move the position and cash by one fill, exactly."""
@@ -494,11 +627,12 @@ class Portfolio:
         cash = sign * quantity * price
         strategy.cash2 -= cash
         self.cash2 -= cash
-        strategy.gross2 += abs_delta * mark
-        strategy.budget_room2 -= abs_delta * mark
+        moved = abs_delta * mark
+        strategy.gross2 += moved
+        strategy.take(abs_delta, mark)
         strategy.net2 += sign * quantity * mark
-        self.gross2 += abs_delta * mark
-        self.gross_room2 -= abs_delta * mark
+        self.gross2 += moved
+        self.take(abs_delta, mark)
         self.net2 += sign * quantity * mark
         self._update_high_water()
 
@@ -510,17 +644,16 @@ class Portfolio:
         abs_position = instrument.abs_position
         if delta == 0 or abs_position == 0:
             return False
-        moved = abs_position * delta
-        self.gross2 += moved
-        self.gross_room2 -= moved
+        self.gross2 += abs_position * delta
+        self.take(abs_position, delta)
         self.net2 = net = self.net2 + instrument.net_position * delta
         for leg in self.legs_by_instrument[instrument.instrument_id].values():
             position = leg.position
             if position:
                 strategy = leg.strategy
-                moved = (position if position > 0 else -position) * delta
-                strategy.gross2 += moved
-                strategy.budget_room2 -= moved
+                size = position if position > 0 else -position
+                strategy.gross2 += size * delta
+                strategy.take(size, delta)
                 strategy.net2 += position * delta
         pnl = self.cash2 + net
         if pnl > self.high_water2:

@@ -33,6 +33,8 @@ from collections.abc import Callable, Mapping
 from itertools import islice
 from typing import Any, Final, NoReturn, final
 
+from msgspec.structs import astuple
+
 from spreadwire.domain.commands import SubmitOrder
 from spreadwire.domain.enums import OrderSide, OrderType, TimeInForce
 from spreadwire.domain.instrument import Instrument
@@ -46,6 +48,7 @@ from spreadwire.risk.exposure import (
     Portfolio,
     StrategyRisk,
     WorkingOrder,
+    raw1_notional,
     raw_amount,
 )
 from spreadwire.risk.killswitch import KillSwitch
@@ -62,6 +65,20 @@ _STOPS: Final = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT})
 _NEEDS_PRICE: Final = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT})
 _UNLIMITED: Final = 2**200
 _MISSING: Final = object()
+
+# ``Gate.execute`` reads a submit's fields from one ``astuple`` (a C loop over the slots)
+# instead of one generic attribute lookup each; these are their positions.
+_FIELDS: Final = SubmitOrder.__struct_fields__
+_F_STRATEGY: Final = _FIELDS.index("strategy_id")
+_F_INSTRUMENT: Final = _FIELDS.index("instrument_id")
+_F_CID: Final = _FIELDS.index("client_order_id")
+_F_SIDE: Final = _FIELDS.index("side")
+_F_TYPE: Final = _FIELDS.index("order_type")
+_F_QUANTITY: Final = _FIELDS.index("quantity")
+_F_PRICE: Final = _FIELDS.index("price")
+_F_TRIGGER: Final = _FIELDS.index("trigger_price")
+_F_TIF: Final = _FIELDS.index("time_in_force")
+_F_REDUCE: Final = _FIELDS.index("reduce_only")
 
 Denial = tuple[str, str]
 
@@ -97,6 +114,7 @@ class Limits:
         "margin_bps",
         "max_age",
         "max_open_orders",
+        "net1",
         "net2",
         "require_reference",
         "self_trade",
@@ -115,7 +133,8 @@ class Limits:
         self.self_trade = config.self_trade_check
         self.budget2 = raw_amount(config.strategy_notional_budget) * _S
         self.gross2 = raw_amount(config.max_gross_exposure) * _S
-        self.net2 = raw_amount(config.max_net_exposure) * _S
+        self.net1 = raw_amount(config.max_net_exposure)
+        self.net2 = self.net1 * _S
         self.loss2 = raw_amount(config.daily_loss_limit) * _S
         self.drawdown2 = raw_amount(config.max_drawdown) * _S
         # from this PnL on, the margin allows the whole gross cap: (balance + pnl) *
@@ -227,7 +246,7 @@ class Gate:
         portfolio = self.portfolio
         limits = self.limits
         pnl = portfolio.cash2 + portfolio.net2
-        portfolio.rooms(limits.gross_cap2(pnl), limits.net2)
+        portfolio.rooms(limits.gross_cap2(pnl), limits.net1)
         self.pnl_breached = bool(
             (limits.loss2 and pnl - portfolio.day_start_pnl2 <= -limits.loss2)
             or (limits.drawdown2 and portfolio.high_water2 - pnl >= limits.drawdown2)
@@ -244,7 +263,7 @@ class Gate:
         """:meth:`refresh` at a PnL (``cash2 + net2``) the caller found within the loss and
         drawdown limits: the same rooms and switch, without testing the limits again."""
         limits = self.limits
-        self.portfolio.rooms(limits.gross_cap2(pnl), limits.net2)  # a native call, compiled
+        self.portfolio.rooms(limits.gross_cap2(pnl), limits.net1)  # a native call, compiled
         self.pnl_breached = False
         self.fast_ok = not (self.halted or self.reducing or self.kill.engaged or self.venue_blocked)
 
@@ -265,8 +284,7 @@ class Gate:
             fresh = _instrument_risk(config, self._sources[key])
             inst.min_quantity = fresh.min_quantity
             inst.max_quantity = fresh.max_quantity
-            inst.min_notional2 = fresh.min_notional2
-            inst.max_notional2 = fresh.max_notional2
+            inst.set_notional_limits(fresh.min_notional2, fresh.max_notional2)
             inst.collar_bps = fresh.collar_bps
             delta = fresh.max_position - inst.max_position
             inst.max_position = fresh.max_position
@@ -278,7 +296,7 @@ class Gate:
         order_rate = config.strategy_order_rate != old.strategy_order_rate
         cancel_rate = config.strategy_cancel_rate != old.strategy_cancel_rate
         for strategy in self.portfolio.strategies.values():
-            strategy.budget_room2 += limits.budget2 - strategy.budget2
+            strategy.spend(strategy.budget2 - limits.budget2)
             strategy.budget2 = limits.budget2
             if order_rate:
                 rate = config.strategy_order_rate
@@ -378,18 +396,19 @@ class Gate:
         if type(command) is not SubmitOrder:
             return self._other(command)
         now = self._now()
-        price = command.price
+        fields = astuple(command)
+        price = fields[_F_PRICE]
         try:
-            leg = self._legs[command.instrument_id][command.strategy_id]
-            p = price.raw  # type: ignore[union-attr]  # no price: AttributeError
+            leg = self._legs[fields[_F_INSTRUMENT]][fields[_F_STRATEGY]]
+            p: int = price.raw  # no price: AttributeError
         except (KeyError, AttributeError):
             return self._ordered(command, now)
         if (
             not self.fast_ok
-            or command.order_type is not _LIMIT
-            or command.trigger_price is not None
-            or command.reduce_only
-            or command.time_in_force is _GTD
+            or fields[_F_TYPE] is not _LIMIT
+            or fields[_F_TRIGGER] is not None
+            or fields[_F_REDUCE]
+            or fields[_F_TIF] is _GTD
         ):
             return self._ordered(command, now)
         inst = leg.instrument
@@ -397,21 +416,21 @@ class Gate:
         portfolio = self.portfolio
         bucket = strategy.order_bucket
         glob = self.order_bucket
-        cid = command.client_order_id
+        cid: str = fields[_F_CID]
         orders = portfolio.orders
         seen = self.seen_ids
-        quantity = command.quantity
-        q = quantity.raw
-        n2 = p * q
+        q: int = fields[_F_QUANTITY].raw
+        # the notional in raw1 (a small int; INEXACT fails the notional check below)
+        n1 = raw1_notional(p, q)
         # checks shared by both sides, in the gate's order, then the side's own
         if not (
             now <= inst.reference_expiry
-            and (price.precision <= inst.tick_decimals or p % inst.tick == 0)  # type: ignore[union-attr]
-            and (quantity.precision <= inst.lot_decimals or q % inst.lot == 0)
+            and p % inst.tick == 0
+            and q % inst.lot == 0
             and inst.min_quantity <= q <= inst.max_quantity
-            and inst.min_notional2 <= n2 <= inst.max_notional2
+            and inst.min_notional1 <= n1 <= inst.max_notional1
             and inst.collar_low <= p <= inst.collar_high
-            and n2 <= (gross_room := portfolio.gross_room2)
+            and n1 <= (gross_room := portfolio.gross_room1)
             and (open_count := portfolio.open_count) < self.max_open_orders
             and (strategy_open := strategy.open_count) < self.strategy_max_open_orders
             and now >= (allow_at := bucket.allow_at)
@@ -419,14 +438,14 @@ class Gate:
             and now >= strategy.cancel_blocked_until
             and cid not in orders
             and cid not in seen
-            and n2 <= (budget_room := strategy.budget_room2)
+            and n1 <= (budget_room := strategy.budget_room1)
         ):
             return self._ordered(command, now)
-        if command.side is _BUY:
+        if fields[_F_SIDE] is _BUY:
             if not (
                 p < inst.best_own_ask
                 and q <= (side_room := leg.buy_room)
-                and portfolio.net_buy_low2 <= n2 <= portfolio.net_buy_high2
+                and portfolio.net_buy_low1 <= n1 <= portfolio.net_buy_high1
             ):
                 return self._ordered(command, now)
             orders[cid] = command
@@ -438,7 +457,7 @@ class Gate:
             if not (
                 p > inst.best_own_bid
                 and q <= (side_room := leg.sell_room)
-                and portfolio.net_sell_low2 <= n2 <= portfolio.net_sell_high2
+                and portfolio.net_sell_low1 <= n1 <= portfolio.net_sell_high1
             ):
                 return self._ordered(command, now)
             orders[cid] = command
@@ -447,9 +466,9 @@ class Gate:
             if p < inst.best_own_ask:
                 inst.best_own_ask = p
         strategy.open_count = strategy_open + 1
-        strategy.budget_room2 = budget_room - n2
+        strategy.budget_room1 = budget_room - n1
         portfolio.open_count = open_count + 1
-        portfolio.gross_room2 = gross_room - n2
+        portfolio.gross_room1 = gross_room - n1
         floor = now - bucket.tau
         bucket.allow_at = (allow_at if allow_at > floor else floor) + bucket.emission
         floor = now - glob.tau

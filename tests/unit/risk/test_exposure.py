@@ -1,11 +1,26 @@
-"""The own book behind the self-trade check: best own bid/ask with emptied levels."""
+"""The risk engine's view: the own book behind the self-trade check (best own bid/ask
+with emptied levels), and the raw1 rooms and bounds of the gate's fast path."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from spreadwire.risk.config import RiskConfig
-from spreadwire.risk.exposure import NO_BID, InstrumentRisk
+from spreadwire.risk.exposure import (
+    CAP1,
+    INEXACT,
+    NO_BID,
+    InstrumentRisk,
+    Portfolio,
+    StrategyRisk,
+    ceil1,
+    floor1,
+    raw1_notional,
+)
 from spreadwire.risk.gate import Gate
 from spreadwire.risk.killswitch import KillSwitch
+from spreadwire.risk.throttle import TokenBucket
 from tests.builders import make_instrument
 
 
@@ -64,3 +79,99 @@ def test_own_book_removal_of_an_unknown_price_changes_nothing() -> None:
 
     assert inst.best_own_bid == 100
     assert dict(inst.own_bids) == {100: 1}
+
+
+_S = 10**9
+_amounts = st.integers(min_value=-(10**30), max_value=10**30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.integers(min_value=-(10**30), max_value=10**30),
+    moves=st.lists(
+        st.one_of(
+            st.tuples(st.just("spend"), _amounts, st.just(0)),
+            st.tuples(
+                st.just("take"),
+                st.integers(min_value=-(10**15), max_value=10**15),
+                st.integers(min_value=-(10**14), max_value=10**14),
+            ),
+        ),
+        max_size=30,
+    ),
+)
+def test_rooms_in_raw1_and_fraction_follow_exact_raw2_arithmetic(
+    start: int, moves: list[tuple[str, int, int]]
+) -> None:
+    portfolio = Portfolio({})
+    portfolio.spend(-start)
+    strategy = StrategyRisk("S1", TokenBucket(1, 1, 0), TokenBucket(1, 1, 0), budget2=start)
+    exact = start
+    for kind, a, b in moves:
+        amount = a if kind == "spend" else a * b
+        if kind == "spend":
+            portfolio.spend(a)
+            strategy.spend(a)
+        else:
+            portfolio.take(a, b)
+            strategy.take(a, b)
+        exact -= amount
+        assert portfolio.gross_room2 == exact == strategy.budget_room2
+        assert 0 <= portfolio.gross_frac < _S
+        assert 0 <= strategy.budget_frac < _S
+        assert portfolio.gross_room1 == exact // _S == strategy.budget_room1
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    net2=st.integers(min_value=-(10**28), max_value=10**28),
+    limit1=st.integers(min_value=0, max_value=10**18),
+    n1=st.integers(min_value=0, max_value=10**19),
+)
+def test_net_bounds_in_raw1_hold_exactly_the_notionals_within_the_cap(
+    net2: int, limit1: int, n1: int
+) -> None:
+    portfolio = Portfolio({})
+    portfolio.net2 = net2
+    portfolio.rooms(0, limit1)
+    limit2 = limit1 * _S
+    n2 = n1 * _S
+
+    buy = portfolio.net_buy_low1 <= n1 <= portfolio.net_buy_high1
+    sell = portfolio.net_sell_low1 <= n1 <= portfolio.net_sell_high1
+
+    if buy:
+        assert -limit2 <= net2 + n2 <= limit2
+    if sell:
+        assert -limit2 <= net2 - n2 <= limit2
+    if n1 < CAP1 and abs(net2) // _S + limit1 < CAP1:  # no bound capped: exact
+        assert buy == (-limit2 <= net2 + n2 <= limit2)
+        assert sell == (-limit2 <= net2 - n2 <= limit2)
+
+
+@given(amount2=st.integers(min_value=-(10**40), max_value=10**40), n1=st.integers())
+def test_raw1_bounds_of_a_raw2_limit_are_exact_below_the_cap(amount2: int, n1: int) -> None:
+    if n1 <= floor1(amount2):
+        assert n1 * _S <= amount2
+    if n1 >= ceil1(amount2):
+        assert n1 * _S >= amount2
+    if abs(n1) < CAP1 and abs(amount2) // _S < CAP1:
+        assert (n1 <= floor1(amount2)) == (n1 * _S <= amount2)
+        assert (n1 >= ceil1(amount2)) == (n1 * _S >= amount2)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    price=st.integers(min_value=-(10**15), max_value=10**15),
+    quantity=st.integers(min_value=0, max_value=10**18),
+    decimals=st.integers(min_value=0, max_value=9),
+)
+def test_raw1_notional_is_the_exact_product_or_inexact(
+    price: int, quantity: int, decimals: int
+) -> None:
+    quantity -= quantity % 10 ** (9 - decimals)  # a quantity with ``decimals`` decimals
+    product = price * quantity
+
+    expected = product // _S if product % _S == 0 else INEXACT
+
+    assert raw1_notional(price, quantity) == expected

@@ -281,3 +281,67 @@ def test_gross_cap_without_division_equals_the_margin_formula(
     margin_cap2 = (limits.balance2 + pnl) * 10_000 // margin_bps
 
     assert limits.gross_cap2(pnl) == min(margin_cap2, limits.gross2)
+
+
+def _fractional_engine(lot: str, size_precision: int) -> tuple[RiskEngine, SimClock]:
+    clock = SimClock(START_NS)
+    instrument = make_instrument("CCC", size_precision=size_precision, lot_size=lot)
+    engine = RiskEngine(
+        RiskConfig(),
+        clock,
+        {instrument.instrument_id: instrument},
+        forward=lambda command: None,
+        publish=lambda event: None,
+    )
+    engine.on_quote(make_quote("CCC.SIM", bid="100.00", ask="100.02", ts_event=START_NS))
+    assert engine.execute(_sized("first", "1", size_precision))  # makes the leg
+    return engine, clock
+
+
+def _sized(cid: str, quantity: str, size_precision: int, price: str = "100.01") -> SubmitOrder:
+    return SubmitOrder(
+        strategy_id="S1",
+        instrument_id="CCC.SIM",
+        client_order_id=cid,
+        side=BUY,
+        order_type=OrderType.LIMIT,
+        quantity=Quantity.parse(quantity, size_precision),
+        price=Price.parse(price),
+        ts_init=0,
+    )
+
+
+def test_fast_path_fractional_quantity_reserves_the_exact_notional() -> None:
+    engine, _ = _fractional_engine("0.001", 3)
+    gate = engine._gate
+    portfolio = gate.portfolio
+    strategy = portfolio.strategies["S1"]
+    gross_before, budget_before = portfolio.gross_room2, strategy.budget_room2
+
+    assert _fast_only(gate, _sized("frac", "1.234", 3))
+
+    notional2 = Price.parse("100.01").raw * Quantity.parse("1.234", 3).raw
+    assert portfolio.gross_room2 == gross_before - notional2
+    assert strategy.budget_room2 == budget_before - notional2
+
+
+def test_fast_path_notional_finer_than_raw1_takes_the_ordered_path_and_is_approved() -> None:
+    # 9 quantity decimals times a price with 2: the raw2 notional is not a whole raw1
+    engine, _ = _fractional_engine("0.000000001", 9)
+    order = _sized("fine", "1.000000001", 9)
+
+    assert not _fast_only(engine._gate, order)
+    assert engine.execute(order)
+    assert engine._gate.portfolio.order("fine") is not None
+
+
+def test_fast_path_notional_exactly_at_the_budget_passes_one_tick_more_is_denied() -> None:
+    # budget 5,000: 49 at 100.00 leave a room of exactly 100.00
+    h = Harness(RiskConfig(strategy_notional_budget="5000"))
+    _warm(h)
+    gate = h.engine._gate
+    assert _fast_only(gate, h.order(quantity="49", price="100.00"))
+    assert not _fast_only(gate, h.order(quantity="1", price="100.01"))
+    assert not h.submit(quantity="1", price="100.01")
+    assert h.last_denial() == DenyReason.STRATEGY_NOTIONAL_BUDGET
+    assert _fast_only(gate, h.order(quantity="1", price="100.00"))
