@@ -29,7 +29,6 @@ the bus (order events, fills, quotes); it never reads the OMS.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Final, final
 
 from spreadwire.domain.commands import SubmitOrder
@@ -206,8 +205,10 @@ class InstrumentRisk:
         self.mark = 0
         self.abs_position = 0
         self.net_position = 0
-        self.own_bids: defaultdict[int, int] = defaultdict(int)
-        self.own_asks: defaultdict[int, int] = defaultdict(int)
+        # price level -> own resting orders there (plain dicts: compiled code has native
+        # paths for ``dict`` only, a ``defaultdict`` goes through generic calls)
+        self.own_bids: dict[int, int] = {}
+        self.own_asks: dict[int, int] = {}
         self.best_own_bid = NO_BID
         self.best_own_ask = NO_ASK
         self.collar_low = NO_ASK
@@ -243,7 +244,7 @@ class InstrumentRisk:
 
     def add_resting(self, sign: int, price: int) -> None:
         book = self.own_bids if sign > 0 else self.own_asks
-        book[price] += 1
+        book[price] = book.get(price, 0) + 1
         if sign > 0:
             if price > self.best_own_bid:
                 self.best_own_bid = price

@@ -450,7 +450,8 @@ class Gate:
                 return self._ordered(command, now)
             orders[cid] = command
             leg.buy_room = side_room - q
-            inst.own_bids[p] += 1
+            book = inst.own_bids
+            book[p] = book.get(p, 0) + 1
             if p > inst.best_own_bid:
                 inst.best_own_bid = p
         else:
@@ -462,7 +463,8 @@ class Gate:
                 return self._ordered(command, now)
             orders[cid] = command
             leg.sell_room = side_room - q
-            inst.own_asks[p] += 1
+            book = inst.own_asks
+            book[p] = book.get(p, 0) + 1
             if p < inst.best_own_ask:
                 inst.best_own_ask = p
         strategy.open_count = strategy_open + 1
