@@ -20,8 +20,9 @@ Everything is kept incrementally in exact integers so the gate only compares num
   stored as a whole raw1 part and a fraction (``room2 == room1 * 1e9 + frac``, ``0 <=
   frac < 1e9``), so a fast-path order whose raw2 notional is a whole number of raw1
   units (every price and quantity with 9 decimals between them) moves the whole part
-  alone, exactly. Static bounds are rounded inwards and capped at ``CAP1``: a value past
-  the cap only sends the order to the ordered checks, which are exact at scale 1e18.
+  alone, exactly (:class:`Room`). Static bounds are rounded inwards and capped at
+  ``CAP1``: a value past the cap only sends the order to the ordered checks, which are
+  exact at scale 1e18.
 
 The view is fed by the gate (an approved order counts against limits at once) and by
 the bus (order events, fills, quotes); it never reads the OMS.
@@ -84,6 +85,47 @@ def ceil1(amount2: int) -> int:
 def _raw(amount: str) -> int:
     whole, _, frac = amount.partition(".")
     return int(whole) * FIXED_SCALAR + int((frac + "000000000")[:9])
+
+
+@final
+class Room:
+    """Headroom under a raw2 limit, kept exactly as a whole number of raw1 units plus a
+    fraction: ``raw2 == whole * 1e9 + frac`` with ``0 <= frac < 1e9``. The gate's fast
+    path compares and moves ``whole`` alone (small ints) for a notional that is a whole
+    number of raw1 units; every other change goes through :meth:`spend` or :meth:`take`."""
+
+    __slots__ = ("frac", "whole")
+
+    def __init__(self, amount2: int = 0) -> None:
+        self.whole, self.frac = divmod(amount2, _S)
+
+    @property
+    def raw2(self) -> int:
+        return self.whole * _S + self.frac
+
+    def spend(self, amount2: int) -> None:
+        """The room shrinks by ``amount2`` (raw2; negative: it grows)."""
+        whole, part = divmod(amount2, _S)
+        frac = self.frac - part
+        room = self.whole - whole
+        if frac < 0:
+            frac += _S
+            room -= 1
+        self.frac = frac
+        self.whole = room
+
+    def take(self, quantity: int, price: int) -> None:
+        """The room shrinks by ``quantity * price`` (raw, so raw2; negative: it grows),
+        split into raw1 and fraction without forming the product (a big int)."""
+        whole = quantity // _S
+        frac = self.frac - (quantity - whole * _S) * price
+        room = self.whole - whole * price
+        if frac < 0 or frac >= _S:
+            carry = frac // _S
+            room += carry
+            frac -= carry * _S
+        self.frac = frac
+        self.whole = room
 
 
 @final
@@ -303,8 +345,7 @@ class StrategyRisk:
 
     __slots__ = (
         "budget2",
-        "budget_frac",
-        "budget_room1",
+        "budget_room",
         "cancel_blocked_until",
         "cancel_bucket",
         "cash2",
@@ -325,8 +366,7 @@ class StrategyRisk:
     ) -> None:
         self.strategy_id = strategy_id
         self.budget2 = budget2
-        # the room under the budget, budget_room2 == budget_room1 * 1e9 + budget_frac
-        self.budget_room1, self.budget_frac = divmod(budget2, _S)
+        self.budget_room = Room(budget2)
         self.order_bucket = order_bucket
         self.cancel_bucket = cancel_bucket
         self.cancel_blocked_until = 0
@@ -339,31 +379,7 @@ class StrategyRisk:
     @property
     def budget_room2(self) -> int:
         """Notional a new order may add before the budget is spent (raw2)."""
-        return self.budget_room1 * _S + self.budget_frac
-
-    def spend(self, amount2: int) -> None:
-        """The budget room shrinks by ``amount2`` (raw2; negative: it grows)."""
-        whole, part = divmod(amount2, _S)
-        frac = self.budget_frac - part
-        room = self.budget_room1 - whole
-        if frac < 0:
-            frac += _S
-            room -= 1
-        self.budget_frac = frac
-        self.budget_room1 = room
-
-    def take(self, quantity: int, price: int) -> None:
-        """The budget room shrinks by ``quantity * price`` (raw, so raw2; negative: it
-        grows), split into raw1 and fraction without forming the product."""
-        whole = quantity // _S
-        frac = self.budget_frac - (quantity - whole * _S) * price
-        room = self.budget_room1 - whole * price
-        if frac < 0 or frac >= _S:
-            carry = frac // _S
-            room += carry
-            frac -= carry * _S
-        self.budget_frac = frac
-        self.budget_room1 = room
+        return self.budget_room.raw2
 
     @property
     def open_notional2(self) -> int:
@@ -428,8 +444,7 @@ class Portfolio:
         "day_start_pnl2",
         "gross2",
         "gross_cap2",
-        "gross_frac",
-        "gross_room1",
+        "gross_room",
         "high_water2",
         "instruments",
         "legs_by_instrument",
@@ -456,9 +471,7 @@ class Portfolio:
         self.high_water2 = 0
         self.day_start_pnl2 = 0
         self.gross_cap2 = 0
-        # the room under the gross cap, gross_room2 == gross_room1 * 1e9 + gross_frac
-        self.gross_room1 = 0
-        self.gross_frac = 0
+        self.gross_room = Room()
         # raw1 bounds of the notional of a new buy / sell under the net exposure cap
         self.net_buy_low1 = 0
         self.net_buy_high1 = 0
@@ -468,31 +481,7 @@ class Portfolio:
     @property
     def gross_room2(self) -> int:
         """Notional a new order may add before the gross cap (raw2)."""
-        return self.gross_room1 * _S + self.gross_frac
-
-    def spend(self, amount2: int) -> None:
-        """The gross room shrinks by ``amount2`` (raw2; negative: it grows)."""
-        whole, part = divmod(amount2, _S)
-        frac = self.gross_frac - part
-        room = self.gross_room1 - whole
-        if frac < 0:
-            frac += _S
-            room -= 1
-        self.gross_frac = frac
-        self.gross_room1 = room
-
-    def take(self, quantity: int, price: int) -> None:
-        """The gross room shrinks by ``quantity * price`` (raw, so raw2; negative: it
-        grows), split into raw1 and fraction without forming the product."""
-        whole = quantity // _S
-        frac = self.gross_frac - (quantity - whole * _S) * price
-        room = self.gross_room1 - whole * price
-        if frac < 0 or frac >= _S:
-            carry = frac // _S
-            room += carry
-            frac -= carry * _S
-        self.gross_frac = frac
-        self.gross_room1 = room
+        return self.gross_room.raw2
 
     @property
     def open_notional2(self) -> int:
@@ -502,7 +491,7 @@ class Portfolio:
     def rooms(self, gross_cap2: int, net_limit1: int) -> None:
         """Recompute the firm rooms after PnL, marks or caps moved."""
         if gross_cap2 != self.gross_cap2:
-            self.spend(self.gross_cap2 - gross_cap2)
+            self.gross_room.spend(self.gross_cap2 - gross_cap2)
             self.gross_cap2 = gross_cap2
         # -limit <= net + n <= limit for a buy of notional n, -limit <= net - n <= limit
         # for a sell, with n = n1 * 1e9 and the limit l * 1e9 (raw1 l): for net = w * 1e9
@@ -574,9 +563,9 @@ class Portfolio:
             leg.sell_room -= order.leaves
         strategy = leg.strategy
         strategy.open_count += 1
-        strategy.take(order.leaves, order.notional_price)
+        strategy.budget_room.take(order.leaves, order.notional_price)
         self.open_count += 1
-        self.take(order.leaves, order.notional_price)
+        self.gross_room.take(order.leaves, order.notional_price)
         if order.resting_price is not None:
             leg.instrument.add_resting(order.sign, order.resting_price)
 
@@ -609,8 +598,8 @@ class Portfolio:
         else:
             leg.sell_room += quantity
         strategy = leg.strategy
-        strategy.take(-quantity, order.notional_price)
-        self.take(-quantity, order.notional_price)
+        strategy.budget_room.take(-quantity, order.notional_price)
+        self.gross_room.take(-quantity, order.notional_price)
 
     def apply_fill(self, leg: Leg, sign: int, quantity: int, price: int) -> None:
         """Move the position and cash by one fill, exactly."""
@@ -630,10 +619,10 @@ class Portfolio:
         self.cash2 -= cash
         moved = abs_delta * mark
         strategy.gross2 += moved
-        strategy.take(abs_delta, mark)
+        strategy.budget_room.take(abs_delta, mark)
         strategy.net2 += sign * quantity * mark
         self.gross2 += moved
-        self.take(abs_delta, mark)
+        self.gross_room.take(abs_delta, mark)
         self.net2 += sign * quantity * mark
         self._update_high_water()
 
@@ -646,7 +635,7 @@ class Portfolio:
         if delta == 0 or abs_position == 0:
             return False
         self.gross2 += abs_position * delta
-        self.take(abs_position, delta)
+        self.gross_room.take(abs_position, delta)
         self.net2 = net = self.net2 + instrument.net_position * delta
         for leg in self.legs_by_instrument[instrument.instrument_id].values():
             position = leg.position
@@ -654,7 +643,7 @@ class Portfolio:
                 strategy = leg.strategy
                 size = position if position > 0 else -position
                 strategy.gross2 += size * delta
-                strategy.take(size, delta)
+                strategy.budget_room.take(size, delta)
                 strategy.net2 += position * delta
         pnl = self.cash2 + net
         if pnl > self.high_water2:

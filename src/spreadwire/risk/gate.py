@@ -296,7 +296,7 @@ class Gate:
         order_rate = config.strategy_order_rate != old.strategy_order_rate
         cancel_rate = config.strategy_cancel_rate != old.strategy_cancel_rate
         for strategy in self.portfolio.strategies.values():
-            strategy.spend(strategy.budget2 - limits.budget2)
+            strategy.budget_room.spend(strategy.budget2 - limits.budget2)
             strategy.budget2 = limits.budget2
             if order_rate:
                 rate = config.strategy_order_rate
@@ -419,6 +419,8 @@ class Gate:
         cid: str = fields[_F_CID]
         orders = portfolio.orders
         seen = self.seen_ids
+        gross = portfolio.gross_room
+        budget = strategy.budget_room
         q: int = fields[_F_QUANTITY].raw
         # the notional in raw1 (a small int; INEXACT fails the notional check below)
         n1 = raw1_notional(p, q)
@@ -430,7 +432,7 @@ class Gate:
             and inst.min_quantity <= q <= inst.max_quantity
             and inst.min_notional1 <= n1 <= inst.max_notional1
             and inst.collar_low <= p <= inst.collar_high
-            and n1 <= (gross_room := portfolio.gross_room1)
+            and n1 <= (gross_room := gross.whole)
             and (open_count := portfolio.open_count) < self.max_open_orders
             and (strategy_open := strategy.open_count) < self.strategy_max_open_orders
             and now >= (allow_at := bucket.allow_at)
@@ -438,7 +440,7 @@ class Gate:
             and now >= strategy.cancel_blocked_until
             and cid not in orders
             and cid not in seen
-            and n1 <= (budget_room := strategy.budget_room1)
+            and n1 <= (budget_room := budget.whole)
         ):
             return self._ordered(command, now)
         if fields[_F_SIDE] is _BUY:
@@ -468,9 +470,9 @@ class Gate:
             if p < inst.best_own_ask:
                 inst.best_own_ask = p
         strategy.open_count = strategy_open + 1
-        strategy.budget_room1 = budget_room - n1
+        budget.whole = budget_room - n1
         portfolio.open_count = open_count + 1
-        portfolio.gross_room1 = gross_room - n1
+        gross.whole = gross_room - n1
         floor = now - bucket.tau
         bucket.allow_at = (allow_at if allow_at > floor else floor) + bucket.emission
         floor = now - glob.tau

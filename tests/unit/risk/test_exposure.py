@@ -13,14 +13,13 @@ from spreadwire.risk.exposure import (
     NO_BID,
     InstrumentRisk,
     Portfolio,
-    StrategyRisk,
+    Room,
     ceil1,
     floor1,
     raw1_notional,
 )
 from spreadwire.risk.gate import Gate
 from spreadwire.risk.killswitch import KillSwitch
-from spreadwire.risk.throttle import TokenBucket
 from tests.builders import make_instrument
 
 
@@ -100,26 +99,21 @@ _amounts = st.integers(min_value=-(10**30), max_value=10**30)
         max_size=30,
     ),
 )
-def test_rooms_in_raw1_and_fraction_follow_exact_raw2_arithmetic(
+def test_room_in_raw1_and_fraction_follows_exact_raw2_arithmetic(
     start: int, moves: list[tuple[str, int, int]]
 ) -> None:
-    portfolio = Portfolio({})
-    portfolio.spend(-start)
-    strategy = StrategyRisk("S1", TokenBucket(1, 1, 0), TokenBucket(1, 1, 0), budget2=start)
+    room = Room(start)
     exact = start
     for kind, a, b in moves:
-        amount = a if kind == "spend" else a * b
         if kind == "spend":
-            portfolio.spend(a)
-            strategy.spend(a)
+            room.spend(a)
+            exact -= a
         else:
-            portfolio.take(a, b)
-            strategy.take(a, b)
-        exact -= amount
-        assert portfolio.gross_room2 == exact == strategy.budget_room2
-        assert 0 <= portfolio.gross_frac < _S
-        assert 0 <= strategy.budget_frac < _S
-        assert portfolio.gross_room1 == exact // _S == strategy.budget_room1
+            room.take(a, b)
+            exact -= a * b
+        assert room.raw2 == exact
+        assert 0 <= room.frac < _S
+        assert room.whole == exact // _S
 
 
 @settings(max_examples=500, deadline=None)
