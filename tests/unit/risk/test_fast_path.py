@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from spreadwire.core.clock import SimClock
 from spreadwire.domain.commands import EngageKillSwitch, ModifyOrder, SubmitOrder
 from spreadwire.domain.enums import OrderSide, OrderType
+from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.values import Price, Quantity
 from spreadwire.risk.breaker import CircuitBreaker
 from spreadwire.risk.config import BreakerConfig, PriceBandTrip, RiskConfig
@@ -78,16 +79,7 @@ def test_fast_path_price_with_more_decimals_than_the_tick_tests_the_remainder() 
 
 
 def test_fast_path_tick_not_a_power_of_ten_tests_the_remainder() -> None:
-    clock = SimClock(START_NS)
-    instrument = make_instrument("CCC", tick_size="0.05")
-    engine = RiskEngine(
-        RiskConfig(),
-        clock,
-        {instrument.instrument_id: instrument},
-        forward=lambda command: None,
-        publish=lambda event: None,
-    )
-    engine.on_quote(make_quote("CCC.SIM", bid="100.00", ask="100.10", ts_event=START_NS))
+    engine = _engine_on(make_instrument("CCC", tick_size="0.05"), "100.00", "100.10")
     assert engine.execute(_order("CCC.SIM", "first", "100.05"))  # makes the leg
     on_grid = _order("CCC.SIM", "on", "100.05")
     off_grid = _order("CCC.SIM", "off", "100.03")
@@ -97,14 +89,29 @@ def test_fast_path_tick_not_a_power_of_ten_tests_the_remainder() -> None:
     assert engine.stats().denied_by_reason == {DenyReason.PRICE_PRECISION: 1}
 
 
-def _order(instrument_id: str, cid: str, price: str) -> SubmitOrder:
+def _engine_on(instrument: Instrument, bid: str, ask: str) -> RiskEngine:
+    """A risk engine trading ``instrument`` alone, with one quote on it."""
+    engine = RiskEngine(
+        RiskConfig(),
+        SimClock(START_NS),
+        {instrument.instrument_id: instrument},
+        forward=lambda command: None,
+        publish=lambda event: None,
+    )
+    engine.on_quote(make_quote(instrument.instrument_id, bid=bid, ask=ask, ts_event=START_NS))
+    return engine
+
+
+def _order(
+    instrument_id: str, cid: str, price: str, quantity: str = "1", size_precision: int = 0
+) -> SubmitOrder:
     return SubmitOrder(
         strategy_id="S1",
         instrument_id=instrument_id,
         client_order_id=cid,
         side=BUY,
         order_type=OrderType.LIMIT,
-        quantity=Quantity.parse("1"),
+        quantity=Quantity.parse(quantity, size_precision),
         price=Price.parse(price),
         ts_init=0,
     )
@@ -283,36 +290,19 @@ def test_gross_cap_without_division_equals_the_margin_formula(
     assert limits.gross_cap2(pnl) == min(margin_cap2, limits.gross2)
 
 
-def _fractional_engine(lot: str, size_precision: int) -> tuple[RiskEngine, SimClock]:
-    clock = SimClock(START_NS)
+def _fractional_engine(lot: str, size_precision: int) -> RiskEngine:
     instrument = make_instrument("CCC", size_precision=size_precision, lot_size=lot)
-    engine = RiskEngine(
-        RiskConfig(),
-        clock,
-        {instrument.instrument_id: instrument},
-        forward=lambda command: None,
-        publish=lambda event: None,
-    )
-    engine.on_quote(make_quote("CCC.SIM", bid="100.00", ask="100.02", ts_event=START_NS))
+    engine = _engine_on(instrument, "100.00", "100.02")
     assert engine.execute(_sized("first", "1", size_precision))  # makes the leg
-    return engine, clock
+    return engine
 
 
-def _sized(cid: str, quantity: str, size_precision: int, price: str = "100.01") -> SubmitOrder:
-    return SubmitOrder(
-        strategy_id="S1",
-        instrument_id="CCC.SIM",
-        client_order_id=cid,
-        side=BUY,
-        order_type=OrderType.LIMIT,
-        quantity=Quantity.parse(quantity, size_precision),
-        price=Price.parse(price),
-        ts_init=0,
-    )
+def _sized(cid: str, quantity: str, size_precision: int) -> SubmitOrder:
+    return _order("CCC.SIM", cid, "100.01", quantity, size_precision)
 
 
 def test_fast_path_fractional_quantity_reserves_the_exact_notional() -> None:
-    engine, _ = _fractional_engine("0.001", 3)
+    engine = _fractional_engine("0.001", 3)
     gate = engine._gate
     portfolio = gate.portfolio
     strategy = portfolio.strategies["S1"]
@@ -327,7 +317,7 @@ def test_fast_path_fractional_quantity_reserves_the_exact_notional() -> None:
 
 def test_fast_path_notional_finer_than_raw1_takes_the_ordered_path_and_is_approved() -> None:
     # 9 quantity decimals times a price with 2: the raw2 notional is not a whole raw1
-    engine, _ = _fractional_engine("0.000000001", 9)
+    engine = _fractional_engine("0.000000001", 9)
     order = _sized("fine", "1.000000001", 9)
 
     assert not _fast_only(engine._gate, order)
