@@ -18,6 +18,7 @@ import msgspec
 from spreadwire.config import NodeConfig
 from spreadwire.core.bus import MessageBus
 from spreadwire.core.clock import SimClock, perf_counter_ns
+from spreadwire.core.gcpolicy import ControlledCollector
 from spreadwire.core.histogram import LatencyHistogram
 from spreadwire.core.scheduler import Scheduler
 from spreadwire.domain.admin import (
@@ -208,6 +209,13 @@ class TradingNode:
         self._stage_first_order = self._stage["first_order"]
         # (histogram, ns) measured during a dispatch, recorded when it hands off its events
         self._timings: list[tuple[LatencyHistogram, int]] = []
+        gc_config = config.gc
+        self.collector = ControlledCollector(
+            self.latency.stage("gc"),
+            safety_limit=gc_config.safety_limit,
+            middle_every=gc_config.middle_every,
+            full_every=gc_config.full_every,
+        )
         self._wire()
         self._add_default_strategies()
         self._started = False
@@ -565,6 +573,8 @@ class TradingNode:
         # collector's generations so collections stay short on the hot path
         gc.collect()
         gc.freeze()
+        if self.config.gc.mode == "controlled":
+            self.collector.start()
 
     def _schedule_timer(self) -> None:
         interval = self.config.timer_interval_ns
@@ -576,6 +586,8 @@ class TradingNode:
             self.oms.on_timer(now)
             if self._outbox:
                 self._record()
+            # between two dispatches: the collector's pause never lands inside a chain
+            self.collector.tick()
             self.scheduler.after(interval, tick)
 
         self.scheduler.after(interval, tick)
@@ -589,6 +601,7 @@ class TradingNode:
 
     def close(self) -> None:
         """Make every handed-in event durable (the store stays open for reading)."""
+        self.collector.stop()
         if self.writer_open:
             self._record()
             self.writer.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 import msgspec.inspect
@@ -43,6 +43,19 @@ class StoreConfig(msgspec.Struct, frozen=True, kw_only=True):
     capacity: Annotated[int, msgspec.Meta(gt=0)] = 65_536
 
 
+class GcConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """When the garbage collector runs (see ``spreadwire.core.gcpolicy``).
+
+    ``controlled``: from the node's timer (young generation every tick, the middle one
+    every ``middle_every`` ticks, all every ``full_every``), with the automatic threshold
+    raised to ``safety_limit``; ``automatic``: CPython's own thresholds, untouched."""
+
+    mode: Literal["controlled", "automatic"] = "controlled"
+    safety_limit: Annotated[int, msgspec.Meta(ge=1_000)] = 50_000
+    middle_every: Annotated[int, msgspec.Meta(ge=1)] = 10
+    full_every: Annotated[int, msgspec.Meta(ge=1)] = 600
+
+
 class ApiConfig(msgspec.Struct, frozen=True, kw_only=True):
     enabled: bool = False
     host: str = "127.0.0.1"
@@ -71,6 +84,7 @@ class NodeConfig(msgspec.Struct, frozen=True, kw_only=True):
     strategy: StrategyDefaults = msgspec.field(default_factory=StrategyDefaults)
     store: StoreConfig = msgspec.field(default_factory=StoreConfig)
     api: ApiConfig = msgspec.field(default_factory=ApiConfig)
+    gc: GcConfig = msgspec.field(default_factory=GcConfig)
 
 
 def _overlay(data: dict[str, Any], environ: Mapping[str, str]) -> None:

@@ -121,6 +121,8 @@ def test_load_environment_ignores_other_variables() -> None:
         ({"SPREADWIRE_STRATEGY__WINDOW": "5"}, "$.strategy.window"),
         ({"SPREADWIRE_API__ENABLED": "maybe"}, "$.api.enabled"),
         ({"SPREADWIRE_MARKETDATA__STALE_AFTER_NS": "0"}, "$.marketdata.stale_after_ns"),
+        ({"SPREADWIRE_GC__MODE": "sometimes"}, "$.gc.mode"),
+        ({"SPREADWIRE_GC__SAFETY_LIMIT": "10"}, "$.gc.safety_limit"),
     ],
 )
 def test_load_bad_environment_value_raises_config_error_naming_field(

@@ -22,6 +22,7 @@ STAGES: tuple[str, ...] = (
     "first_order",  # venue delta in -> the first order it caused handed to the gateway
     "order_ack",  # order sent -> venue acknowledgement (simulated time)
     "report",  # execution report in -> events published and positions updated
+    "gc",  # a collection run by the node's timer (between dispatches)
 )
 
 
