@@ -115,6 +115,9 @@ class MemoryRecorder:
     def wait_for(self, after: int, timeout_s: float | None) -> int:
         return self._signal.wait(after, timeout_s)
 
+    def maintain(self) -> None:
+        """Nothing to maintain in memory."""
+
     def close(self) -> None:
         with self._lock:
             self._closed = True

@@ -79,6 +79,12 @@ class Recorder(Protocol):
         return the highest committed position known."""
         ...
 
+    def maintain(self) -> None:
+        """Housekeeping the event writer runs when it has acknowledged a batch and nothing
+        else is queued, so that it never sits between a caller and its acknowledgement
+        (SQLite copies its WAL back into the database file here). Raises StoreError."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -235,6 +235,17 @@ class EventWriter:
             except BaseException as error:
                 self._fail(batch, error)
                 return
+            if not self._queue and not self._callers:
+                self._maintain()
+
+    def _maintain(self) -> None:
+        """Idle after an acknowledged batch, with no durable caller waiting to append
+        again: the recorder's housekeeping runs now, behind no acknowledgement. A failure
+        there is logged; the next commit reports a store that really broke."""
+        try:
+            self._recorder.maintain()
+        except StoreError as error:
+            _log.warning("event store maintenance failed: %s", error)
 
     def _take(self) -> list[_Item]:
         queue = self._queue

@@ -389,6 +389,9 @@ class PostgresRecorder:
     def wait_for(self, after: int, timeout_s: float | None) -> int:
         return self._signal.wait(after, timeout_s)
 
+    def maintain(self) -> None:
+        """Nothing to do: the server checkpoints on its own."""
+
     def close(self) -> None:
         with self._lock:
             if self._closed:

@@ -9,20 +9,33 @@ head, so they are gap-free and in commit order even with other processes writing
 Checkpoints run off the commit path. SQLite's automatic checkpoint runs inside the
 ``COMMIT`` that crosses ``wal_autocheckpoint`` pages, so every caller in that group commit
 also waited for the checkpoint's page writes and database ``fsync`` (a 2.5-3 ms ack stall
-about every 135 commits at 50,000 events/s). Here a checkpointer thread with its own
-connection looks at the WAL's frame counts every few milliseconds after commits (read from
-the wal-index header in the ``-shm`` file, no lock taken) and, once ``checkpoint_pages``
-frames are not yet copied back, runs a PASSIVE checkpoint concurrently with the writer.
-When every frame is copied back, the writer's next transaction restarts the WAL from its
-beginning, so the file is overwritten in place rather than grown (a growing WAL makes each
-``fdatasync`` slower). If commits kept arriving and the WAL reached ``checkpoint_limit``
-frames, a second pass runs under the write lock (a few frames: the writer waits about
-0.4 ms) so that it restarts; the WAL thus stays bounded near ``checkpoint_limit`` pages.
-The checkpoint connection runs ``synchronous=FULL``: as in SQLite's own checkpoint, the WAL
-is synced before and the database file after each pass, so a restarted WAL never
-overwrites frames whose pages are not yet durable in the database file. The writer
-connection keeps ``wal_autocheckpoint`` at ``8 * checkpoint_limit`` as a backstop, should
-the checkpointer fall behind (for instance a reader holding an old snapshot).
+about every 135 commits at 50,000 events/s). Here the copying back happens in two places:
+
+* **When the event writer is idle.** After it has acknowledged a batch and nothing else
+  is queued, the writer calls :meth:`SQLiteRecorder.maintain`; once
+  ``idle_checkpoint_pages`` frames are waiting, that runs a PASSIVE checkpoint on the
+  writer's own connection, under the write lock. No commit's sync then shares the disk
+  with a checkpoint's page writes (on a virtual disk those writes and their ``fsync``
+  took ~0.9 ms and made concurrent WAL syncs wait: the acknowledgement p99 came from
+  there), and the WAL, fully copied, restarts at the next commit, so it stays small and
+  is overwritten in place.
+* **By a checkpointer thread**, the backstop for a writer that is never idle (saturated,
+  or durable callers always waiting) or a reader holding an old snapshot. It has its
+  own connection, looks at the WAL's frame counts every few milliseconds after commits
+  (read from the wal-index header in the ``-shm`` file, no lock taken) and, once
+  ``checkpoint_pages`` frames are not yet copied back, runs a PASSIVE checkpoint
+  concurrently with the writer. When every frame is copied back, the writer's next
+  transaction restarts the WAL from its beginning, so the file is overwritten in place
+  rather than grown (a growing WAL makes each ``fdatasync`` slower). If commits kept
+  arriving and the WAL reached ``checkpoint_limit`` frames, a second pass runs under the
+  write lock (a few frames: the writer waits about 0.4 ms) so that it restarts; the WAL
+  thus stays bounded near ``checkpoint_limit`` pages.
+
+Checkpoints sync (under ``synchronous=FULL``, and NORMAL in the relaxed mode, alike): as
+in SQLite's own checkpoint, the WAL is synced before and the database file after each
+pass, so a restarted WAL never overwrites frames whose pages are not yet durable in the
+database file. The writer connection keeps ``wal_autocheckpoint`` at
+``8 * checkpoint_limit`` as a backstop, should both fall behind.
 
 On open the newest ``tail_check`` entries are verified (checksums, positions); a torn
 tail is truncated and reported in :attr:`SQLiteRecorder.recovery`.
@@ -68,6 +81,9 @@ CHECKPOINT_PAGES = 200
 #: WAL frames at which it finishes under the write lock, so that the WAL restarts (the
 #: WAL stays near this size: SQLite's default autocheckpoint).
 CHECKPOINT_LIMIT = 1_000
+#: WAL frames not yet copied back at which an idle event writer copies them itself
+#: (``SQLiteRecorder.maintain``; 0: never, only the checkpointer does).
+IDLE_CHECKPOINT_PAGES = 40
 #: How often the checkpointer looks at the WAL's frame count while commits are happening.
 CHECKPOINT_POLL_S = 0.005
 #: wal-index header (https://www.sqlite.org/walformat.html), native byte order: iVersion
@@ -124,7 +140,7 @@ class _Checkpointer:
         self._thread = threading.Thread(target=self._run, name="sqlite-checkpointer", daemon=True)
         self._thread.start()
 
-    def _frames(self) -> tuple[int, int] | None:
+    def frames(self) -> tuple[int, int] | None:
         """(frames in the WAL, frames already copied back), or None if unknown."""
         try:
             with open(self._shm, "rb") as shm:
@@ -161,12 +177,12 @@ class _Checkpointer:
     def step(self) -> None:
         """Copy the WAL back once it holds ``pages`` frames not yet copied; if it has
         grown to ``limit`` frames, finish under the write lock so that it restarts."""
-        known = self._frames()
+        known = self.frames()
         if known is not None and known[0] - known[1] < self._pages:
             return
         self._pass()
         self.passes[0] += 1
-        known = self._frames()
+        known = self.frames()
         if known is None or known[1] >= known[0] or known[0] < self._limit:
             return
         # The writer kept committing during the passes, so the WAL never restarted:
@@ -194,6 +210,7 @@ class SQLiteRecorder:
         "_checkpointer",
         "_closed",
         "_codec",
+        "_idle_checkpoint",
         "_path",
         "_planner",
         "_read",
@@ -203,6 +220,7 @@ class SQLiteRecorder:
         "_synchronous",
         "_write",
         "_write_lock",
+        "idle_checkpoints",
     )
 
     def __init__(
@@ -215,8 +233,12 @@ class SQLiteRecorder:
         repair: bool = True,
         checkpoint_pages: int = CHECKPOINT_PAGES,
         checkpoint_limit: int = CHECKPOINT_LIMIT,
+        idle_checkpoint_pages: int = IDLE_CHECKPOINT_PAGES,
     ) -> None:
         self._path = str(path)
+        self._idle_checkpoint = max(0, int(idle_checkpoint_pages))
+        #: checkpoints run by :meth:`maintain`
+        self.idle_checkpoints = 0
         self._codec = codec or Codec()
         self._write_lock = threading.Lock()
         try:
@@ -427,6 +449,25 @@ class SQLiteRecorder:
     def checkpoint(self) -> None:
         """Copy the WAL into the database file (PASSIVE: never blocks the writer)."""
         self._fetch("PRAGMA wal_checkpoint(PASSIVE)", ())
+
+    def maintain(self) -> None:
+        """Copy the WAL back into the database file from the writer's own connection
+        once ``idle_checkpoint_pages`` frames wait for it, while the event writer is idle
+        (see the module notes)."""
+        pages = self._idle_checkpoint
+        if not pages:
+            return
+        known = self._checkpointer.frames()
+        if known is not None and known[0] - known[1] < pages:
+            return
+        with self._write_lock:
+            if self._closed:
+                return
+            try:
+                self._write.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            except sqlite3.Error as error:
+                raise StoreError(f"SQLite checkpoint failed: {error}") from error
+        self.idle_checkpoints += 1
 
     def close(self) -> None:
         if hasattr(self, "_checkpointer"):

@@ -221,3 +221,50 @@ def test_writer_many_producer_threads_all_get_distinct_durable_positions() -> No
             thread.join()
 
     assert sorted(positions) == list(range(1, 801))
+
+
+class MaintainedRecorder:
+    """A memory recorder that counts (or fails) the writer's idle housekeeping."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.inner = MemoryRecorder()
+        self.fail = fail
+        self.maintained = 0
+        self.idle = threading.Event()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def maintain(self) -> None:
+        self.maintained += 1
+        self.idle.set()
+        if self.fail:
+            raise StoreError("disk is slow today")
+
+
+def test_writer_runs_the_recorders_housekeeping_when_idle() -> None:
+    recorder = MaintainedRecorder()
+    with EventWriter(recorder, clock=SimClock(5)) as writer:  # type: ignore[arg-type]
+        for burst in range(3):
+            recorder.idle.clear()
+            writer.append(make_accepted("1", 2 * burst))
+            writer.append(make_accepted("2", 2 * burst + 1))
+            writer.flush()
+            assert recorder.idle.wait(5.0), f"no housekeeping after burst {burst}"
+    assert recorder.maintained >= 3
+    assert recorder.inner.last_position() == 6
+
+
+def test_writer_logs_a_failed_housekeeping_and_keeps_committing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    recorder = MaintainedRecorder(fail=True)
+    with EventWriter(recorder, clock=SimClock(5)) as writer:  # type: ignore[arg-type]
+        writer.append(make_accepted("1", 1))
+        writer.flush()
+        assert recorder.idle.wait(5.0)
+        position = writer.append_durable(make_accepted("1", 2))
+        stats = writer.stats()
+    assert position == 2
+    assert stats.failed is False
+    assert "event store maintenance failed: disk is slow today" in caplog.text
