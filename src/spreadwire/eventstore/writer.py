@@ -240,11 +240,12 @@ class EventWriter:
 
     def _maintain(self) -> None:
         """Idle after an acknowledged batch, with no durable caller waiting to append
-        again: the recorder's housekeeping runs now, behind no acknowledgement. A failure
-        there is logged; the next commit reports a store that really broke."""
+        again: the recorder's housekeeping runs now, behind no acknowledgement. Whatever
+        goes wrong there is logged and the writer carries on (housekeeping must never stop
+        the commits); the next commit reports a store that really broke."""
         try:
             self._recorder.maintain()
-        except StoreError as error:
+        except Exception as error:
             _log.warning("event store maintenance failed: %s", error)
 
     def _take(self) -> list[_Item]:

@@ -226,7 +226,7 @@ def test_writer_many_producer_threads_all_get_distinct_durable_positions() -> No
 class MaintainedRecorder:
     """A memory recorder that counts (or fails) the writer's idle housekeeping."""
 
-    def __init__(self, fail: bool = False) -> None:
+    def __init__(self, fail: Exception | None = None) -> None:
         self.inner = MemoryRecorder()
         self.fail = fail
         self.maintained = 0
@@ -238,8 +238,8 @@ class MaintainedRecorder:
     def maintain(self) -> None:
         self.maintained += 1
         self.idle.set()
-        if self.fail:
-            raise StoreError("disk is slow today")
+        if self.fail is not None:
+            raise self.fail
 
 
 def test_writer_runs_the_recorders_housekeeping_when_idle() -> None:
@@ -255,10 +255,13 @@ def test_writer_runs_the_recorders_housekeeping_when_idle() -> None:
     assert recorder.inner.last_position() == 6
 
 
+@pytest.mark.parametrize(
+    "failure", [StoreError("disk is slow today"), OSError("disk is slow today")]
+)
 def test_writer_logs_a_failed_housekeeping_and_keeps_committing(
-    caplog: pytest.LogCaptureFixture,
+    failure: Exception, caplog: pytest.LogCaptureFixture
 ) -> None:
-    recorder = MaintainedRecorder(fail=True)
+    recorder = MaintainedRecorder(fail=failure)
     with EventWriter(recorder, clock=SimClock(5)) as writer:  # type: ignore[arg-type]
         writer.append(make_accepted("1", 1))
         writer.flush()
