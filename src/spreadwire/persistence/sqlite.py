@@ -154,6 +154,11 @@ class _Checkpointer:
             return None
         return frames, _SHM_BACKFILL.unpack_from(header, 96)[0]
 
+    def waiting(self, pages: int) -> bool:
+        """Do at least ``pages`` frames wait to be copied back (or is the count unknown)?"""
+        known = self.frames()
+        return known is None or known[0] - known[1] >= pages
+
     def _pass(self) -> tuple[int, int]:
         """One PASSIVE checkpoint: (frames in the WAL, frames copied back)."""
         row = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
@@ -177,8 +182,7 @@ class _Checkpointer:
     def step(self) -> None:
         """Copy the WAL back once it holds ``pages`` frames not yet copied; if it has
         grown to ``limit`` frames, finish under the write lock so that it restarts."""
-        known = self.frames()
-        if known is not None and known[0] - known[1] < self._pages:
+        if not self.waiting(self._pages):
             return
         self._pass()
         self.passes[0] += 1
@@ -457,8 +461,7 @@ class SQLiteRecorder:
         pages = self._idle_checkpoint
         if not pages:
             return
-        known = self._checkpointer.frames()
-        if known is not None and known[0] - known[1] < pages:
+        if not self._checkpointer.waiting(pages):
             return
         with self._write_lock:
             if self._closed:
