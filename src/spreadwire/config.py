@@ -56,6 +56,16 @@ class GcConfig(msgspec.Struct, frozen=True, kw_only=True):
     full_every: Annotated[int, msgspec.Meta(ge=1)] = 600
 
 
+class DriverConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """How a ``--speed realtime`` run waits for the wall clock (``spreadwire.node.Idle``).
+
+    ``sleep``: the node sleeps a millisecond between steps and uses little CPU; ``spin``:
+    it polls its schedule without sleeping, so each tick finds the chain warm, and keeps
+    one core busy for the whole run."""
+
+    idle: Literal["sleep", "spin"] = "sleep"
+
+
 class ApiConfig(msgspec.Struct, frozen=True, kw_only=True):
     enabled: bool = False
     host: str = "127.0.0.1"
@@ -85,6 +95,7 @@ class NodeConfig(msgspec.Struct, frozen=True, kw_only=True):
     store: StoreConfig = msgspec.field(default_factory=StoreConfig)
     api: ApiConfig = msgspec.field(default_factory=ApiConfig)
     gc: GcConfig = msgspec.field(default_factory=GcConfig)
+    driver: DriverConfig = msgspec.field(default_factory=DriverConfig)
 
 
 def _overlay(data: dict[str, Any], environ: Mapping[str, str]) -> None:

@@ -4,12 +4,19 @@ The core is synchronous and single-writer: the scheduler calls venue deliveries 
 timers in simulated-time order, and each delivery runs the whole chain (market data →
 strategy → risk → OMS → venue gateway) before the next. ``run`` is async only so that
 API servers can share the event loop; in ``max`` speed it yields to them between steps.
+
+In ``realtime`` speed the driver waits for the wall clock in one of two ways
+(:class:`Idle`): ``sleep`` gives the core away for a millisecond between steps;
+``spin`` polls the schedule without a system call and gives the event loop a few turns
+every 200 µs, which keeps the chain's code and data warm at the price of one busy core
+(measured in docs/performance.md, "Tick to order").
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from enum import StrEnum
 from typing import final
@@ -24,10 +31,33 @@ log = logging.getLogger("spreadwire.node")
 #: Simulated time advances at most this much per step in ``max`` speed.
 _STEP_NS = 5_000_000
 
+#: A sleeping real-time driver sleeps this long between steps.
+_REALTIME_STEP_NS = 1_000_000
+
+#: A spinning driver gives the event loop its turns this often: a socket waits at most
+#: this long for the loop (a sleeping one wakes at once for it).
+_SPIN_STEP_NS = 200_000
+
+#: Event-loop turns a spinning driver gives at the end of each step.
+_SPIN_TURNS = 3
+
+#: A spinning driver sleeps this long at a time while another thread of the node works.
+_BUSY_SLICE_S = 50e-6
+
 
 class Speed(StrEnum):
     REALTIME = "realtime"
     MAX = "max"
+
+
+class Idle(StrEnum):
+    """How a real-time driver waits between steps."""
+
+    #: ``asyncio.sleep`` a step: the core is free, the chain starts cold at each tick.
+    SLEEP = "sleep"
+    #: Poll the schedule on the clock (no system call) and give the event loop a few
+    #: turns a step: a core stays busy, the chain stays warm.
+    SPIN = "spin"
 
 
 class PairView(msgspec.Struct, frozen=True, kw_only=True):
@@ -64,11 +94,20 @@ class NodeView(msgspec.Struct, frozen=True, kw_only=True):
 class Driver:
     """Advances simulated time, in step with the wall clock or as fast as possible."""
 
-    __slots__ = ("_advance", "_now", "_start_ns")
+    __slots__ = ("_advance", "_busy", "_now", "_start_ns")
 
-    def __init__(self, now: Callable[[], int], advance: Callable[[int], int]) -> None:
+    def __init__(
+        self,
+        now: Callable[[], int],
+        advance: Callable[[int], int],
+        busy: Callable[[], bool] | None = None,
+    ) -> None:
         self._now = now
         self._advance = advance
+        #: Whether another thread of the node (the event writer) needs the interpreter
+        #: now: a spinning driver then sleeps in short slices instead, so that thread is
+        #: not starved of the GIL.
+        self._busy = busy
         self._start_ns = now()
 
     async def run(
@@ -76,24 +115,49 @@ class Driver:
         *,
         seconds: float,
         speed: Speed,
+        idle: Idle = Idle.SLEEP,
         on_progress: Callable[[], None] | None = None,
         progress_interval_s: float = 0.5,
         stop: asyncio.Event | None = None,
     ) -> float:
-        """Run for ``seconds`` of simulated time; return the wall seconds it took."""
+        """Run for ``seconds`` of simulated time; return the wall seconds it took.
+
+        ``idle`` matters only in ``realtime`` speed."""
         start_sim = self._now()
         end_sim = start_sim + int(seconds * 1e9)
         wall_start = perf_counter_ns()
         next_progress = wall_start
         interval_ns = int(progress_interval_s * 1e9)
+        advance = self._advance
+        busy = self._busy
+        spin = speed is Speed.REALTIME and idle is Idle.SPIN
         while self._now() < end_sim and not (stop is not None and stop.is_set()):
             if speed is Speed.MAX:
-                self._advance(min(end_sim, self._now() + _STEP_NS))
+                advance(min(end_sim, self._now() + _STEP_NS))
                 await asyncio.sleep(0)
+            elif spin:
+                # Everything due runs as soon as the clock reaches it; the loop's turns
+                # come once per step, so API servers and timers still run.
+                turn = perf_counter_ns() + _SPIN_STEP_NS
+                now = perf_counter_ns()
+                while now < turn:
+                    target = start_sim + (now - wall_start)
+                    if target >= end_sim:
+                        advance(end_sim)
+                        break
+                    advance(target)
+                    if busy is not None and busy():
+                        time.sleep(_BUSY_SLICE_S)
+                    now = perf_counter_ns()
+                # A server's work often takes a few hops through the ready queue (an
+                # I/O callback resolves a future, which wakes a task): a few turns let
+                # it finish now rather than one hop per step.
+                for _ in range(_SPIN_TURNS):
+                    await asyncio.sleep(0)
             else:
                 target = start_sim + (perf_counter_ns() - wall_start)
-                self._advance(min(end_sim, target))
-                await asyncio.sleep(0.001)
+                advance(min(end_sim, target))
+                await asyncio.sleep(_REALTIME_STEP_NS / 1e9)
             wall_now = perf_counter_ns()
             if on_progress is not None and wall_now >= next_progress:
                 next_progress = wall_now + interval_ns

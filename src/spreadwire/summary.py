@@ -15,6 +15,8 @@ class RunSummary(msgspec.Struct, frozen=True, kw_only=True):
     run_id: str
     seed: int
     speed: str
+    #: How a real-time run waited between steps (``sleep`` or ``spin``).
+    idle: str
     scenario: str | None
     sim_seconds: float
     wall_seconds: float
@@ -61,6 +63,7 @@ def summarize(
         run_id=run_id,
         seed=node.config.seed,
         speed=speed,
+        idle=node.config.driver.idle,
         scenario=scenario,
         sim_seconds=view.sim_seconds,
         wall_seconds=round(wall_seconds, 3),

@@ -173,6 +173,7 @@ def test_node_same_seed_max_speed_same_results(tmp_path: Path, node_run: Trading
         (["--seconds", "-1"], "--seconds"),
         (["--pairs", "99"], "--pairs"),
         (["--speed", "warp"], "--speed"),
+        (["--idle", "doze"], "--idle"),
         (["--seed", "x"], "--seed"),
         (["--store", "mysql://x"], "--store"),
     ],
@@ -206,3 +207,31 @@ def test_demo_cli_bad_config_file_exits_2_naming_the_setting(tmp_path: Path) -> 
     assert result.returncode == 2
     assert "max_order_quantity" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demo_cli_realtime_spin_runs_and_records_the_idle_policy(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+
+    status = main(
+        [
+            "demo",
+            "--seconds",
+            "2",
+            "--speed",
+            "realtime",
+            "--idle",
+            "spin",
+            "--out",
+            str(out),
+            "--no-live",
+            "--no-api",
+            "--no-ticks",
+        ]
+    )
+
+    assert status == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["speed"] == "realtime"
+    assert summary["idle"] == "spin"
+    assert summary["quotes"] > 0
+    assert summary["sim_seconds"] == pytest.approx(2.0)

@@ -123,6 +123,7 @@ def test_load_environment_ignores_other_variables() -> None:
         ({"SPREADWIRE_MARKETDATA__STALE_AFTER_NS": "0"}, "$.marketdata.stale_after_ns"),
         ({"SPREADWIRE_GC__MODE": "sometimes"}, "$.gc.mode"),
         ({"SPREADWIRE_GC__SAFETY_LIMIT": "10"}, "$.gc.safety_limit"),
+        ({"SPREADWIRE_DRIVER__IDLE": "doze"}, "$.driver.idle"),
     ],
 )
 def test_load_bad_environment_value_raises_config_error_naming_field(
@@ -199,3 +200,10 @@ def test_load_malformed_toml_raises_config_error_naming_file(tmp_path: Path) -> 
         load(path)
 
     assert str(path) in str(error.value)
+
+
+def test_load_driver_idle_from_file_and_default_sleep(tmp_path: Path) -> None:
+    path = _toml(tmp_path, '[driver]\nidle = "spin"\n')
+
+    assert load(path).driver.idle == "spin"
+    assert load().driver.idle == "sleep"

@@ -377,6 +377,11 @@ class EventWriter:
             failed=self._failure is not None,
         )
 
+    def busy(self) -> bool:
+        """Whether the writer thread has work: something queued, or a batch or the
+        store's housekeeping in progress (a hint, read without a lock)."""
+        return self._wake_at != 1 or bool(self._queue)
+
     def ack_histogram(self) -> LatencyHistogram:
         """Append-to-acknowledgement latency of every committed item."""
         return self._ack

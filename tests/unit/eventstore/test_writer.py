@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -271,3 +272,31 @@ def test_writer_logs_a_failed_housekeeping_and_keeps_committing(
     assert position == 2
     assert stats.failed is False
     assert "event store maintenance failed: disk is slow today" in caplog.text
+
+
+def _until(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.001)
+    return True
+
+
+def test_writer_busy_while_a_batch_is_committing_and_not_once_idle() -> None:
+    recorder = GatedRecorder()
+    writer = EventWriter(recorder)  # type: ignore[arg-type]
+    assert _until(lambda: not writer.busy()), "a new writer with nothing queued is idle"
+
+    writer.append(make_accepted("a"))
+    recorder.entered.wait()
+    busy_in_commit = writer.busy()
+    writer.append(make_accepted("b"))
+    busy_with_queue = writer.busy()
+    recorder.gate.set()
+    writer.flush()
+
+    assert busy_in_commit
+    assert busy_with_queue
+    assert _until(lambda: not writer.busy()), "the writer stays busy after its last batch"
+    writer.close()

@@ -1,0 +1,127 @@
+"""The driver that advances simulated time: what it runs, and whom it lets run.
+
+Real-time runs here last a few tens of milliseconds of wall time; nothing is asserted
+about how long anything took, only about what ran and in which order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+
+import pytest
+
+from spreadwire.core.clock import SimClock
+from spreadwire.core.scheduler import Scheduler
+from spreadwire.node import Driver, Idle, Speed
+
+MS = 1_000_000
+
+
+def _scheduled(count: int, every_ns: int) -> tuple[SimClock, Scheduler, list[int]]:
+    clock = SimClock()
+    scheduler = Scheduler(clock)
+    ran: list[int] = []
+    for i in range(1, count + 1):
+        scheduler.at(i * every_ns, partial(ran.append, i))
+    return clock, scheduler, ran
+
+
+@pytest.mark.parametrize("idle", list(Idle))
+def test_realtime_driver_runs_everything_due_in_order(idle: Idle) -> None:
+    clock, scheduler, ran = _scheduled(count=30, every_ns=MS)
+    driver = Driver(clock.timestamp_ns, scheduler.run_until)
+
+    asyncio.run(driver.run(seconds=0.030, speed=Speed.REALTIME, idle=idle))
+
+    assert ran == list(range(1, 31))
+    assert clock.timestamp_ns() == 30 * MS
+
+
+def test_spinning_driver_gives_the_event_loop_turns() -> None:
+    clock, scheduler, _ = _scheduled(count=0, every_ns=MS)
+    driver = Driver(clock.timestamp_ns, scheduler.run_until)
+    jobs: list[tuple[int, int]] = []
+
+    async def main() -> None:
+        async def server() -> None:
+            # A job of three callbacks through the ready queue, as a server's request
+            # takes (an I/O callback resolves a future, which wakes a task, which replies).
+            while True:
+                began = clock.timestamp_ns()
+                await asyncio.sleep(0)
+                await asyncio.sleep(0)
+                jobs.append((began, clock.timestamp_ns()))
+
+        task = asyncio.create_task(server())
+        await driver.run(seconds=0.040, speed=Speed.REALTIME, idle=Idle.SPIN)
+        task.cancel()
+
+    asyncio.run(main())
+
+    # the server ran while simulated time moved, not only at the end ...
+    assert len({began for began, _ in jobs}) >= 5
+    # ... and a three-callback job can finish within one step (simulated time only moves
+    # while the driver spins): the loop gets several turns a step, not one
+    assert any(began == ended for began, ended in jobs)
+
+
+def test_spinning_driver_asks_whether_the_node_is_busy_and_still_finishes() -> None:
+    clock, scheduler, ran = _scheduled(count=20, every_ns=MS)
+    asked: list[bool] = []
+
+    def busy() -> bool:
+        asked.append(True)
+        return len(asked) % 2 == 0  # busy half the time: the driver sleeps in slices
+
+    driver = Driver(clock.timestamp_ns, scheduler.run_until, busy=busy)
+
+    asyncio.run(driver.run(seconds=0.020, speed=Speed.REALTIME, idle=Idle.SPIN))
+
+    assert ran == list(range(1, 21))
+    assert len(asked) > 20
+
+
+def test_sleeping_driver_never_asks_whether_the_node_is_busy() -> None:
+    clock, scheduler, _ = _scheduled(count=5, every_ns=MS)
+    asked: list[bool] = []
+
+    def busy() -> bool:
+        asked.append(True)
+        return False
+
+    driver = Driver(clock.timestamp_ns, scheduler.run_until, busy=busy)
+
+    asyncio.run(driver.run(seconds=0.005, speed=Speed.REALTIME, idle=Idle.SLEEP))
+
+    assert asked == []
+
+
+def test_spinning_driver_stops_when_asked() -> None:
+    clock, scheduler, ran = _scheduled(count=10_000, every_ns=MS)
+    driver = Driver(clock.timestamp_ns, scheduler.run_until)
+    stop = asyncio.Event()
+
+    async def main() -> None:
+        async def stopper() -> None:
+            while not ran:
+                await asyncio.sleep(0)
+            stop.set()
+
+        task = asyncio.create_task(stopper())
+        await driver.run(seconds=10.0, speed=Speed.REALTIME, idle=Idle.SPIN, stop=stop)
+        await task
+
+    asyncio.run(main())
+
+    assert 0 < len(ran) < 10_000
+    assert clock.timestamp_ns() < 10_000 * MS
+
+
+def test_max_speed_ignores_idle() -> None:
+    clock, scheduler, ran = _scheduled(count=100, every_ns=10 * MS)
+    driver = Driver(clock.timestamp_ns, scheduler.run_until, busy=lambda: True)
+
+    asyncio.run(driver.run(seconds=1.0, speed=Speed.MAX, idle=Idle.SPIN))
+
+    assert ran == list(range(1, 101))
