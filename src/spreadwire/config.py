@@ -60,10 +60,17 @@ class DriverConfig(msgspec.Struct, frozen=True, kw_only=True):
     """How a ``--speed realtime`` run waits for the wall clock (``spreadwire.node.Idle``).
 
     ``sleep``: the node sleeps a millisecond between steps and uses little CPU; ``spin``:
-    it polls its schedule without sleeping, so each tick finds the chain warm, and keeps
-    one core busy for the whole run."""
+    it polls its schedule without sleeping and keeps one core busy for the whole run;
+    ``shadow`` adds a shadow node exercising the same code while idle."""
 
     idle: Literal["sleep", "spin"] = "sleep"
+    #: With ``idle = "spin"``: run a shadow node (``spreadwire.warmup``) while idle, so
+    #: the strategy, risk and OMS code stays warm for the next tick.
+    shadow: bool = False
+
+    def __post_init__(self) -> None:
+        if self.shadow and self.idle != "spin":
+            raise ValueError('shadow = true needs idle = "spin" (a sleeping node has no idle work)')
 
 
 class ApiConfig(msgspec.Struct, frozen=True, kw_only=True):

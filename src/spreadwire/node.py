@@ -44,6 +44,9 @@ _SPIN_TURNS = 3
 #: A spinning driver sleeps this long at a time while another thread of the node works.
 _BUSY_SLICE_S = 50e-6
 
+#: A spinning driver with warming work (a shadow node) runs one step of it this often.
+WARM_EVERY_NS = 100_000
+
 
 class Speed(StrEnum):
     REALTIME = "realtime"
@@ -94,13 +97,14 @@ class NodeView(msgspec.Struct, frozen=True, kw_only=True):
 class Driver:
     """Advances simulated time, in step with the wall clock or as fast as possible."""
 
-    __slots__ = ("_advance", "_busy", "_now", "_start_ns")
+    __slots__ = ("_advance", "_busy", "_next_warm", "_now", "_start_ns", "_warm")
 
     def __init__(
         self,
         now: Callable[[], int],
         advance: Callable[[int], int],
         busy: Callable[[], bool] | None = None,
+        warm: Callable[[], None] | None = None,
     ) -> None:
         self._now = now
         self._advance = advance
@@ -108,6 +112,10 @@ class Driver:
         #: now: a spinning driver then sleeps in short slices instead, so that thread is
         #: not starved of the GIL.
         self._busy = busy
+        #: Work a spinning driver runs every ``WARM_EVERY_NS`` while nothing is due (a
+        #: shadow node's next step, ``spreadwire.warmup``) to keep the hot path warm.
+        self._warm = warm
+        self._next_warm = 0
         self._start_ns = now()
 
     async def run(
@@ -129,26 +137,13 @@ class Driver:
         next_progress = wall_start
         interval_ns = int(progress_interval_s * 1e9)
         advance = self._advance
-        busy = self._busy
         spin = speed is Speed.REALTIME and idle is Idle.SPIN
         while self._now() < end_sim and not (stop is not None and stop.is_set()):
             if speed is Speed.MAX:
                 advance(min(end_sim, self._now() + _STEP_NS))
                 await asyncio.sleep(0)
             elif spin:
-                # Everything due runs as soon as the clock reaches it; the loop's turns
-                # come once per step, so API servers and timers still run.
-                turn = perf_counter_ns() + _SPIN_STEP_NS
-                now = perf_counter_ns()
-                while now < turn:
-                    target = start_sim + (now - wall_start)
-                    if target >= end_sim:
-                        advance(end_sim)
-                        break
-                    advance(target)
-                    if busy is not None and busy():
-                        time.sleep(_BUSY_SLICE_S)
-                    now = perf_counter_ns()
+                self._spin(start_sim, end_sim, wall_start)
                 # A server's work often takes a few hops through the ready queue (an
                 # I/O callback resolves a future, which wakes a task): a few turns let
                 # it finish now rather than one hop per step.
@@ -165,3 +160,24 @@ class Driver:
         if on_progress is not None:
             on_progress()
         return (perf_counter_ns() - wall_start) / 1e9
+
+    def _spin(self, start_sim: int, end_sim: int, wall_start: int) -> None:
+        """One real-time step without sleeping: everything due runs as soon as the
+        clock reaches it, until the event loop's turn (or the end of the run)."""
+        advance = self._advance
+        busy = self._busy
+        warm = self._warm
+        turn = perf_counter_ns() + _SPIN_STEP_NS
+        now = perf_counter_ns()
+        while now < turn:
+            target = start_sim + (now - wall_start)
+            if target >= end_sim:
+                advance(end_sim)
+                return
+            advance(target)
+            if busy is not None and busy():
+                time.sleep(_BUSY_SLICE_S)
+            elif warm is not None and now >= self._next_warm:
+                warm()
+                self._next_warm = perf_counter_ns() + WARM_EVERY_NS
+            now = perf_counter_ns()

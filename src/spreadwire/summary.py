@@ -17,6 +17,8 @@ class RunSummary(msgspec.Struct, frozen=True, kw_only=True):
     speed: str
     #: How a real-time run waited between steps (``sleep`` or ``spin``).
     idle: str
+    #: Whether a shadow node kept the hot path warm while idle (``spreadwire.warmup``).
+    shadow: bool
     scenario: str | None
     sim_seconds: float
     wall_seconds: float
@@ -64,6 +66,7 @@ def summarize(
         seed=node.config.seed,
         speed=speed,
         idle=node.config.driver.idle,
+        shadow=node.config.driver.shadow and speed == "realtime",
         scenario=scenario,
         sim_seconds=view.sim_seconds,
         wall_seconds=round(wall_seconds, 3),

@@ -174,6 +174,7 @@ def test_node_same_seed_max_speed_same_results(tmp_path: Path, node_run: Trading
         (["--pairs", "99"], "--pairs"),
         (["--speed", "warp"], "--speed"),
         (["--idle", "doze"], "--idle"),
+        (["--shadow"], "--shadow"),
         (["--seed", "x"], "--seed"),
         (["--store", "mysql://x"], "--store"),
     ],
@@ -209,7 +210,9 @@ def test_demo_cli_bad_config_file_exits_2_naming_the_setting(tmp_path: Path) -> 
     assert "Traceback" not in result.stderr
 
 
-def test_demo_cli_realtime_spin_runs_and_records_the_idle_policy(tmp_path: Path) -> None:
+def test_demo_cli_realtime_spin_with_shadow_runs_and_records_the_idle_policy(
+    tmp_path: Path,
+) -> None:
     out = tmp_path / "run"
 
     status = main(
@@ -221,6 +224,7 @@ def test_demo_cli_realtime_spin_runs_and_records_the_idle_policy(tmp_path: Path)
             "realtime",
             "--idle",
             "spin",
+            "--shadow",
             "--out",
             str(out),
             "--no-live",
@@ -233,5 +237,6 @@ def test_demo_cli_realtime_spin_runs_and_records_the_idle_policy(tmp_path: Path)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["speed"] == "realtime"
     assert summary["idle"] == "spin"
+    assert summary["shadow"] is True
     assert summary["quotes"] > 0
     assert summary["sim_seconds"] == pytest.approx(2.0)

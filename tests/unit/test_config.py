@@ -124,6 +124,7 @@ def test_load_environment_ignores_other_variables() -> None:
         ({"SPREADWIRE_GC__MODE": "sometimes"}, "$.gc.mode"),
         ({"SPREADWIRE_GC__SAFETY_LIMIT": "10"}, "$.gc.safety_limit"),
         ({"SPREADWIRE_DRIVER__IDLE": "doze"}, "$.driver.idle"),
+        ({"SPREADWIRE_DRIVER__SHADOW": "true"}, "$.driver"),
     ],
 )
 def test_load_bad_environment_value_raises_config_error_naming_field(

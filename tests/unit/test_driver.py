@@ -125,3 +125,41 @@ def test_max_speed_ignores_idle() -> None:
     asyncio.run(driver.run(seconds=1.0, speed=Speed.MAX, idle=Idle.SPIN))
 
     assert ran == list(range(1, 101))
+
+
+def test_spinning_driver_runs_its_warming_work_while_idle() -> None:
+    clock, scheduler, ran = _scheduled(count=20, every_ns=MS)
+    warmed: list[int] = []
+    driver = Driver(
+        clock.timestamp_ns, scheduler.run_until, warm=lambda: warmed.append(clock.timestamp_ns())
+    )
+
+    asyncio.run(driver.run(seconds=0.020, speed=Speed.REALTIME, idle=Idle.SPIN))
+
+    assert ran == list(range(1, 21))
+    assert len(set(warmed)) >= 5  # again and again while simulated time moved
+
+
+def test_spinning_driver_does_no_warming_work_while_the_node_is_busy() -> None:
+    clock, scheduler, ran = _scheduled(count=5, every_ns=MS)
+    warmed: list[int] = []
+    driver = Driver(
+        clock.timestamp_ns, scheduler.run_until, busy=lambda: True, warm=lambda: warmed.append(1)
+    )
+
+    asyncio.run(driver.run(seconds=0.005, speed=Speed.REALTIME, idle=Idle.SPIN))
+
+    assert ran == list(range(1, 6))
+    assert warmed == []
+
+
+@pytest.mark.parametrize("speed", list(Speed))
+def test_only_a_spinning_real_time_driver_does_warming_work(speed: Speed) -> None:
+    clock, scheduler, _ = _scheduled(count=5, every_ns=MS)
+    warmed: list[int] = []
+    driver = Driver(clock.timestamp_ns, scheduler.run_until, warm=lambda: warmed.append(1))
+
+    asyncio.run(driver.run(seconds=0.005, speed=speed, idle=Idle.SLEEP))
+    asyncio.run(driver.run(seconds=0.005, speed=Speed.MAX, idle=Idle.SPIN))
+
+    assert warmed == []

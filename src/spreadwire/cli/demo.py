@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from spreadwire.app import TradingNode
 from spreadwire.cli.args import bounded_int, positive_float, store_url
 from spreadwire.cli.keys import DEFAULT_STORE as DEFAULT_KEY_STORE
 from spreadwire.cli.live import Progress
+from spreadwire.config import NodeConfig
 from spreadwire.core.clock import LiveClock
 from spreadwire.domain.market import QuoteTick, TradeTick
 from spreadwire.errors import ConfigError, ValidationError
@@ -28,6 +30,7 @@ from spreadwire.persistence.tickrecorder import TickRecorder
 from spreadwire.scenarios import SCENARIO_NAMES, apply_scenario
 from spreadwire.serving import ApiServers
 from spreadwire.summary import RunSummary, summarize
+from spreadwire.warmup import ShadowNode
 
 ADMIN_KEY_ENV = "SPREADWIRE_ADMIN_KEY"
 
@@ -69,6 +72,13 @@ def register(subparsers: Any) -> None:
         default=None,
         help="how a realtime run waits between steps: sleep (default, little CPU) or "
         "spin (lower tick-to-order latency, one busy core); overrides [driver] idle",
+    )
+    parser.add_argument(
+        "--shadow",
+        action="store_true",
+        default=None,
+        help="with --idle spin: run a shadow node on a market of its own while idle, to "
+        "keep the hot path warm (overrides [driver] shadow)",
     )
     parser.add_argument(
         "--out", type=Path, default=None, help="output directory (default runs/<run id>/)"
@@ -131,10 +141,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     config = node_config.load(args.config, os.environ, _overrides(args))
     config = apply_scenario(config, args.scenario)
-    if args.idle is not None:
-        config = msgspec.structs.replace(
-            config, driver=msgspec.structs.replace(config.driver, idle=args.idle)
-        )
+    config = _driver_overrides(config, args)
     started = datetime.fromtimestamp(LiveClock().timestamp_ns() / 1e9, tz=UTC)
     run_id = f"{started:%Y%m%dT%H%M%S}-{started.microsecond:06d}-seed{config.seed}"
     out_dir: Path = args.out if args.out is not None else Path("runs") / run_id
@@ -196,27 +203,38 @@ async def _serve_and_run(
     console: Console,
     live: bool | None,
 ) -> float:
+    shadow: ShadowNode | None = None
+    busy: Callable[[], bool] = node.writer.busy
+    if speed is Speed.REALTIME and node.config.driver.shadow:
+        # warmed up before anything is served: the run starts with it trading
+        shadow = ShadowNode(node.config)
+        console.print("shadow node: warming up on a market of its own (seed + 1)")
+        shadow.start()
+        busy = _either(node.writer.busy, shadow.busy)
     servers: ApiServers | None = None
-    if not args.no_api:
-        servers = ApiServers(
-            node,
-            _key_store(args, console),
-            host=args.host,
-            rest_port=args.rest_port,
-            ws_port=args.ws_port,
-        )
-        try:
-            await servers.start()
-        except OSError as error:
-            raise ConfigError(
-                f"--rest-port/--ws-port: cannot serve on {args.host}: {error}; "
-                "choose free ports (0 picks any) or pass --no-api"
-            ) from None
-        console.print(
-            f"REST {servers.rest.url}/v1 (docs {servers.rest.url}/docs), WebSocket {servers.ws.url}"
-        )
     try:
-        return await Driver(node.now, node.advance, busy=node.writer.busy).run(
+        if not args.no_api:
+            servers = ApiServers(
+                node,
+                _key_store(args, console),
+                host=args.host,
+                rest_port=args.rest_port,
+                ws_port=args.ws_port,
+            )
+            try:
+                await servers.start()
+            except OSError as error:
+                servers = None
+                raise ConfigError(
+                    f"--rest-port/--ws-port: cannot serve on {args.host}: {error}; "
+                    "choose free ports (0 picks any) or pass --no-api"
+                ) from None
+            console.print(
+                f"REST {servers.rest.url}/v1 (docs {servers.rest.url}/docs), "
+                f"WebSocket {servers.ws.url}"
+            )
+        driver = Driver(node.now, node.advance, busy=busy, warm=shadow.step if shadow else None)
+        return await driver.run(
             seconds=args.seconds,
             speed=speed,
             idle=Idle(node.config.driver.idle),
@@ -224,8 +242,27 @@ async def _serve_and_run(
             progress_interval_s=0.25 if progress_is_live(live) else 2.0,
         )
     finally:
+        if shadow is not None:
+            shadow.close()
         if servers is not None:
             await servers.stop()
+
+
+def _either(first: Callable[[], bool], second: Callable[[], bool]) -> Callable[[], bool]:
+    def either() -> bool:
+        return first() or second()
+
+    return either
+
+
+def _driver_overrides(config: NodeConfig, args: argparse.Namespace) -> NodeConfig:
+    driver = config.driver
+    idle = args.idle if args.idle is not None else driver.idle
+    shadow = bool(args.shadow) or driver.shadow
+    if shadow and idle != "spin":
+        raise ConfigError('--shadow: needs --idle spin (or [driver] idle = "spin")')
+    driver = msgspec.structs.replace(driver, idle=idle, shadow=shadow)
+    return msgspec.structs.replace(config, driver=driver)
 
 
 def _key_store(args: argparse.Namespace, console: Console) -> KeyStore:
