@@ -39,7 +39,7 @@ def test_shadow_node_trades_on_its_own_market_and_keeps_no_event() -> None:
     shadow = ShadowNode(NodeConfig(seed=3, pairs=2))
     shadow.start(warm_up_s=15.0)
 
-    for _ in range(2_000):  # 2,000 steps of 0.5 ms: one more simulated second
+    for _ in range(1_000):  # 1,000 steps of 1 ms: one more simulated second
         shadow.step()
     shadow.close()
 
