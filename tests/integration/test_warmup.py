@@ -16,7 +16,9 @@ MS = 1_000_000
 
 
 def test_shadow_config_differs_only_where_it_must() -> None:
-    config = apply_scenario(NodeConfig(seed=7, pairs=2), "flash-crash")
+    config = apply_scenario(
+        apply_scenario(NodeConfig(seed=7, pairs=2), "flash-crash"), "fat-finger"
+    )
 
     shadow = shadow_config(config)
 
@@ -27,8 +29,11 @@ def test_shadow_config_differs_only_where_it_must() -> None:
     assert shadow.risk.duplicate_id_memory == SHADOW_ID_MEMORY
     assert int(shadow.risk.daily_loss_limit) > 10**9
     assert int(shadow.risk.max_drawdown) > 10**9
+    assert config.strategy.size_multiplier > 1
+    assert shadow.strategy.size_multiplier == 1
     # what it exercises is the real node's: strategies, limits per order, venue latencies
-    assert shadow.strategy == config.strategy
+    assert shadow.strategy.window == config.strategy.window
+    assert shadow.strategy.entry_z == config.strategy.entry_z
     assert shadow.pairs == config.pairs
     assert shadow.risk.max_order_notional == config.risk.max_order_notional
     assert shadow.venue.order_latency_ns == config.venue.order_latency_ns
@@ -45,6 +50,7 @@ def test_shadow_node_trades_on_its_own_market_and_keeps_no_event() -> None:
 
     assert shadow.node.orders > 0
     assert shadow.node.fills > 0
+    assert "trading state ACTIVE" in shadow.describe()
     assert shadow.node.recorder.last_position() > 0
     assert list(shadow.node.recorder.read()) == []
 

@@ -244,6 +244,7 @@ async def _serve_and_run(
     finally:
         if shadow is not None:
             shadow.close()
+            console.print(shadow.describe())
         if servers is not None:
             await servers.stop()
 
