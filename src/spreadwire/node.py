@@ -178,6 +178,11 @@ class Driver:
             if busy is not None and busy():
                 time.sleep(_BUSY_SLICE_S)
             elif warm is not None and now >= self._next_warm:
-                warm()
+                try:
+                    warm()
+                except Exception:
+                    # warming is an optimisation: its failure must not stop the node
+                    log.exception("warming work failed; the node carries on without it")
+                    self._warm = warm = None
                 self._next_warm = perf_counter_ns() + WARM_EVERY_NS
             now = perf_counter_ns()

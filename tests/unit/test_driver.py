@@ -163,3 +163,22 @@ def test_only_a_spinning_real_time_driver_does_warming_work(speed: Speed) -> Non
     asyncio.run(driver.run(seconds=0.005, speed=Speed.MAX, idle=Idle.SPIN))
 
     assert warmed == []
+
+
+def test_failing_warming_work_is_logged_and_dropped_and_the_run_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock, scheduler, ran = _scheduled(count=10, every_ns=MS)
+    calls: list[int] = []
+
+    def warm() -> None:
+        calls.append(1)
+        raise RuntimeError("shadow broke")
+
+    driver = Driver(clock.timestamp_ns, scheduler.run_until, warm=warm)
+
+    asyncio.run(driver.run(seconds=0.010, speed=Speed.REALTIME, idle=Idle.SPIN))
+
+    assert ran == list(range(1, 11))
+    assert calls == [1]
+    assert "warming work failed" in caplog.text
