@@ -143,12 +143,16 @@ class Driver:
                 advance(min(end_sim, self._now() + _STEP_NS))
                 await asyncio.sleep(0)
             elif spin:
-                self._spin(start_sim, end_sim, wall_start)
-                # A server's work often takes a few hops through the ready queue (an
-                # I/O callback resolves a future, which wakes a task): a few turns let
-                # it finish now rather than one hop per step.
-                for _ in range(_SPIN_TURNS):
+                if self._spin(start_sim, end_sim, wall_start):
+                    # a delivery ran: one turn sends what it handed to the loop, and
+                    # the next delivery of a burst waits no longer than that
                     await asyncio.sleep(0)
+                else:
+                    # A server's work often takes a few hops through the ready queue (an
+                    # I/O callback resolves a future, which wakes a task): a few turns
+                    # let it finish now rather than one hop per step.
+                    for _ in range(_SPIN_TURNS):
+                        await asyncio.sleep(0)
             else:
                 target = start_sim + (perf_counter_ns() - wall_start)
                 advance(min(end_sim, target))
@@ -161,9 +165,11 @@ class Driver:
             on_progress()
         return (perf_counter_ns() - wall_start) / 1e9
 
-    def _spin(self, start_sim: int, end_sim: int, wall_start: int) -> None:
+    def _spin(self, start_sim: int, end_sim: int, wall_start: int) -> bool:
         """One real-time step without sleeping: everything due runs as soon as the
-        clock reaches it, until the event loop's turn (or the end of the run)."""
+        clock reaches it; the event loop's turn comes right after a delivery ran, or
+        once ``_SPIN_STEP_NS`` passed without one (or at the end of the run). True when
+        it ended because a delivery ran."""
         advance = self._advance
         busy = self._busy
         warm = self._warm
@@ -172,9 +178,11 @@ class Driver:
         while now < turn:
             target = start_sim + (now - wall_start)
             if target >= end_sim:
-                advance(end_sim)
-                return
-            advance(target)
+                return advance(end_sim) > 0
+            if advance(target):
+                # something ran: what it handed to the loop (a WebSocket flush, a
+                # server's reply) goes out now, not at the end of the step
+                return True
             if busy is not None and busy():
                 time.sleep(_BUSY_SLICE_S)
             elif warm is not None and now >= self._next_warm:
@@ -186,3 +194,4 @@ class Driver:
                     self._warm = warm = None
                 self._next_warm = perf_counter_ns() + WARM_EVERY_NS
             now = perf_counter_ns()
+        return False

@@ -182,3 +182,29 @@ def test_failing_warming_work_is_logged_and_dropped_and_the_run_goes_on(
     assert ran == list(range(1, 11))
     assert calls == [1]
     assert "warming work failed" in caplog.text
+
+
+def test_spinning_driver_gives_the_loop_its_turn_right_after_a_delivery() -> None:
+    clock = SimClock()
+    scheduler = Scheduler(clock)
+    advances = [0]
+    handed_at: list[int] = []
+    flushed_at: list[int] = []
+
+    def advance(ts_ns: int) -> int:
+        advances[0] += 1
+        return scheduler.run_until(ts_ns)
+
+    def deliver() -> None:
+        # as the WebSocket sessions do: the delivery hands its output to the loop
+        handed_at.append(advances[0])
+        asyncio.get_running_loop().call_soon(lambda: flushed_at.append(advances[0]))
+
+    for i in range(1, 11):
+        scheduler.at(i * MS, deliver)
+    driver = Driver(clock.timestamp_ns, advance)
+
+    asyncio.run(driver.run(seconds=0.010, speed=Speed.REALTIME, idle=Idle.SPIN))
+
+    assert len(handed_at) == 10
+    assert flushed_at == handed_at  # flushed before simulated time moved on
