@@ -7,8 +7,10 @@ API servers can share the event loop; in ``max`` speed it yields to them between
 
 In ``realtime`` speed the driver waits for the wall clock in one of two ways
 (:class:`Idle`): ``sleep`` gives the core away for a millisecond between steps;
-``spin`` polls the schedule without a system call and gives the event loop a few turns
-every 200 µs, which keeps the chain's code and data warm at the price of one busy core
+``spin`` polls the schedule without a system call, gives the event loop a turn right
+after each delivery and a few every 200 µs, and costs one busy core. Spinning alone
+keeps little of the chain warm when ticks are milliseconds apart; a spinning driver can
+also run warming work while idle (a shadow node, ``spreadwire.warmup``), which does
 (measured in docs/performance.md, "Tick to order").
 """
 
