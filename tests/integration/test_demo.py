@@ -240,3 +240,32 @@ def test_demo_cli_realtime_spin_with_shadow_runs_and_records_the_idle_policy(
     assert summary["shadow"] is True
     assert summary["quotes"] > 0
     assert summary["sim_seconds"] == pytest.approx(2.0)
+
+
+def test_demo_cli_idle_sleep_against_a_config_with_shadow_exits_2_naming_both(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text('[driver]\nidle = "spin"\nshadow = true\n')
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "spreadwire.cli.main",
+            "demo",
+            "--config",
+            str(config),
+            "--idle",
+            "sleep",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "--idle" in result.stderr
+    assert "shadow" in result.stderr
+    assert "Traceback" not in result.stderr

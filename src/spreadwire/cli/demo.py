@@ -153,7 +153,12 @@ def run(args: argparse.Namespace) -> int:
     console.print(
         f"[b]spreadwire[/b] demo: {config.pairs} pairs, seed {config.seed}, "
         f"{args.seconds:g} s at {speed} speed"
-        + (f" ({config.driver.idle} between steps)" if speed is Speed.REALTIME else "")
+        + (
+            f" ({config.driver.idle} between steps"
+            + (", shadow node)" if config.driver.shadow else ")")
+            if speed is Speed.REALTIME
+            else ""
+        )
         + f", store {url}"
         + (f", scenario {args.scenario}" if args.scenario else "")
     )
@@ -261,7 +266,12 @@ def _driver_overrides(config: NodeConfig, args: argparse.Namespace) -> NodeConfi
     idle = args.idle if args.idle is not None else driver.idle
     shadow = bool(args.shadow) or driver.shadow
     if shadow and idle != "spin":
-        raise ConfigError('--shadow: needs --idle spin (or [driver] idle = "spin")')
+        if args.shadow:
+            raise ConfigError('--shadow: needs --idle spin (or [driver] idle = "spin")')
+        raise ConfigError(
+            f"--idle: {idle} conflicts with [driver] shadow = true in the config, which "
+            "needs --idle spin; pass --idle spin or set shadow = false"
+        )
     driver = msgspec.structs.replace(driver, idle=idle, shadow=shadow)
     return msgspec.structs.replace(config, driver=driver)
 
