@@ -112,7 +112,11 @@ def run_mode(mode: str, seconds: float) -> dict[str, Any]:
             shadow.start()
             busy = _either(node.writer.busy, shadow.busy)
         driver = Driver(
-            node.now, _late_advance(node, late), busy=busy, warm=shadow.step if shadow else None
+            node.now,
+            _late_advance(node, late),
+            busy=busy,
+            warm=shadow.step if shadow else None,
+            next_due=node.scheduler.next_time,
         )
         asyncio.run(driver.run(seconds=10.0, speed=Speed.MAX))
         node.writer.flush()  # the warm-up's events are not the measured run's

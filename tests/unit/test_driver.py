@@ -7,13 +7,14 @@ about how long anything took, only about what ran and in which order.
 from __future__ import annotations
 
 import asyncio
+import threading
 from functools import partial
 
 import pytest
 
-from spreadwire.core.clock import SimClock
+from spreadwire.core.clock import SimClock, perf_counter_ns
 from spreadwire.core.scheduler import Scheduler
-from spreadwire.node import Driver, Idle, Speed
+from spreadwire.node import Driver, Idle, Speed, Waker
 
 MS = 1_000_000
 
@@ -208,3 +209,53 @@ def test_spinning_driver_gives_the_loop_its_turn_right_after_a_delivery() -> Non
 
     assert len(handed_at) == 10
     assert flushed_at == handed_at  # flushed before simulated time moved on
+
+
+def test_waker_returns_no_earlier_than_asked_and_at_once_for_a_past_time() -> None:
+    async def main() -> tuple[int, int]:
+        waker = Waker(asyncio.get_running_loop())
+        try:
+            target = perf_counter_ns() + 2 * MS
+            await waker.sleep_until(target)
+            woke = perf_counter_ns()
+            await waker.sleep_until(perf_counter_ns() - MS)  # already past: returns
+            return target, woke
+        finally:
+            waker.close()
+
+    target, woke = asyncio.run(main())
+
+    assert woke >= target
+
+
+def test_waker_leaves_the_loop_free_while_it_waits() -> None:
+    hops: list[int] = []
+
+    async def main() -> None:
+        waker = Waker(asyncio.get_running_loop())
+
+        async def other() -> None:
+            while True:
+                await asyncio.sleep(0)
+                hops.append(1)
+
+        task = asyncio.create_task(other())
+        try:
+            await waker.sleep_until(perf_counter_ns() + 20 * MS)
+        finally:
+            task.cancel()
+            waker.close()
+
+    asyncio.run(main())
+
+    assert len(hops) > 100  # the loop ran the other task all along, not once
+
+
+def test_sleeping_driver_with_next_due_runs_everything_in_order_and_stops_its_thread() -> None:
+    clock, scheduler, ran = _scheduled(count=30, every_ns=MS // 3)
+    driver = Driver(clock.timestamp_ns, scheduler.run_until, next_due=scheduler.next_time)
+
+    asyncio.run(driver.run(seconds=0.012, speed=Speed.REALTIME, idle=Idle.SLEEP))
+
+    assert ran == list(range(1, 31))
+    assert not any(t.name == "driver-waker" for t in threading.enumerate())

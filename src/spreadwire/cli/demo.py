@@ -238,7 +238,13 @@ async def _serve_and_run(
                 f"REST {servers.rest.url}/v1 (docs {servers.rest.url}/docs), "
                 f"WebSocket {servers.ws.url}"
             )
-        driver = Driver(node.now, node.advance, busy=busy, warm=shadow.step if shadow else None)
+        driver = Driver(
+            node.now,
+            node.advance,
+            busy=busy,
+            warm=shadow.step if shadow else None,
+            next_due=node.scheduler.next_time,
+        )
         return await driver.run(
             seconds=args.seconds,
             speed=speed,
