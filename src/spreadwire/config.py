@@ -59,7 +59,8 @@ class GcConfig(msgspec.Struct, frozen=True, kw_only=True):
 class DriverConfig(msgspec.Struct, frozen=True, kw_only=True):
     """How a ``--speed realtime`` run waits for the wall clock (``spreadwire.node.Idle``).
 
-    ``sleep``: the node sleeps a millisecond between steps and uses little CPU; ``spin``:
+    ``sleep``: the node sleeps until its next delivery is due (1 ms at most) and uses
+    little CPU; ``spin``:
     it polls its schedule without sleeping and keeps one core busy for the whole run;
     ``shadow`` adds a shadow node exercising the same code while idle."""
 

@@ -6,7 +6,8 @@ strategy → risk → OMS → venue gateway) before the next. ``run`` is async o
 API servers can share the event loop; in ``max`` speed it yields to them between steps.
 
 In ``realtime`` speed the driver waits for the wall clock in one of two ways
-(:class:`Idle`): ``sleep`` gives the core away for a millisecond between steps;
+(:class:`Idle`): ``sleep`` gives the core away until the next delivery is due (1 ms at
+most, timed by a :class:`Waker`);
 ``spin`` polls the schedule without a system call, gives the event loop a turn right
 after each delivery and a few every 200 µs, and costs one busy core. Spinning alone
 keeps little of the chain warm when ticks are milliseconds apart; a spinning driver can
@@ -59,7 +60,8 @@ class Speed(StrEnum):
 class Idle(StrEnum):
     """How a real-time driver waits between steps."""
 
-    #: ``asyncio.sleep`` a step: the core is free, the chain starts cold at each tick.
+    #: Sleep until the next delivery is due (1 ms at most): the core is free, the chain
+    #: starts cold at each tick.
     SLEEP = "sleep"
     #: Poll the schedule on the clock (no system call) and give the event loop a few
     #: turns a step: a core stays busy, the chain stays warm.
