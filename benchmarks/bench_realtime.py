@@ -5,7 +5,8 @@ The benchmark's node (seed 11, 3 pairs, SQLite store; the strategy settings of
 runs ``--seconds`` in real time in each mode, alternated over ``--rounds``, each run in a
 fresh process:
 
-* ``sleep``         the default driver: 1 ms sleeps between steps (the reference);
+* ``sleep``         the default driver: sleeps until the next delivery is due, 1 ms at
+  most (the reference);
 * ``spin``          ``[driver] idle = "spin"``;
 * ``spin+shadow``   ``idle = "spin"`` with ``shadow = true`` (``spreadwire.warmup``).
 
@@ -42,7 +43,7 @@ from spreadwire.config import NodeConfig, StrategyDefaults
 from spreadwire.core.clock import perf_counter_ns
 from spreadwire.core.histogram import LatencyHistogram
 from spreadwire.node import Driver, Idle, Speed
-from spreadwire.warmup import ShadowNode
+from spreadwire.warmup import ShadowNode, writers_busy
 
 MODES = ("sleep", "spin", "spin+shadow")
 ECHO_BYTES = 32
@@ -87,13 +88,6 @@ def _late_advance(node: TradingNode, late: LatencyHistogram) -> Callable[[int], 
     return timed
 
 
-def _either(first: Callable[[], bool], second: Callable[[], bool]) -> Callable[[], bool]:
-    def either() -> bool:
-        return first() or second()
-
-    return either
-
-
 def run_mode(mode: str, seconds: float) -> dict[str, Any]:
     config = NodeConfig(
         seed=11,
@@ -107,14 +101,12 @@ def run_mode(mode: str, seconds: float) -> dict[str, Any]:
         node.start()
         late = LatencyHistogram("lateness")
         shadow = ShadowNode(config) if mode == "spin+shadow" else None
-        busy: Callable[[], bool] = node.writer.busy
         if shadow is not None:
             shadow.start()
-            busy = _either(node.writer.busy, shadow.busy)
         driver = Driver(
             node.now,
             _late_advance(node, late),
-            busy=busy,
+            busy=writers_busy(node, shadow),
             warm=shadow.step if shadow else None,
             next_due=node.scheduler.next_time,
         )

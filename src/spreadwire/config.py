@@ -60,9 +60,9 @@ class DriverConfig(msgspec.Struct, frozen=True, kw_only=True):
     """How a ``--speed realtime`` run waits for the wall clock (``spreadwire.node.Idle``).
 
     ``sleep``: the node sleeps until its next delivery is due (1 ms at most) and uses
-    little CPU; ``spin``:
-    it polls its schedule without sleeping and keeps one core busy for the whole run;
-    ``shadow`` adds a shadow node exercising the same code while idle."""
+    little CPU; ``spin``: it polls its schedule without sleeping and keeps one core busy
+    for the whole run; ``shadow`` adds a shadow node exercising the same code while
+    idle."""
 
     idle: Literal["sleep", "spin"] = "sleep"
     #: With ``idle = "spin"``: run a shadow node (``spreadwire.warmup``) while idle, so

@@ -35,7 +35,7 @@ log = logging.getLogger("spreadwire.node")
 #: Simulated time advances at most this much per step in ``max`` speed.
 _STEP_NS = 5_000_000
 
-#: A sleeping real-time driver sleeps this long between steps.
+#: A sleeping real-time driver sleeps at most this long between steps.
 _REALTIME_STEP_NS = 1_000_000
 
 #: A spinning driver gives the event loop its turns this often: a socket waits at most
@@ -63,8 +63,9 @@ class Idle(StrEnum):
     #: Sleep until the next delivery is due (1 ms at most): the core is free, the chain
     #: starts cold at each tick.
     SLEEP = "sleep"
-    #: Poll the schedule on the clock (no system call) and give the event loop a few
-    #: turns a step: a core stays busy, the chain stays warm.
+    #: Poll the schedule on the clock (no system call), giving the event loop its turns
+    #: between: deliveries start on time and a core stays busy. Keeping the chain warm
+    #: takes warming work as well (a shadow node, ``spreadwire.warmup``).
     SPIN = "spin"
 
 
@@ -268,13 +269,14 @@ class Driver:
             else:
                 target = start_sim + (perf_counter_ns() - wall_start)
                 advance(min(end_sim, target))
+                assert waker is not None  # run() makes one for every sleeping run
                 await self._sleep(start_sim, wall_start, waker)
             wall_now = perf_counter_ns()
             if on_progress is not None and wall_now >= next_progress:
                 next_progress = wall_now + interval_ns
                 on_progress()
 
-    async def _sleep(self, start_sim: int, wall_start: int, waker: Waker | None) -> None:
+    async def _sleep(self, start_sim: int, wall_start: int, waker: Waker) -> None:
         """Sleep until the next delivery is due, for at most ``_REALTIME_STEP_NS``."""
         now = perf_counter_ns()
         wake = now + _REALTIME_STEP_NS
@@ -283,8 +285,6 @@ class Driver:
             wake = min(wake, wall_start + (due - start_sim))
         if wake <= now:
             await asyncio.sleep(0)
-        elif waker is None:
-            await asyncio.sleep((wake - now) / 1e9)
         else:
             await waker.sleep_until(wake)
 

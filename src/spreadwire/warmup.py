@@ -21,6 +21,7 @@ it; every check still runs, only the thresholds differ.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import final
 
 import msgspec
@@ -112,3 +113,16 @@ class ShadowNode:
     def close(self) -> None:
         self.node.close()
         self.node.recorder.close()
+
+
+def writers_busy(node: TradingNode, shadow: ShadowNode | None) -> Callable[[], bool]:
+    """The spinning driver's ``busy`` hint: the node's event writer has work, or the
+    shadow's has (both threads need the GIL that a spinning driver holds)."""
+    if shadow is None:
+        return node.writer.busy
+    real, other = node.writer.busy, shadow.busy
+
+    def either() -> bool:
+        return real() or other()
+
+    return either

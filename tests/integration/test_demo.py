@@ -167,6 +167,17 @@ def test_node_same_seed_max_speed_same_results(tmp_path: Path, node_run: Trading
     assert again.view().pnl_total == node_run.view().pnl_total
 
 
+def _demo_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``spreadwire demo`` in its own process, for what a user sees: status and stderr."""
+    return subprocess.run(
+        [sys.executable, "-m", "spreadwire.cli.main", "demo", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "named"),
     [
@@ -180,13 +191,7 @@ def test_node_same_seed_max_speed_same_results(tmp_path: Path, node_run: Trading
     ],
 )
 def test_demo_cli_bad_argument_exits_2_naming_it(args: list[str], named: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "spreadwire.cli.main", "demo", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = _demo_cli(*args)
 
     assert result.returncode == 2
     assert named in result.stderr
@@ -197,13 +202,7 @@ def test_demo_cli_bad_config_file_exits_2_naming_the_setting(tmp_path: Path) -> 
     config = tmp_path / "bad.toml"
     config.write_text('[risk]\nmax_order_quantity = "lots"\n')
 
-    result = subprocess.run(
-        [sys.executable, "-m", "spreadwire.cli.main", "demo", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = _demo_cli("--config", str(config))
 
     assert result.returncode == 2
     assert "max_order_quantity" in result.stderr
@@ -248,22 +247,7 @@ def test_demo_cli_idle_sleep_against_a_config_with_shadow_exits_2_naming_both(
     config = tmp_path / "node.toml"
     config.write_text('[driver]\nidle = "spin"\nshadow = true\n')
 
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "spreadwire.cli.main",
-            "demo",
-            "--config",
-            str(config),
-            "--idle",
-            "sleep",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = _demo_cli("--config", str(config), "--idle", "sleep")
 
     assert result.returncode == 2
     assert "--idle" in result.stderr

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from spreadwire.persistence.tickrecorder import TickRecorder
 from spreadwire.scenarios import SCENARIO_NAMES, apply_scenario
 from spreadwire.serving import ApiServers
 from spreadwire.summary import RunSummary, summarize
-from spreadwire.warmup import ShadowNode
+from spreadwire.warmup import ShadowNode, writers_busy
 
 ADMIN_KEY_ENV = "SPREADWIRE_ADMIN_KEY"
 
@@ -209,13 +208,11 @@ async def _serve_and_run(
     live: bool | None,
 ) -> float:
     shadow: ShadowNode | None = None
-    busy: Callable[[], bool] = node.writer.busy
     if speed is Speed.REALTIME and node.config.driver.shadow:
         # warmed up before anything is served: the run starts with it trading
         shadow = ShadowNode(node.config)
         console.print("shadow node: warming up on a market of its own (seed + 1)")
         shadow.start()
-        busy = _either(node.writer.busy, shadow.busy)
     servers: ApiServers | None = None
     try:
         if not args.no_api:
@@ -241,7 +238,7 @@ async def _serve_and_run(
         driver = Driver(
             node.now,
             node.advance,
-            busy=busy,
+            busy=writers_busy(node, shadow),
             warm=shadow.step if shadow else None,
             next_due=node.scheduler.next_time,
         )
@@ -258,13 +255,6 @@ async def _serve_and_run(
             console.print(shadow.describe())
         if servers is not None:
             await servers.stop()
-
-
-def _either(first: Callable[[], bool], second: Callable[[], bool]) -> Callable[[], bool]:
-    def either() -> bool:
-        return first() or second()
-
-    return either
 
 
 def _driver_overrides(config: NodeConfig, args: argparse.Namespace) -> NodeConfig:
