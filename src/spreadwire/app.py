@@ -44,6 +44,7 @@ from spreadwire.domain.events import (
     VenueStateChanged,
 )
 from spreadwire.domain.market import BookDelta, BookSnapshot, DataGap, QuoteTick, TradeTick
+from spreadwire.domain.position import PositionRow
 from spreadwire.domain.reports import ExecutionReport
 from spreadwire.domain.values import Money
 from spreadwire.errors import validation_error
@@ -107,16 +108,6 @@ def _venue_config(config: NodeConfig) -> VenueConfig:
 def money_text(amount: Fraction) -> str:
     """An exact amount as account-currency text, rounded half-even to cents."""
     return Money.from_fraction(amount, 2, CURRENCY).amount()
-
-
-class PositionRow(msgspec.Struct, frozen=True, kw_only=True):
-    strategy_id: str
-    instrument_id: str
-    quantity: str
-    avg_price: str | None
-    realized_pnl: str
-    unrealized_pnl: str
-    mark: str | None
 
 
 @final

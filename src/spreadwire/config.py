@@ -17,7 +17,7 @@ import msgspec
 import msgspec.inspect
 
 from spreadwire.errors import ConfigError
-from spreadwire.marketdata.engine import MarketDataConfig
+from spreadwire.marketdata.config import MarketDataConfig
 from spreadwire.risk.config import RiskConfig
 from spreadwire.venue.config import ScenarioConfig, VenueConfig
 

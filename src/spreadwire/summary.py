@@ -6,7 +6,8 @@ from typing import Any
 
 import msgspec
 
-from spreadwire.app import PositionRow, TradingNode
+from spreadwire.app import TradingNode
+from spreadwire.domain.position import PositionRow
 
 
 class RunSummary(msgspec.Struct, frozen=True, kw_only=True):

@@ -148,11 +148,18 @@ class Order:
         "venue_order_id",
     )
 
-    def __init__(self, init: OrderInitialized) -> None:
+    def __init__(self, init: OrderInitialized | SubmitOrder, ts_init: int = 0) -> None:
+        """The order of its ``OrderInitialized`` event; or, from :meth:`sent`, of a
+        ``SubmitOrder`` at ``ts_init``, with no events yet."""
         self._fields(init)
-        self.events: list[OrderEvent] = [init]
-        self.ts_init = init.ts_init
-        self.ts_last = init.ts_event
+        self.events: list[OrderEvent]
+        if isinstance(init, OrderInitialized):
+            self.events = [init]
+            self.ts_init = init.ts_init
+            self.ts_last = init.ts_event
+        else:
+            self.events = []
+            self.ts_init = self.ts_last = ts_init
 
     @classmethod
     def sent(cls, command: SubmitOrder, ts_init: int) -> Order:
@@ -161,11 +168,7 @@ class Order:
         :meth:`initialized` and then ``OrderSubmitted`` before anything else can reach the
         order (an order manager that sends first and records right after, in one step of
         the event loop)."""
-        order = cls.__new__(cls)
-        order._fields(command)
-        order.events = []
-        order.ts_init = order.ts_last = ts_init
-        return order
+        return cls(command, ts_init)
 
     def initialized(self, init: OrderInitialized) -> None:
         """Record ``init`` as the first event of an order made by :meth:`sent`."""

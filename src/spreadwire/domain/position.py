@@ -10,6 +10,8 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import final
 
+import msgspec
+
 from spreadwire.domain.enums import OrderSide
 from spreadwire.domain.values import FIXED_SCALAR, Money, Price, Quantity
 
@@ -118,3 +120,15 @@ class Position:
 
     def unrealized_money(self, mark: Price) -> Money:
         return Money.from_fraction(self.unrealized(mark), self.money_precision, self.currency)
+
+
+class PositionRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A position as exact text, for summaries and the API."""
+
+    strategy_id: str
+    instrument_id: str
+    quantity: str
+    avg_price: str | None
+    realized_pnl: str
+    unrealized_pnl: str
+    mark: str | None

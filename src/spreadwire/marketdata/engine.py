@@ -12,44 +12,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import Annotated, TypeVar, final
-
-import msgspec
+from typing import final
 
 from spreadwire.core.clock import Clock
 from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.market import BookDelta, BookSnapshot, DataGap, QuoteTick, TradeTick
 from spreadwire.domain.values import Price, Quantity
 from spreadwire.marketdata.book import L2Book
+from spreadwire.marketdata.config import MarketDataConfig, MarketDataStats
 
 log = logging.getLogger("spreadwire.marketdata")
-
-
-class MarketDataConfig(msgspec.Struct, frozen=True, kw_only=True):
-    stale_after_ns: Annotated[int, msgspec.Meta(gt=0)] = 2_000_000_000
-
-
-class MarketDataStats(msgspec.Struct, frozen=True, kw_only=True):
-    deltas: int
-    quotes: int
-    trades: int
-    gaps: int
-    stale: int
-    snapshots: int
 
 
 #: values kept per instrument and kind before the cache starts afresh (a bound on memory)
 VALUE_CACHE_SIZE = 4096
 
 
-_V = TypeVar("_V", Price, Quantity)
-
-
-def _value(cache: dict[int, _V], kind: type[_V], raw: int, precision: int) -> _V:
-    """Build a quote's price or size and keep it for the next quotes at the same raw."""
+def _price(cache: dict[int, Price], raw: int, precision: int) -> Price:
+    """Build a quote's price and keep it for the next quotes at the same raw."""
     if len(cache) >= VALUE_CACHE_SIZE:
         cache.clear()
-    value = cache[raw] = kind(raw=raw, precision=precision)
+    value = cache[raw] = Price(raw=raw, precision=precision)
+    return value
+
+
+def _size(cache: dict[int, Quantity], raw: int, precision: int) -> Quantity:
+    """Build a quote's size and keep it for the next quotes at the same raw."""
+    if len(cache) >= VALUE_CACHE_SIZE:
+        cache.clear()
+    value = cache[raw] = Quantity(raw=raw, precision=precision)
     return value
 
 
@@ -146,16 +137,16 @@ class MarketDataEngine:
         prices, sizes = self._values[book.instrument_id]
         bid_price = prices.get(bid)
         if bid_price is None:
-            bid_price = _value(prices, Price, bid, book.price_precision)
+            bid_price = _price(prices, bid, book.price_precision)
         ask_price = prices.get(ask)
         if ask_price is None:
-            ask_price = _value(prices, Price, ask, book.price_precision)
+            ask_price = _price(prices, ask, book.price_precision)
         bid_size = sizes.get(top[2])
         if bid_size is None:
-            bid_size = _value(sizes, Quantity, top[2], book.size_precision)
+            bid_size = _size(sizes, top[2], book.size_precision)
         ask_size = sizes.get(top[3])
         if ask_size is None:
-            ask_size = _value(sizes, Quantity, top[3], book.size_precision)
+            ask_size = _size(sizes, top[3], book.size_precision)
         quote = QuoteTick(
             instrument_id=book.instrument_id,
             bid_price=bid_price,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from spreadwire.core.clock import SimClock
 from spreadwire.domain.enums import BookAction, BookSide
 from spreadwire.domain.market import BookDelta, BookLevel, BookSnapshot, DataGap, QuoteTick
-from spreadwire.marketdata.engine import MarketDataConfig, MarketDataEngine
+from spreadwire.marketdata.config import MarketDataConfig
+from spreadwire.marketdata.engine import MarketDataEngine
 from tests.builders import make_book_delta, make_instrument, make_trade, price, qty
 
 STALE_NS = 1_000
