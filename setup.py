@@ -39,6 +39,7 @@ COMPILED = [
     "src/spreadwire/oms/inflight.py",
     "src/spreadwire/domain/order.py",
     "src/spreadwire/core/ids.py",
+    "src/spreadwire/core/queues.py",
     "src/spreadwire/app.py",
     "src/spreadwire/risk/priority.py",
     "src/spreadwire/stats/rolling.py",

@@ -15,8 +15,7 @@ from collections.abc import Callable, Hashable
 from enum import StrEnum
 from typing import Generic, TypeVar, final
 
-import msgspec
-
+from spreadwire.core.queue_stats import QueueStats as QueueStats
 from spreadwire.errors import QueueFullError
 
 T = TypeVar("T")
@@ -27,16 +26,6 @@ class OverflowPolicy(StrEnum):
     DROP_OLDEST = "drop_oldest"
     DROP_NEWEST = "drop_newest"
     CONFLATE = "conflate"
-
-
-class QueueStats(msgspec.Struct, frozen=True, kw_only=True):
-    capacity: int
-    depth: int
-    peak: int
-    enqueued: int
-    dequeued: int
-    dropped: int
-    conflated: int
 
 
 @final
@@ -98,6 +87,15 @@ class BoundedQueue(Generic[T]):
         self._items.append(item)
         self._peak = max(self._peak, len(self._items))
         return accepted
+
+    def pass_through(self) -> None:
+        """Count one item in and out of this queue while it is empty (its consumer takes
+        the item at once): the statistics of :meth:`put` then :meth:`get`, without
+        queueing it."""
+        self._enqueued += 1
+        self._dequeued += 1
+        if not self._peak:
+            self._peak = 1
 
     def _put_conflated(self, item: T) -> bool:
         assert self._key is not None

@@ -13,6 +13,9 @@ _CLEAR = BookAction.CLEAR
 _DELETE = BookAction.DELETE
 _BID = BookSide.BID
 
+#: shared values kept per book and kind before the cache starts afresh (a bound on memory)
+VALUE_CACHE_SIZE = 4096
+
 
 @final
 class L2Book:
@@ -24,9 +27,19 @@ class L2Book:
         "best_bid",
         "bids",
         "instrument_id",
+        "last_update",
         "price_precision",
+        "prices",
+        "quoted",
+        "quoted_ask",
+        "quoted_ask_size",
+        "quoted_bid",
+        "quoted_bid_size",
         "sequence",
         "size_precision",
+        "sizes",
+        "stale",
+        "valid",
     )
 
     def __init__(self, instrument_id: str, price_precision: int, size_precision: int) -> None:
@@ -38,6 +51,22 @@ class L2Book:
         self.best_bid: int | None = None
         self.best_ask: int | None = None
         self.sequence = 0
+        # kept by the market-data engine: a gap invalidates the book until a snapshot;
+        # ``last_update`` (clock ns) and ``stale`` are the staleness watchdog's
+        self.valid = True
+        self.last_update = 0
+        self.stale = False
+        # the top of the last quote built from this book (``quoted`` False: none yet, or
+        # the book was reloaded), kept by the market-data engine
+        self.quoted = False
+        self.quoted_bid = 0
+        self.quoted_ask = 0
+        self.quoted_bid_size = 0
+        self.quoted_ask_size = 0
+        # Price and Quantity are immutable: the quotes of this book share one value per
+        # raw price and size (bounded, see ``value_price``)
+        self.prices: dict[int, Price] = {}
+        self.sizes: dict[int, Quantity] = {}
 
     def apply(self, delta: BookDelta) -> None:
         """Apply one delta (``sequence`` is checked by the caller)."""
@@ -63,6 +92,24 @@ class L2Book:
             self.asks[price] = size
             if self.best_ask is None or price < self.best_ask:
                 self.best_ask = price
+
+    def value_price(self, raw: int) -> Price:
+        """The shared :class:`Price` of ``raw`` at this book's precision."""
+        price = self.prices.get(raw)
+        if price is None:
+            if len(self.prices) >= VALUE_CACHE_SIZE:
+                self.prices.clear()
+            price = self.prices[raw] = Price(raw=raw, precision=self.price_precision)
+        return price
+
+    def value_size(self, raw: int) -> Quantity:
+        """The shared :class:`Quantity` of ``raw`` at this book's precision."""
+        size = self.sizes.get(raw)
+        if size is None:
+            if len(self.sizes) >= VALUE_CACHE_SIZE:
+                self.sizes.clear()
+            size = self.sizes[raw] = Quantity(raw=raw, precision=self.size_precision)
+        return size
 
     def clear(self) -> None:
         self.bids.clear()

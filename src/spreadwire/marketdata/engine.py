@@ -17,31 +17,10 @@ from typing import final
 from spreadwire.core.clock import Clock
 from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.market import BookDelta, BookSnapshot, DataGap, QuoteTick, TradeTick
-from spreadwire.domain.values import Price, Quantity
 from spreadwire.marketdata.book import L2Book
 from spreadwire.marketdata.config import MarketDataConfig, MarketDataStats
 
 log = logging.getLogger("spreadwire.marketdata")
-
-
-#: values kept per instrument and kind before the cache starts afresh (a bound on memory)
-VALUE_CACHE_SIZE = 4096
-
-
-def _price(cache: dict[int, Price], raw: int, precision: int) -> Price:
-    """Build a quote's price and keep it for the next quotes at the same raw."""
-    if len(cache) >= VALUE_CACHE_SIZE:
-        cache.clear()
-    value = cache[raw] = Price(raw=raw, precision=precision)
-    return value
-
-
-def _size(cache: dict[int, Quantity], raw: int, precision: int) -> Quantity:
-    """Build a quote's size and keep it for the next quotes at the same raw."""
-    if len(cache) >= VALUE_CACHE_SIZE:
-        cache.clear()
-    value = cache[raw] = Quantity(raw=raw, precision=precision)
-    return value
 
 
 @final
@@ -53,17 +32,12 @@ class MarketDataEngine:
         "_deltas",
         "_gaps",
         "_instruments",
-        "_last_top",
-        "_last_update",
         "_publish",
         "_quotes",
         "_request_snapshot",
         "_snapshots",
         "_stale",
-        "_stale_flagged",
         "_trades",
-        "_valid",
-        "_values",
     )
 
     def __init__(
@@ -84,13 +58,9 @@ class MarketDataEngine:
             iid: L2Book(iid, inst.price_precision, inst.size_precision)
             for iid, inst in instruments.items()
         }
-        self._valid = dict.fromkeys(instruments, True)
-        self._last_update = dict.fromkeys(instruments, clock.timestamp_ns())
-        self._stale_flagged: set[str] = set()
-        self._last_top: dict[str, tuple[int, int, int, int]] = {}
-        self._values: dict[str, tuple[dict[int, Price], dict[int, Quantity]]] = {
-            iid: ({}, {}) for iid in instruments
-        }
+        start = clock.timestamp_ns()
+        for book in self._books.values():
+            book.last_update = start
         self._deltas = 0
         self._quotes = 0
         self._trades = 0
@@ -107,9 +77,9 @@ class MarketDataEngine:
         if book is None:
             return
         self._deltas += 1
-        self._last_update[iid] = self._clock.timestamp_ns()
-        self._stale_flagged.discard(iid)
-        if not self._valid[iid]:
+        book.last_update = self._clock.timestamp_ns()
+        book.stale = False
+        if not book.valid:
             return
         if delta.sequence <= book.sequence:
             # Already in the book: a duplicate, or a delta the snapshot we loaded after a
@@ -128,31 +98,27 @@ class MarketDataEngine:
         ask = book.best_ask
         if bid is None or ask is None or bid >= ask:
             return
-        top = (bid, ask, book.bids[bid], book.asks[ask])
-        if self._last_top.get(book.instrument_id) == top:
+        bid_size = book.bids[bid]
+        ask_size = book.asks[ask]
+        if (
+            book.quoted
+            and bid == book.quoted_bid
+            and ask == book.quoted_ask
+            and bid_size == book.quoted_bid_size
+            and ask_size == book.quoted_ask_size
+        ):
             return
-        self._last_top[book.instrument_id] = top
-        # Price and Quantity are immutable: one value per raw level and size is shared by
-        # the quotes of an instrument (a top move usually changes one side only)
-        prices, sizes = self._values[book.instrument_id]
-        bid_price = prices.get(bid)
-        if bid_price is None:
-            bid_price = _price(prices, bid, book.price_precision)
-        ask_price = prices.get(ask)
-        if ask_price is None:
-            ask_price = _price(prices, ask, book.price_precision)
-        bid_size = sizes.get(top[2])
-        if bid_size is None:
-            bid_size = _size(sizes, top[2], book.size_precision)
-        ask_size = sizes.get(top[3])
-        if ask_size is None:
-            ask_size = _size(sizes, top[3], book.size_precision)
+        book.quoted = True
+        book.quoted_bid = bid
+        book.quoted_ask = ask
+        book.quoted_bid_size = bid_size
+        book.quoted_ask_size = ask_size
         quote = QuoteTick(
             instrument_id=book.instrument_id,
-            bid_price=bid_price,
-            ask_price=ask_price,
-            bid_size=bid_size,
-            ask_size=ask_size,
+            bid_price=book.value_price(bid),
+            ask_price=book.value_price(ask),
+            bid_size=book.value_size(bid_size),
+            ask_size=book.value_size(ask_size),
             ts_event=ts_event,
             ts_init=self._clock.timestamp_ns(),
         )
@@ -161,7 +127,7 @@ class MarketDataEngine:
 
     def _on_gap(self, book: L2Book, delta: BookDelta) -> None:
         self._gaps += 1
-        self._valid[book.instrument_id] = False
+        book.valid = False
         log.warning(
             "sequence gap on %s: expected %d, got %d; requesting a snapshot",
             book.instrument_id,
@@ -185,14 +151,14 @@ class MarketDataEngine:
         if book is None:
             return
         iid = snapshot.instrument_id
-        if self._valid[iid] and snapshot.sequence < book.sequence:
+        if book.valid and snapshot.sequence < book.sequence:
             return  # older than the book we hold: loading it would go back in time
         self._snapshots += 1
         book.load(snapshot)
-        self._valid[iid] = True
-        self._last_update[iid] = self._clock.timestamp_ns()
-        self._stale_flagged.discard(iid)
-        self._last_top.pop(iid, None)
+        book.valid = True
+        book.last_update = self._clock.timestamp_ns()
+        book.stale = False
+        book.quoted = False  # the first quote of the reloaded book is published
         self._maybe_quote(book, snapshot.ts_event)
 
     def on_trade(self, trade: TradeTick) -> None:
@@ -205,17 +171,17 @@ class MarketDataEngine:
         now = self._clock.timestamp_ns()
         limit = self._config.stale_after_ns
         flagged: list[str] = []
-        for iid, last in self._last_update.items():
-            if now - last > limit and iid not in self._stale_flagged:
-                self._stale_flagged.add(iid)
+        for iid, book in self._books.items():
+            if now - book.last_update > limit and not book.stale:
+                book.stale = True
                 self._stale += 1
                 flagged.append(iid)
                 self._publish(
                     DataGap(
                         instrument_id=iid,
                         reason="stale",
-                        expected_sequence=self._books[iid].sequence + 1,
-                        received_sequence=self._books[iid].sequence,
+                        expected_sequence=book.sequence + 1,
+                        received_sequence=book.sequence,
                         ts_event=now,
                         ts_init=now,
                     )
@@ -223,7 +189,8 @@ class MarketDataEngine:
         return flagged
 
     def is_valid(self, instrument_id: str) -> bool:
-        return self._valid.get(instrument_id, False)
+        book = self._books.get(instrument_id)
+        return book is not None and book.valid
 
     def stats(self) -> MarketDataStats:
         return MarketDataStats(

@@ -327,3 +327,16 @@ def test_bounded_queue_any_operations_match_model(
     assert stats.peak == peak
     assert stats.enqueued - stats.dequeued - stats.dropped - stats.conflated == stats.depth
     assert queue.drain() == model.items
+
+
+@pytest.mark.parametrize("policy", list(OverflowPolicy))
+def test_pass_through_counts_what_put_then_get_would(policy: OverflowPolicy) -> None:
+    key = (lambda item: item) if policy is OverflowPolicy.CONFLATE else None
+    queued: BoundedQueue[int] = BoundedQueue(4, policy, key=key)
+    passed: BoundedQueue[int] = BoundedQueue(4, policy, key=key)
+    for item in range(3):
+        queued.put(item)
+        queued.get()
+        passed.pass_through()
+    assert passed.stats() == queued.stats()
+    assert passed.stats().peak == 1 and len(passed) == 0
