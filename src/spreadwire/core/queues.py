@@ -15,7 +15,7 @@ from collections.abc import Callable, Hashable
 from enum import StrEnum
 from typing import Generic, TypeVar, final
 
-from spreadwire.core.queue_stats import QueueStats as QueueStats
+from spreadwire.core.queue_stats import QueueStats
 from spreadwire.errors import QueueFullError
 
 T = TypeVar("T")

@@ -150,7 +150,6 @@ class MarketDataEngine:
         book = self._books.get(snapshot.instrument_id)
         if book is None:
             return
-        iid = snapshot.instrument_id
         if book.valid and snapshot.sequence < book.sequence:
             return  # older than the book we hold: loading it would go back in time
         self._snapshots += 1

@@ -31,7 +31,8 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import final
 
-from spreadwire.core.queues import BoundedQueue, OverflowPolicy, QueueStats
+from spreadwire.core.queue_stats import QueueStats
+from spreadwire.core.queues import BoundedQueue, OverflowPolicy
 from spreadwire.domain.commands import (
     CancelAllOrders,
     CancelOrder,

@@ -4,7 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spreadwire.core.queues import BoundedQueue, OverflowPolicy, QueueStats
+from spreadwire.core.queue_stats import QueueStats
+from spreadwire.core.queues import BoundedQueue, OverflowPolicy
 from spreadwire.errors import QueueFullError, SpreadwireError
 
 
