@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Final, final
 
+from msgspec.structs import astuple
+
 from spreadwire.domain.commands import SubmitOrder
 from spreadwire.domain.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from spreadwire.domain.events import (
@@ -35,6 +37,7 @@ from spreadwire.domain.values import Price, Quantity
 from spreadwire.errors import InvariantError
 
 S = OrderStatus
+_INITIALIZED: Final = OrderStatus.INITIALIZED
 PREVIOUS: Final = None
 
 _WORKING_MOVES: dict[type[OrderEvent], OrderStatus | None] = {
@@ -180,23 +183,41 @@ class Order:
         self.ts_last = init.ts_event
 
     def _fields(self, init: OrderInitialized | SubmitOrder) -> None:
-        self.strategy_id = init.strategy_id
-        self.instrument_id = init.instrument_id
-        self.client_order_id = init.client_order_id
-        self.side: OrderSide = init.side
-        self.order_type: OrderType = init.order_type
-        self.quantity: Quantity = init.quantity
-        self.price: Price | None = init.price
-        self.trigger_price: Price | None = init.trigger_price
-        self.time_in_force: TimeInForce = init.time_in_force
-        self.expire_time_ns = init.expire_time_ns
-        self.post_only = init.post_only
-        self.reduce_only = init.reduce_only
-        self.pair_id = init.pair_id
-        self.status = S.INITIALIZED
-        self._previous = S.INITIALIZED
+        if type(init) is SubmitOrder:
+            # an order the node sends (on the tick-to-order path): one call reads every
+            # field of the command, in its declared order
+            fields = astuple(init)
+            self.strategy_id: str = fields[0]
+            self.instrument_id: str = fields[1]
+            self.client_order_id: str = fields[2]
+            self.side: OrderSide = fields[3]
+            self.order_type: OrderType = fields[4]
+            self.quantity: Quantity = fields[5]
+            self.price: Price | None = fields[6]
+            self.trigger_price: Price | None = fields[7]
+            self.time_in_force: TimeInForce = fields[8]
+            self.expire_time_ns: int | None = fields[9]
+            self.post_only: bool = fields[10]
+            self.reduce_only: bool = fields[11]
+            self.pair_id: str | None = fields[12]
+        else:
+            self.strategy_id = init.strategy_id
+            self.instrument_id = init.instrument_id
+            self.client_order_id = init.client_order_id
+            self.side = init.side
+            self.order_type = init.order_type
+            self.quantity = init.quantity
+            self.price = init.price
+            self.trigger_price = init.trigger_price
+            self.time_in_force = init.time_in_force
+            self.expire_time_ns = init.expire_time_ns
+            self.post_only = init.post_only
+            self.reduce_only = init.reduce_only
+            self.pair_id = init.pair_id
+        self.status = _INITIALIZED
+        self._previous = _INITIALIZED
         self.venue_order_id: str | None = None
-        self.filled_qty = _ZERO_QUANTITY[init.quantity.precision]
+        self.filled_qty = _ZERO_QUANTITY[self.quantity.precision]
         self.avg_px_numerator = 0
         self.trade_ids: set[str] = set()
 

@@ -197,3 +197,34 @@ def test_order_overfill_keeps_status_filled_and_reports_the_excess() -> None:
     assert order.status is S.FILLED
     assert order.overfilled_raw == 2 * 10**9
     assert order.leaves_qty.raw == 0
+
+
+def test_an_order_sent_from_a_command_equals_the_order_of_its_initialized_event() -> None:
+    # Order.sent reads the command's fields by position: every field, in declared order
+    from spreadwire.domain.commands import SubmitOrder
+    from spreadwire.domain.enums import TimeInForce
+
+    command = SubmitOrder(
+        strategy_id="S1",
+        instrument_id="AAA.SIM",
+        client_order_id="O-7",
+        side=OrderSide.SELL,
+        order_type=OrderType.STOP_LIMIT,
+        quantity=Quantity(raw=3 * 10**9, precision=0),
+        price=Price.parse("99.50"),
+        trigger_price=Price.parse("99.75"),
+        time_in_force=TimeInForce.GTD,
+        expire_time_ns=123,
+        post_only=True,
+        reduce_only=False,
+        pair_id="P-1",
+        ts_init=5,
+    )
+    fields = {
+        name: getattr(command, name) for name in SubmitOrder.__struct_fields__ if name != "ts_init"
+    }
+    sent = Order.sent(command, 5)
+    initialized = Order(OrderInitialized(**fields, ts_event=5, ts_init=5))
+    for name in (*fields, "status", "filled_qty", "ts_init", "ts_last"):
+        assert getattr(sent, name) == getattr(initialized, name), name
+    assert sent.events == []
