@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from decimal import Decimal
+from fractions import Fraction
 from enum import StrEnum
 from math import isnan
 from typing import Protocol, final
@@ -57,6 +57,23 @@ _BUY = OrderSide.BUY
 _SELL = OrderSide.SELL
 _LIMIT = OrderType.LIMIT
 _IOC = TimeInForce.IOC
+#: a raw quantity per unit of notional over a raw price: 10**9 * 10**9
+_SCALE2 = FIXED_SCALAR * FIXED_SCALAR
+
+
+def entry_sizes(
+    notional: tuple[int, int], mid_raw: int, beta: float, y_lot: int, x_lot: int
+) -> tuple[int, int]:
+    """Raw quantities of an entry in exact integer arithmetic: ``y`` trades ``notional``
+    (a ratio ``numerator / denominator``) at the raw mid ``mid_raw``, ``x`` ``beta`` (its
+    exact binary value) times that; each floored to its lot. ``(0, 0)`` for a mid <= 0."""
+    if mid_raw <= 0:
+        return 0, 0
+    numerator, denominator = notional
+    qty_y = numerator * _SCALE2 // (denominator * mid_raw) // y_lot * y_lot
+    beta_numerator, beta_denominator = beta.as_integer_ratio()
+    qty_x = qty_y * beta_numerator // beta_denominator // x_lot * x_lot
+    return qty_y, qty_x
 
 
 @final
@@ -67,8 +84,10 @@ class PairsStrategy:
         "_cooldown_until",
         "_ids",
         "_in_flight",
+        "_notional",
         "_quotes",
         "_retry_after",
+        "_sized_for",
         "_submit",
         "_x_id",
         "_y_id",
@@ -119,6 +138,8 @@ class PairsStrategy:
         self.running = True
         self.trading_state = TradingState.ACTIVE
         self._retry_after = 0
+        self._sized_for: PairStrategyConfig | None = None
+        self._notional = (0, 1)
 
     @property
     def strategy_id(self) -> str:
@@ -174,18 +195,31 @@ class PairsStrategy:
 
     def _enter(self, state: SpreadState, qy: QuoteTick) -> None:
         beta = self.beta
-        if not self.config.min_beta <= beta <= self.config.max_beta:
+        config = self.config
+        if not config.min_beta <= beta <= config.max_beta:
             return
-        notional = Decimal(self.config.notional) * self.config.size_multiplier
-        y_price = Decimal(qy.mid_raw) / FIXED_SCALAR
-        qty_y = self.y.round_to_lot(int(notional / y_price * FIXED_SCALAR))
-        qty_x = self.x.round_to_lot(int(Decimal(qty_y) * Decimal(repr(beta))))
+        qty_y, qty_x = entry_sizes(
+            self._notional_ratio(config),
+            qy.mid_raw,
+            beta,
+            self.y.lot_size.raw,
+            self.x.lot_size.raw,
+        )
         if qty_y <= 0 or qty_x <= 0:
             return
         sign = 1 if state is SpreadState.LONG else -1
         self.state = state
         self.targets[self.y.instrument_id] = sign * qty_y
         self.targets[self.x.instrument_id] = -sign * qty_x
+
+    def _notional_ratio(self, config: PairStrategyConfig) -> tuple[int, int]:
+        """``notional * size_multiplier`` of ``config`` as an exact ratio, kept until the
+        configuration changes."""
+        if self._sized_for is not config:
+            ratio = Fraction(config.notional) * config.size_multiplier
+            self._notional = (ratio.numerator, ratio.denominator)
+            self._sized_for = config
+        return self._notional
 
     def _flatten(self) -> None:
         self.state = SpreadState.FLAT
