@@ -7,20 +7,26 @@ live, in the simulator and in backtests, and a seeded run replays bit for bit.
 from __future__ import annotations
 
 import time
-from typing import Protocol, final
+from typing import final
 
 #: Monotonic high-resolution counter for measuring processing latency (not wall time).
 perf_counter_ns = time.perf_counter_ns
 
 
-class Clock(Protocol):
-    """Source of the current time in integer nanoseconds since the Unix epoch."""
+class Clock:
+    """Source of the current time in integer nanoseconds since the Unix epoch.
 
-    def timestamp_ns(self) -> int: ...
+    A base class rather than a protocol: the compiled engines call ``timestamp_ns``
+    through it natively (a protocol call is a Python method call)."""
+
+    __slots__ = ()
+
+    def timestamp_ns(self) -> int:
+        raise NotImplementedError
 
 
 @final
-class LiveClock:
+class LiveClock(Clock):
     """Wall-clock time from the operating system."""
 
     __slots__ = ()
@@ -30,7 +36,7 @@ class LiveClock:
 
 
 @final
-class SimClock:
+class SimClock(Clock):
     """A clock that only moves when told to; time never goes backwards."""
 
     __slots__ = ("_now_ns",)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from fractions import Fraction
 from enum import StrEnum
+from fractions import Fraction
 from math import isnan
 from typing import Protocol, final
 

@@ -23,10 +23,11 @@ def _ratio(notional: Decimal, multiplier: int) -> tuple[int, int]:
 
 
 @settings(max_examples=500)
-@given(notionals, st.integers(1, 1000), mids, betas, lots, lots)
+@given(notionals, st.integers(1, 1000), mids, betas, st.tuples(lots, lots))
 def test_sizes_are_the_exact_floors_on_the_lots(
-    notional: Decimal, multiplier: int, mid: int, beta: float, y_lot: int, x_lot: int
+    notional: Decimal, multiplier: int, mid: int, beta: float, lot_sizes: tuple[int, int]
 ) -> None:
+    y_lot, x_lot = lot_sizes
     qty_y, qty_x = entry_sizes(_ratio(notional, multiplier), mid, beta, y_lot, x_lot)
     exact_y = Fraction(notional) * multiplier * FIXED_SCALAR / (Fraction(mid) / FIXED_SCALAR)
     assert qty_y % y_lot == 0 and 0 <= exact_y - qty_y < y_lot
