@@ -48,6 +48,7 @@ COMPILED = [
     "src/spreadwire/app.py",
     "src/spreadwire/risk/priority.py",
     "src/spreadwire/stats/rolling.py",
+    "src/spreadwire/stats/_stream.py",
     "src/spreadwire/oms/stops.py",
     "src/spreadwire/risk/tripwires.py",
     "src/spreadwire/risk/monitors.py",

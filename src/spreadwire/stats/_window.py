@@ -307,21 +307,6 @@ def uni_update(s: Floats, window: int, x: float) -> tuple[float, float, float]: 
 
 
 @njit(cache=True, error_model="numpy")
-def pair_update(
-    s: Floats, window: int, x: float, y: float
-) -> tuple[float, float, float, float, float, float]:  # pragma: no cover - compiled
-    """One streaming pair update; returns (alpha, beta, residual, zscore, corr, cov)."""
-    if not (math.isfinite(x) and math.isfinite(y)):
-        raise ValueError("x and y must be finite numbers")
-    xb = s[B_HEADER : B_HEADER + window].reshape((window, 1))
-    yb = s[B_HEADER + window :].reshape((window, 1))
-    bi_push(s, xb, yb, 0, window, x, y)
-    if s[B_N] < window:
-        return (NAN, NAN, NAN, NAN, NAN, NAN)
-    return (s[B_ALPHA], s[B_BETA], s[B_RESID], s[B_Z], bi_correlation(s), s[B_C] / (window - 1))
-
-
-@njit(cache=True, error_model="numpy")
 def rolling_moments_kernel(
     x: Floats, window: int, out_mean: Floats, out_var: Floats, out_z: Floats
 ) -> None:  # pragma: no cover - compiled

@@ -1,9 +1,11 @@
 """Streaming sliding-window statistics: one compiled O(1) call per update.
 
-Each object owns a flat ``float64`` state (shifted sums plus a ring buffer of the raw values)
-updated by the kernels of :mod:`spreadwire.stats._window` (``PairBook``: the same arithmetic on
-a structure-of-arrays state, :mod:`spreadwire.stats._pairbook`); the batch functions run the
-same arithmetic, so a streaming object equals its batch twin. Values are NaN until the window is
+The univariate objects own a flat ``float64`` state (shifted sums plus a ring buffer of the raw
+values) updated by the kernels of :mod:`spreadwire.stats._window`; the bivariate ones own a
+native :class:`~spreadwire.stats._stream.BivariateWindow`, the same arithmetic compiled with the
+tick-to-order path (``PairBook``: the same arithmetic on a structure-of-arrays state,
+:mod:`spreadwire.stats._pairbook`); the batch functions run the same arithmetic, so a streaming
+object equals its batch twin. Values are NaN until the window is
 full (pandas' default ``min_periods=window``). Non-finite input raises ``ValueError``.
 """
 
@@ -14,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spreadwire.stats import _pairbook, _window
+from spreadwire.stats._stream import BivariateWindow
 from spreadwire.stats._validate import window_size
 
 Floats = npt.NDArray[np.float64]
@@ -85,16 +88,17 @@ class RollingCovariance:
     ``update(x, y)`` returns the covariance and sets the attribute ``covariance``.
     """
 
-    __slots__ = ("_state", "covariance", "window")
+    __slots__ = ("_window", "covariance", "window")
 
     def __init__(self, window: int) -> None:
         self.window = window_size(window)
-        self._state = _window.bivariate_state(self.window)[0]
+        self._window = BivariateWindow(self.window)
         self.covariance = math.nan
 
     def update(self, x: float, y: float) -> float:
         """Add the pair; returns the window covariance (NaN until full)."""
-        self.covariance = _window.pair_update(self._state, self.window, x, y)[5]
+        self._window.push(x, y)
+        self.covariance = self._window.covariance()
         return self.covariance
 
 
@@ -106,16 +110,17 @@ class RollingCorrelation:
     when either side of the window is constant).
     """
 
-    __slots__ = ("_state", "correlation", "window")
+    __slots__ = ("_window", "correlation", "window")
 
     def __init__(self, window: int) -> None:
         self.window = window_size(window)
-        self._state = _window.bivariate_state(self.window)[0]
+        self._window = BivariateWindow(self.window)
         self.correlation = math.nan
 
     def update(self, x: float, y: float) -> float:
         """Add the pair; returns the window correlation."""
-        self.correlation = _window.pair_update(self._state, self.window, x, y)[4]
+        self._window.push(x, y)
+        self.correlation = self._window.correlation()
         return self.correlation
 
 
@@ -130,39 +135,41 @@ class RollingOLS:
     * ``residual``: ``y - alpha - beta * x`` for the newest tick (the spread);
     * ``zscore``: ``residual / sqrt(ssr / (window - 2))``, the newest residual in units of
       the regression's standard error (statsmodels ``sqrt(mse_resid)``);
-    * ``correlation``: Pearson correlation of the window.
+    * ``correlation``: Pearson correlation of the window (read when asked).
 
     All are NaN until the window is full; ``beta`` is NaN if ``x`` is constant on the window
     and ``zscore`` is NaN on a perfect fit.
     """
 
-    __slots__ = ("_state", "alpha", "beta", "correlation", "residual", "window", "zscore")
+    __slots__ = ("_window", "alpha", "beta", "residual", "window", "zscore")
 
     def __init__(self, window: int) -> None:
         self.window = window_size(window, minimum=3)
-        self._state = _window.bivariate_state(self.window)[0]
+        self._window = BivariateWindow(self.window)
         self.alpha = math.nan
         self.beta = math.nan
         self.residual = math.nan
         self.zscore = math.nan
-        self.correlation = math.nan
 
     def update(self, x: float, y: float) -> float:
         """Add the tick ``(x, y)``; returns the residual z-score."""
-        (
-            self.alpha,
-            self.beta,
-            self.residual,
-            self.zscore,
-            self.correlation,
-            _,
-        ) = _window.pair_update(self._state, self.window, x, y)
-        return self.zscore
+        state = self._window
+        state.push(x, y)
+        self.alpha = state.alpha
+        self.beta = state.beta
+        self.residual = state.resid
+        self.zscore = z = state.z
+        return z
+
+    @property
+    def correlation(self) -> float:
+        """Pearson correlation of the window (NaN until full)."""
+        return self._window.correlation()
 
     @property
     def count(self) -> int:
         """Number of ticks currently in the window."""
-        return int(self._state[_window.B_N])
+        return self._window.n
 
 
 @final

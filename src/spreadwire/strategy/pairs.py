@@ -26,6 +26,7 @@ from spreadwire.domain.events import (
 from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.market import QuoteTick
 from spreadwire.domain.values import FIXED_SCALAR, Quantity
+from spreadwire.stats.rolling import RollingOLS
 from spreadwire.strategy.config import PairStrategyConfig
 
 log = logging.getLogger("spreadwire.strategy")
@@ -157,11 +158,14 @@ class PairsStrategy:
             return
         model = self.model
         # the mids as QuoteTick.mid_raw computes them
-        self.zscore = z = model.update(
-            (qx.bid_price.raw + qx.ask_price.raw) // 2 / FIXED_SCALAR,
-            (qy.bid_price.raw + qy.ask_price.raw) // 2 / FIXED_SCALAR,
-        )
-        self.beta = model.beta
+        x = (qx.bid_price.raw + qx.ask_price.raw) // 2 / FIXED_SCALAR
+        y = (qy.bid_price.raw + qy.ask_price.raw) // 2 / FIXED_SCALAR
+        if isinstance(model, RollingOLS):  # the built-in model: a native call
+            self.zscore = z = model.update(x, y)
+            self.beta = model.beta
+        else:
+            self.zscore = z = model.update(x, y)
+            self.beta = model.beta
         if not isnan(z):  # NaN: warming up, or a perfect fit
             self._decide(z, qy)
         if not self._in_flight:
