@@ -164,14 +164,14 @@ class Order:
             self.events = []
             self.ts_init = self.ts_last = ts_init
 
-    @classmethod
-    def sent(cls, command: SubmitOrder, ts_init: int) -> Order:
+    @staticmethod
+    def sent(command: SubmitOrder, ts_init: int) -> Order:
         """The order of ``command`` as handed to the venue before its first events exist:
         INITIALIZED with no events yet. The caller applies ``OrderInitialized`` with
         :meth:`initialized` and then ``OrderSubmitted`` before anything else can reach the
         order (an order manager that sends first and records right after, in one step of
         the event loop)."""
-        return cls(command, ts_init)
+        return Order(command, ts_init)
 
     def initialized(self, init: OrderInitialized) -> None:
         """Record ``init`` as the first event of an order made by :meth:`sent`."""

@@ -98,13 +98,11 @@ class RiskEngine:
         "_forward",
         "_gate",
         "_kill",
-        "_now",
         "_pending_modify",
         "_publish",
         "_restorer",
         "_trips",
         "_venues",
-        "execute",
     )
 
     def __init__(
@@ -119,7 +117,6 @@ class RiskEngine:
         """``forward`` receives approved commands (the OMS), ``publish`` every event."""
         self._config = config
         self._clock = clock
-        self._now = clock.timestamp_ns
         self._forward = forward
         self._publish = publish
         now = clock.timestamp_ns()
@@ -132,9 +129,8 @@ class RiskEngine:
                 )
         self._gate = Gate(config, instruments, self._kill, self._venues, now)
         self._gate.bind(
-            now=self._now, forward=forward, ordered=self._submit, other=self._execute_command
+            clock=clock, forward=forward, ordered=self._submit, other=self._execute_command
         )
-        self.execute = self._gate.execute
         self._cancel_bucket = TokenBucket(
             config.cancel_rate.limit, config.cancel_rate.interval_ns, now
         )
@@ -218,11 +214,12 @@ class RiskEngine:
 
     # ------------------------------------------------------------------ commands
 
-    #: ``execute(command) -> bool``: gate one command, True when it was forwarded. It is
-    #: :meth:`Gate.execute` itself (one call on the order path): a plain limit order
-    #: that passes is approved and forwarded there; anything else comes back to
-    #: :meth:`_submit` (the ordered checks) or :meth:`_execute_command`.
-    execute: Callable[[object], bool]
+    def execute(self, command: object) -> bool:
+        """Gate one command, True when it was forwarded: :meth:`Gate.execute`, a native
+        call. A plain limit order that passes is approved and forwarded there; anything
+        else comes back to :meth:`_submit` (the ordered checks) or
+        :meth:`_execute_command`."""
+        return self._gate.execute(command)
 
     def _execute_command(self, command: object) -> bool:
         """Every command but a submit."""

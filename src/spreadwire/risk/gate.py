@@ -35,6 +35,7 @@ from typing import Any, Final, NoReturn, final
 
 from msgspec.structs import astuple
 
+from spreadwire.core.clock import Clock
 from spreadwire.domain.commands import SubmitOrder
 from spreadwire.domain.enums import OrderSide, OrderType, TimeInForce
 from spreadwire.domain.instrument import Instrument
@@ -87,7 +88,16 @@ def _unbound(*args: object) -> NoReturn:
     raise RuntimeError("Gate.execute: call Gate.bind first")
 
 
-_unbound_clock: Callable[[], int] = _unbound
+@final
+class _UnboundClock(Clock):
+    """The clock of a gate not bound yet: reading it is the error of :func:`_unbound`."""
+
+    __slots__ = ()
+
+    def timestamp_ns(self) -> int:
+        _unbound()
+
+
 _unbound_forward: Callable[[Any], None] = _unbound
 _unbound_ordered: Callable[[SubmitOrder, int], bool] = _unbound
 _unbound_other: Callable[[Any], bool] = _unbound
@@ -177,10 +187,10 @@ class Gate:
     """Limits, the world view they are checked against, and the two check paths."""
 
     __slots__ = (
+        "_clock",
         "_config",
         "_forward",
         "_legs",
-        "_now",
         "_ordered",
         "_other",
         "_seen_capacity",
@@ -232,7 +242,7 @@ class Gate:
         self.pnl_breached = False
         self.fast_ok = True
         self.approved = 0
-        self._now: Callable[[], int] = _unbound_clock
+        self._clock: Clock = _UnboundClock()
         self._forward: Callable[[Any], None] = _unbound_forward
         self._ordered: Callable[[SubmitOrder, int], bool] = _unbound_ordered
         self._other: Callable[[Any], bool] = _unbound_other
@@ -368,14 +378,14 @@ class Gate:
     def bind(
         self,
         *,
-        now: Callable[[], int],
+        clock: Clock,
         forward: Callable[[Any], None],
         ordered: Callable[[SubmitOrder, int], bool],
         other: Callable[[Any], bool],
     ) -> None:
         """Wire :meth:`execute`: the clock, where approved orders go, the ordered path
         (deny or approve an order the fast path did not take) and the other commands."""
-        self._now = now
+        self._clock = clock
         self._forward = forward
         self._ordered = ordered
         self._other = other
@@ -395,7 +405,7 @@ class Gate:
         """
         if type(command) is not SubmitOrder:
             return self._other(command)
-        now = self._now()
+        now = self._clock.timestamp_ns()  # a native call
         fields = astuple(command)
         price = fields[_F_PRICE]
         try:
