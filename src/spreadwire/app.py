@@ -253,7 +253,9 @@ class TradingNode:
         inbox = self.inbox
         # an empty inbox: this message is the highest-priority work, run it at once;
         # whatever its handlers queue is then drained in priority order as usual
-        if not inbox.run_if_idle(message, self._dispatch):
+        if inbox.take_if_idle(message):
+            self._dispatch(message)  # a native call (no bound method per delivery)
+        else:
             inbox.put(message)
         if inbox:
             inbox.drain(self._dispatch)

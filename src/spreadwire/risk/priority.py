@@ -151,15 +151,13 @@ class PriorityWorkQueue:
             done += 1
         return done
 
-    def run_if_idle(self, message: object, handler: Callable[[object], None]) -> bool:
-        """With nothing queued, ``message`` is the highest-priority work there is: run
-        ``handler(message)`` at once (what :meth:`put` + :meth:`drain` would do, with the
-        same queue statistics) and return True; else do nothing and return False."""
+    def take_if_idle(self, message: object) -> bool:
+        """With nothing queued, ``message`` is the highest-priority work there is: count it
+        in and out of its class (the statistics :meth:`put` + :meth:`get` would give) and
+        return True, for the caller to run it at once; else do nothing and return False."""
         if self._count:
             return False
-        # counted in and out of its class, as the queue would be
         self._queues[self._classify(message)].pass_through()
-        handler(message)
         return True
 
     def depth(self, priority: Priority) -> int:

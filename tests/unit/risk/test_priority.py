@@ -90,3 +90,14 @@ def test_priority_queue_drain_respects_limit() -> None:
     done = queue.drain(lambda message: None, limit=2)
 
     assert (done, len(queue)) == (2, 1)
+
+
+def test_priority_queue_takes_a_message_at_once_only_when_idle_with_put_get_statistics() -> None:
+    idle, queued = PriorityWorkQueue(), PriorityWorkQueue()
+    assert idle.take_if_idle(make_quote())
+    queued.put(make_quote())
+    queued.get()
+    assert idle.stats() == queued.stats() and len(idle) == 0
+    idle.put(_submit("O-1"))  # now busy: a quote must wait behind the order
+    assert not idle.take_if_idle(make_quote())
+    assert idle.stats()["market_data"].enqueued == 1 and len(idle) == 1
