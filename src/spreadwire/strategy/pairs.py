@@ -160,7 +160,10 @@ class PairsStrategy:
         # the mids as QuoteTick.mid_raw computes them
         x = (qx.bid_price.raw + qx.ask_price.raw) // 2 / FIXED_SCALAR
         y = (qy.bid_price.raw + qy.ask_price.raw) // 2 / FIXED_SCALAR
-        if isinstance(model, RollingOLS):  # the built-in model: a native call
+        # The same two statements twice on purpose: narrowed to the built-in (compiled)
+        # model they compile to a native call and attribute read; any other HedgeModel
+        # goes through Python method calls.
+        if isinstance(model, RollingOLS):
             self.zscore = z = model.update(x, y)
             self.beta = model.beta
         else:

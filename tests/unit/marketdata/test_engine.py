@@ -356,3 +356,13 @@ def test_engine_stats_count_deltas_and_quotes() -> None:
 
     stats = engine.stats()
     assert (stats.deltas, stats.quotes, stats.gaps) == (2, 1, 0)
+
+
+def test_engine_snapshot_with_the_quoted_top_publishes_it_again() -> None:
+    # a reloaded book starts a fresh quote stream, even at the top last quoted
+    engine, feed, _ = _engine()
+    engine.on_snapshot(_snapshot(sequence=1))
+    engine.on_snapshot(_snapshot(sequence=2))
+    assert len(feed.quotes()) == 2
+    engine.on_delta(_delta(3, BookSide.BID, "99.00"))  # below the top: no new quote
+    assert len(feed.quotes()) == 2
