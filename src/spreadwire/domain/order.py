@@ -8,7 +8,7 @@ update that answers a modify).
 
 from __future__ import annotations
 
-from typing import Final, final
+from typing import Any, Final, final
 
 from msgspec.structs import astuple
 
@@ -183,41 +183,44 @@ class Order:
         self.ts_last = init.ts_event
 
     def _fields(self, init: OrderInitialized | SubmitOrder) -> None:
+        fields: tuple[Any, ...]
         if type(init) is SubmitOrder:
             # an order the node sends (on the tick-to-order path): one call reads every
-            # field of the command, in its declared order
+            # field of the command; its first 13, in declared order, are the order's
             fields = astuple(init)
-            self.strategy_id: str = fields[0]
-            self.instrument_id: str = fields[1]
-            self.client_order_id: str = fields[2]
-            self.side: OrderSide = fields[3]
-            self.order_type: OrderType = fields[4]
-            self.quantity: Quantity = fields[5]
-            self.price: Price | None = fields[6]
-            self.trigger_price: Price | None = fields[7]
-            self.time_in_force: TimeInForce = fields[8]
-            self.expire_time_ns: int | None = fields[9]
-            self.post_only: bool = fields[10]
-            self.reduce_only: bool = fields[11]
-            self.pair_id: str | None = fields[12]
         else:
-            self.strategy_id = init.strategy_id
-            self.instrument_id = init.instrument_id
-            self.client_order_id = init.client_order_id
-            self.side = init.side
-            self.order_type = init.order_type
-            self.quantity = init.quantity
-            self.price = init.price
-            self.trigger_price = init.trigger_price
-            self.time_in_force = init.time_in_force
-            self.expire_time_ns = init.expire_time_ns
-            self.post_only = init.post_only
-            self.reduce_only = init.reduce_only
-            self.pair_id = init.pair_id
+            fields = (
+                init.strategy_id,
+                init.instrument_id,
+                init.client_order_id,
+                init.side,
+                init.order_type,
+                init.quantity,
+                init.price,
+                init.trigger_price,
+                init.time_in_force,
+                init.expire_time_ns,
+                init.post_only,
+                init.reduce_only,
+                init.pair_id,
+            )
+        self.strategy_id: str = fields[0]
+        self.instrument_id: str = fields[1]
+        self.client_order_id: str = fields[2]
+        self.side: OrderSide = fields[3]
+        self.order_type: OrderType = fields[4]
+        self.quantity: Quantity = fields[5]
+        self.price: Price | None = fields[6]
+        self.trigger_price: Price | None = fields[7]
+        self.time_in_force: TimeInForce = fields[8]
+        self.expire_time_ns: int | None = fields[9]
+        self.post_only: bool = fields[10]
+        self.reduce_only: bool = fields[11]
+        self.pair_id: str | None = fields[12]
         self.status = _INITIALIZED
         self._previous = _INITIALIZED
         self.venue_order_id: str | None = None
-        self.filled_qty = _ZERO_QUANTITY[self.quantity.precision]
+        self.filled_qty: Quantity = _ZERO_QUANTITY[self.quantity.precision]
         self.avg_px_numerator = 0
         self.trade_ids: set[str] = set()
 
