@@ -59,11 +59,6 @@ def univariate_state(window: int) -> Floats:
     return np.zeros(U_HEADER + window, dtype=np.float64)
 
 
-def bivariate_state(window: int, count: int = 1) -> Floats:
-    """Return ``count`` fresh bivariate window states as a (count, length) array."""
-    return np.zeros((count, B_HEADER + 2 * window), dtype=np.float64)
-
-
 @njit(cache=True, error_model="numpy", inline="always")
 def _uni_recompute(s: Floats, window: int) -> None:  # pragma: no cover - compiled
     n = int(s[U_N])
