@@ -53,7 +53,7 @@ from spreadwire.domain.market import DataGap, QuoteTick, TradeTick
 from spreadwire.domain.values import Price, Quantity
 from spreadwire.risk.breaker import BreakerTrip, CircuitBreaker
 from spreadwire.risk.config import RiskConfig
-from spreadwire.risk.exposure import WorkingOrder
+from spreadwire.risk.exposure import WorkingOrder, sum_at_most
 from spreadwire.risk.gate import Denial, Gate, money_text
 from spreadwire.risk.killswitch import KillSwitch
 from spreadwire.risk.reasons import GATE_REASONS, TripReason
@@ -619,17 +619,17 @@ class RiskEngine:
         follow at once (a mark that moved nothing leaves both as they are). The breach
         test of ``Tripwires.pnl`` and ``Gate.refresh``, made once."""
         gate = self._gate
-        trips = self._trips
         portfolio = gate.portfolio
         limits = gate.limits
-        pnl = portfolio.cash2 + portfolio.net2
-        if (limits.loss2 and pnl - portfolio.day_start_pnl2 <= -limits.loss2) or (
-            limits.drawdown2 and portfolio.high_water2 - pnl >= limits.drawdown2
+        pnl = portfolio.pnl
+        # pnl - day_start <= -loss, high_water - pnl >= drawdown, in machine words
+        if (limits.loss2 and sum_at_most(pnl, limits.loss, portfolio.day_start)) or (
+            limits.drawdown2 and sum_at_most(pnl, limits.drawdown, portfolio.high_water)
         ):
-            trips.pnl(portfolio, limits, now)
+            self._trips.pnl(portfolio, limits, now)
             gate.refresh()
         else:
-            gate.refresh_unbreached(pnl)
+            gate.refresh_unbreached()
 
     def _on_trade(self, trade: TradeTick) -> None:
         gate = self._gate

@@ -87,12 +87,24 @@ def _raw(amount: str) -> int:
     return int(whole) * FIXED_SCALAR + int((frac + "000000000")[:9])
 
 
+#: operand bounds under which :meth:`Room.add` forms no big int: compiled code multiplies
+#: two ints natively only when both are non-negative and below 2**30 (mypyc's tagged
+#: ints), so a quantity is split into whole units and a part, both below 1e9
+_QUANTITY_FAST: Final = 1_000_000_000_000_000_000
+_PRICE_FAST: Final = 1_073_741_824
+
+
 @final
 class Room:
-    """Headroom under a raw2 limit, kept exactly as a whole number of raw1 units plus a
-    fraction: ``raw2 == whole * 1e9 + frac`` with ``0 <= frac < 1e9``. The gate's fast
-    path compares and moves ``whole`` alone (small ints) for a notional that is a whole
-    number of raw1 units; every other change goes through :meth:`spend` or :meth:`take`."""
+    """An exact raw2 amount kept as a whole number of raw1 units plus a fraction:
+    ``raw2 == whole * 1e9 + frac`` with ``0 <= frac < 1e9``.
+
+    It holds the headroom under a limit (the gate's fast path compares and moves
+    ``whole`` alone, small ints, for a notional that is a whole number of raw1 units) and
+    the exposure, cash and PnL sums a mark moves on every quote: :meth:`add` moves them by
+    ``quantity * price_change`` in machine words, where the same sum held as one raw2 int
+    (past the machine word from a notional of about 9.2) allocated a big int at every step.
+    """
 
     __slots__ = ("frac", "whole")
 
@@ -102,6 +114,10 @@ class Room:
     @property
     def raw2(self) -> int:
         return self.whole * _S + self.frac
+
+    @raw2.setter
+    def raw2(self, amount2: int) -> None:
+        self.whole, self.frac = divmod(amount2, _S)
 
     def spend(self, amount2: int) -> None:
         """The room shrinks by ``amount2`` (raw2; negative: it grows)."""
@@ -115,17 +131,98 @@ class Room:
         self.whole = room
 
     def take(self, quantity: int, price: int) -> None:
-        """The room shrinks by ``quantity * price`` (raw, so raw2; negative: it grows),
-        split into raw1 and fraction without forming the product (a big int)."""
-        whole = quantity // _S
-        frac = self.frac - (quantity - whole * _S) * price
-        room = self.whole - whole * price
-        if frac < 0 or frac >= _S:
-            carry = frac // _S
-            room += carry
-            frac -= carry * _S
+        """The room shrinks by ``quantity * price`` (raw, so raw2; negative: it grows)."""
+        self.add(quantity, -price)
+
+    def add(self, quantity: int, price: int) -> None:
+        """The amount grows by ``quantity * price`` (raw, so raw2; negative: it shrinks),
+        exactly, without forming the product. With ``|quantity| < 1e18`` and ``|price| <
+        2**30`` (a price change rather than a price) every step is a machine-word
+        operation in compiled code."""
+        negative = False
+        if quantity < 0:
+            quantity = -quantity
+            negative = True
+        if price < 0:
+            price = -price
+            negative = not negative
+        units = quantity // _S
+        part = quantity - units * _S
+        if quantity >= _QUANTITY_FAST or price >= _PRICE_FAST:
+            # a price: the sign rides on it, the products may leave the machine word
+            if negative:
+                price = -price
+            frac = self.frac + part * price
+            whole = self.whole + units * price
+            if frac < 0 or frac >= _S:
+                carry = frac // _S
+                whole += carry
+                frac -= carry * _S
+            self.frac = frac
+            self.whole = whole
+            return
+        high = units * price  # whole raw1 units
+        low = part * price  # raw2, below 1e9 * 2**30
+        carry = low // _S
+        high += carry
+        low -= carry * _S
+        if negative:
+            frac = self.frac - low
+            whole = self.whole - high
+            if frac < 0:
+                frac += _S
+                whole -= 1
+        else:
+            frac = self.frac + low
+            whole = self.whole + high
+            if frac >= _S:
+                frac -= _S
+                whole += 1
         self.frac = frac
-        self.whole = room
+        self.whole = whole
+
+    def set_room(self, other: Room) -> None:
+        """Hold ``other``'s amount."""
+        self.whole = other.whole
+        self.frac = other.frac
+
+    def add_room(self, other: Room) -> None:
+        """Grow by ``other``'s amount."""
+        frac = self.frac + other.frac
+        whole = self.whole + other.whole
+        if frac >= _S:
+            frac -= _S
+            whole += 1
+        self.frac = frac
+        self.whole = whole
+
+    def move_by(self, old: Room, new: Room) -> None:
+        """Grow by ``new - old`` (a limit the room is kept under moved)."""
+        frac = self.frac + new.frac - old.frac
+        whole = self.whole + new.whole - old.whole
+        if frac < 0:
+            frac += _S
+            whole -= 1
+        elif frac >= _S:
+            frac -= _S
+            whole += 1
+        self.frac = frac
+        self.whole = whole
+
+
+def sum_at_most(a: Room, b: Room, c: Room) -> bool:
+    """``a + b <= c``, exactly, in machine words (no raw2 int formed)."""
+    frac = a.frac + b.frac
+    whole = a.whole + b.whole
+    if frac >= _S:
+        frac -= _S
+        whole += 1
+    return whole < c.whole or (whole == c.whole and frac <= c.frac)
+
+
+def at_least(a: Room, b: Room) -> bool:
+    """``a >= b``, exactly."""
+    return a.whole > b.whole or (a.whole == b.whole and a.frac >= b.frac)
 
 
 @final
@@ -273,7 +370,12 @@ class InstrumentRisk:
             self.reference_expiry = -1  # the gate's fast path never takes this instrument
         else:
             self.reference_expiry = ts + max_age_ns if max_age_ns else 2**63
-        width = abs(price) * self.collar_bps // 10_000
+        # abs(price) * collar_bps // 10_000, by parts: products of small ints (compiled,
+        # machine words; ``abs`` and a product with the price went through Python ints)
+        size = price if price >= 0 else -price
+        units = size // 10_000
+        collar = self.collar_bps
+        width = units * collar + (size - units * 10_000) * collar // 10_000
         self.collar_low = price - width
         self.collar_high = price + width
 
@@ -348,10 +450,10 @@ class StrategyRisk:
         "budget_room",
         "cancel_blocked_until",
         "cancel_bucket",
-        "cash2",
-        "gross2",
+        "cash",
+        "gross",
         "legs",
-        "net2",
+        "net",
         "open_count",
         "order_bucket",
         "strategy_id",
@@ -371,10 +473,23 @@ class StrategyRisk:
         self.cancel_bucket = cancel_bucket
         self.cancel_blocked_until = 0
         self.open_count = 0
-        self.gross2 = 0
-        self.net2 = 0
-        self.cash2 = 0
+        # exposure and cash (raw2), kept split (see Room) so a mark moves them natively
+        self.gross = Room()
+        self.net = Room()
+        self.cash = Room()
         self.legs: dict[str, Leg] = {}
+
+    @property
+    def gross2(self) -> int:
+        return self.gross.raw2
+
+    @property
+    def net2(self) -> int:
+        return self.net.raw2
+
+    @property
+    def cash2(self) -> int:
+        return self.cash.raw2
 
     @property
     def budget_room2(self) -> int:
@@ -388,7 +503,7 @@ class StrategyRisk:
 
     @property
     def pnl2(self) -> int:
-        return self.cash2 + self.net2
+        return self.cash.raw2 + self.net.raw2
 
 
 @final
@@ -440,21 +555,22 @@ class Portfolio:
     """Firm-wide aggregates over every strategy and instrument."""
 
     __slots__ = (
-        "cash2",
-        "day_start_pnl2",
-        "gross2",
-        "gross_cap2",
+        "cash",
+        "day_start",
+        "gross",
+        "gross_cap",
         "gross_room",
-        "high_water2",
+        "high_water",
         "instruments",
         "legs_by_instrument",
-        "net2",
+        "net",
         "net_buy_high1",
         "net_buy_low1",
         "net_sell_high1",
         "net_sell_low1",
         "open_count",
         "orders",
+        "pnl",
         "strategies",
     )
 
@@ -465,18 +581,55 @@ class Portfolio:
         # client order id -> WorkingOrder, or the approved SubmitOrder (see ``order``)
         self.orders: dict[str, WorkingOrder | SubmitOrder] = {}
         self.open_count = 0
-        self.gross2 = 0
-        self.net2 = 0
-        self.cash2 = 0
-        self.high_water2 = 0
-        self.day_start_pnl2 = 0
-        self.gross_cap2 = 0
+        # the raw2 sums, kept split (see Room) so a mark moves them natively; ``pnl`` is
+        # ``cash + net``, kept with them
+        self.gross = Room()
+        self.net = Room()
+        self.cash = Room()
+        self.pnl = Room()
+        self.high_water = Room()
+        self.day_start = Room()
+        self.gross_cap = Room()
         self.gross_room = Room()
         # raw1 bounds of the notional of a new buy / sell under the net exposure cap
         self.net_buy_low1 = 0
         self.net_buy_high1 = 0
         self.net_sell_low1 = 0
         self.net_sell_high1 = 0
+
+    @property
+    def gross2(self) -> int:
+        return self.gross.raw2
+
+    @property
+    def net2(self) -> int:
+        return self.net.raw2
+
+    @net2.setter
+    def net2(self, amount2: int) -> None:
+        self.net.raw2 = amount2
+        self.pnl.raw2 = self.cash.raw2 + amount2
+
+    @property
+    def cash2(self) -> int:
+        return self.cash.raw2
+
+    @cash2.setter
+    def cash2(self, amount2: int) -> None:
+        self.cash.raw2 = amount2
+        self.pnl.raw2 = amount2 + self.net.raw2
+
+    @property
+    def high_water2(self) -> int:
+        return self.high_water.raw2
+
+    @property
+    def day_start_pnl2(self) -> int:
+        return self.day_start.raw2
+
+    @property
+    def gross_cap2(self) -> int:
+        return self.gross_cap.raw2
 
     @property
     def gross_room2(self) -> int:
@@ -490,16 +643,21 @@ class Portfolio:
 
     def rooms(self, gross_cap2: int, net_limit1: int) -> None:
         """Recompute the firm rooms after PnL, marks or caps moved."""
-        if gross_cap2 != self.gross_cap2:
-            self.gross_room.spend(self.gross_cap2 - gross_cap2)
-            self.gross_cap2 = gross_cap2
+        self.rooms_at(Room(gross_cap2), net_limit1)
+
+    def rooms_at(self, gross_cap: Room, net_limit1: int) -> None:
+        """:meth:`rooms` with the gross cap already split (machine words only)."""
+        cap = self.gross_cap
+        if gross_cap.whole != cap.whole or gross_cap.frac != cap.frac:
+            self.gross_room.move_by(cap, gross_cap)
+            cap.set_room(gross_cap)
         # -limit <= net + n <= limit for a buy of notional n, -limit <= net - n <= limit
         # for a sell, with n = n1 * 1e9 and the limit l * 1e9 (raw1 l): for net = w * 1e9
         # + r (0 <= r < 1e9) a buy needs -l - w <= n1 <= l - w - (r > 0) and a sell
         # w + (r > 0) - l <= n1 <= w + l
-        net = self.net2
-        whole = net // _S
-        up = 1 if net - whole * _S else 0
+        net = self.net
+        whole = net.whole
+        up = 1 if net.frac else 0
         limit = net_limit1
         low = -limit - whole
         self.net_buy_low1 = low if low > -CAP1 else -CAP1
@@ -512,7 +670,7 @@ class Portfolio:
 
     @property
     def pnl2(self) -> int:
-        return self.cash2 + self.net2
+        return self.pnl.raw2
 
     @property
     def drawdown2(self) -> int:
@@ -608,56 +766,57 @@ class Portfolio:
         if instrument.mark == 0:
             instrument.mark = price
         mark = instrument.mark
+        signed = sign * quantity
         before = leg.position
-        after = before + sign * quantity
-        leg.move_position(sign * quantity)
+        after = before + signed
+        leg.move_position(signed)
         abs_delta = abs(after) - abs(before)
         instrument.abs_position += abs_delta
-        instrument.net_position += sign * quantity
-        cash = sign * quantity * price
-        strategy.cash2 -= cash
-        self.cash2 -= cash
-        moved = abs_delta * mark
-        strategy.gross2 += moved
+        instrument.net_position += signed
+        # cash moves by -signed * price and the net by signed * mark: PnL by their sum
+        strategy.cash.add(signed, -price)
+        self.cash.add(signed, -price)
+        strategy.gross.add(abs_delta, mark)
         strategy.budget_room.take(abs_delta, mark)
-        strategy.net2 += sign * quantity * mark
-        self.gross2 += moved
+        strategy.net.add(signed, mark)
+        self.gross.add(abs_delta, mark)
         self.gross_room.take(abs_delta, mark)
-        self.net2 += sign * quantity * mark
+        self.net.add(signed, mark)
+        self.pnl.add(signed, mark - price)
         self._update_high_water()
 
     def mark(self, instrument: InstrumentRisk, price: int) -> bool:
         """Revalue every position in ``instrument`` at ``price``; True when PnL or
-        exposure moved (a position is open and the mark changed)."""
+        exposure moved (a position is open and the mark changed). Each sum moves by a
+        position times the price change, in machine words (:meth:`Room.add`)."""
         delta = price - instrument.mark
         instrument.mark = price
         abs_position = instrument.abs_position
         if delta == 0 or abs_position == 0:
             return False
-        self.gross2 += abs_position * delta
+        self.gross.add(abs_position, delta)
         self.gross_room.take(abs_position, delta)
-        self.net2 = net = self.net2 + instrument.net_position * delta
+        net_position = instrument.net_position
+        self.net.add(net_position, delta)
+        self.pnl.add(net_position, delta)
         for leg in self.legs_by_instrument[instrument.instrument_id].values():
             position = leg.position
             if position:
                 strategy = leg.strategy
                 size = position if position > 0 else -position
-                strategy.gross2 += size * delta
+                strategy.gross.add(size, delta)
                 strategy.budget_room.take(size, delta)
-                strategy.net2 += position * delta
-        pnl = self.cash2 + net
-        if pnl > self.high_water2:
-            self.high_water2 = pnl
+                strategy.net.add(position, delta)
+        self._update_high_water()
         return True
 
     def _update_high_water(self) -> None:
-        pnl = self.cash2 + self.net2
-        if pnl > self.high_water2:
-            self.high_water2 = pnl
+        if not at_least(self.high_water, self.pnl):
+            self.high_water.set_room(self.pnl)
 
     def start_day(self) -> None:
         """Make the current PnL the start of a new trading day (daily loss resets)."""
-        self.day_start_pnl2 = self.pnl2
+        self.day_start.set_room(self.pnl)
 
 
 def raw_amount(amount: str) -> int:

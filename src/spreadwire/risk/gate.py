@@ -47,8 +47,10 @@ from spreadwire.risk.exposure import (
     InstrumentRisk,
     Leg,
     Portfolio,
+    Room,
     StrategyRisk,
     WorkingOrder,
+    at_least,
     raw1_notional,
     raw_amount,
 )
@@ -115,11 +117,16 @@ class Limits:
     """Config limits converted once to raw ints (raw2 for money, scale 1e18)."""
 
     __slots__ = (
+        "balance",
         "balance2",
         "budget2",
+        "drawdown",
         "drawdown2",
+        "full_gross",
         "full_gross_pnl2",
+        "gross",
         "gross2",
+        "loss",
         "loss2",
         "margin_bps",
         "max_age",
@@ -151,6 +158,12 @@ class Limits:
         # 10_000 // margin_bps >= gross2  <=>  pnl >= ceil(gross2 * margin_bps / 10_000)
         # - balance (no division per mark)
         self.full_gross_pnl2 = -(-self.gross2 * self.margin_bps // 10_000) - self.balance2
+        # the same, split (see Room), for the tests a mark makes in machine words
+        self.loss = Room(self.loss2)
+        self.drawdown = Room(self.drawdown2)
+        self.full_gross = Room(self.full_gross_pnl2)
+        self.gross = Room(self.gross2)
+        self.balance = Room(self.balance2)
 
     def margin_cap2(self, pnl2: int) -> int:
         """Gross notional (positions + working orders) the margin allows at ``pnl2``."""
@@ -187,6 +200,7 @@ class Gate:
     """Limits, the world view they are checked against, and the two check paths."""
 
     __slots__ = (
+        "_cap",
         "_clock",
         "_config",
         "_forward",
@@ -242,6 +256,7 @@ class Gate:
         self.pnl_breached = False
         self.fast_ok = True
         self.approved = 0
+        self._cap = Room()  # the gross cap refresh_unbreached works out, reused
         self._clock: Clock = _UnboundClock()
         self._forward: Callable[[Any], None] = _unbound_forward
         self._ordered: Callable[[SubmitOrder, int], bool] = _unbound_ordered
@@ -269,11 +284,22 @@ class Gate:
             or self.pnl_breached
         )
 
-    def refresh_unbreached(self, pnl: int) -> None:
-        """:meth:`refresh` at a PnL (``cash2 + net2``) the caller found within the loss and
-        drawdown limits: the same rooms and switch, without testing the limits again."""
+    def refresh_unbreached(self) -> None:
+        """:meth:`refresh` at a PnL the caller found within the loss and drawdown limits:
+        the same rooms and switch, without testing the limits again. The gross cap is
+        found in machine words (:class:`Room`) unless the margin is not 1:1."""
         limits = self.limits
-        self.portfolio.rooms(limits.gross_cap2(pnl), limits.net1)  # a native call, compiled
+        portfolio = self.portfolio
+        pnl = portfolio.pnl
+        if at_least(pnl, limits.full_gross):
+            portfolio.rooms_at(limits.gross, limits.net1)
+        elif limits.margin_bps == 10_000:
+            cap = self._cap
+            cap.set_room(limits.balance)
+            cap.add_room(pnl)
+            portfolio.rooms_at(cap, limits.net1)
+        else:
+            portfolio.rooms(limits.margin_cap2(pnl.raw2), limits.net1)
         self.pnl_breached = False
         self.fast_ok = not (self.halted or self.reducing or self.kill.engaged or self.venue_blocked)
 
