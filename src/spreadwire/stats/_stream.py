@@ -89,7 +89,8 @@ class BivariateWindow:
 
     def push(self, x: float, y: float) -> None:
         """Add ``(x, y)``, dropping the oldest pair once full (``_window.bi_push``)."""
-        if not (math.isfinite(x) and math.isfinite(y)):
+        # isinf/isnan compile to machine code, isfinite to a Python call
+        if math.isinf(x) or math.isnan(x) or math.isinf(y) or math.isnan(y):
             raise ValueError("x and y must be finite numbers")
         window = self.window
         n = self.n

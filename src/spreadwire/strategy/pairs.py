@@ -86,12 +86,15 @@ class PairsStrategy:
         "_ids",
         "_in_flight",
         "_notional",
-        "_quotes",
+        "_qx",
+        "_qy",
         "_retry_after",
         "_sized_for",
         "_submit",
         "_x_id",
+        "_x_mid",
         "_y_id",
+        "_y_mid",
         "beta",
         "clock",
         "config",
@@ -127,7 +130,11 @@ class PairsStrategy:
         self.clock = clock
         self._submit = submit
         self._ids = IdGenerator(config.strategy_id)
-        self._quotes: dict[str, QuoteTick] = {}
+        # each leg's latest quote and its mid (read once, when the quote arrives)
+        self._qy: QuoteTick | None = None
+        self._qx: QuoteTick | None = None
+        self._y_mid = 0.0
+        self._x_mid = 0.0
         self._in_flight: set[str] = set()
         self._cooldown_until = 0
         self.positions = {y.instrument_id: 0, x.instrument_id: 0}
@@ -151,15 +158,26 @@ class PairsStrategy:
         return self.y.instrument_id, self.x.instrument_id
 
     def on_quote(self, quote: QuoteTick) -> None:
-        self._quotes[quote.instrument_id] = quote
-        qy = self._quotes.get(self._y_id)
-        qx = self._quotes.get(self._x_id)
+        """A quote of one leg (a quote of any other instrument is ignored): the model
+        takes both legs' latest mids, then the strategy decides and trades."""
+        # the mid as QuoteTick.mid_raw computes it
+        mid = (quote.bid_price.raw + quote.ask_price.raw) // 2 / FIXED_SCALAR
+        instrument_id = quote.instrument_id
+        if instrument_id == self._y_id:
+            self._qy = quote
+            self._y_mid = mid
+        elif instrument_id == self._x_id:
+            self._qx = quote
+            self._x_mid = mid
+        else:
+            return
+        qy = self._qy
+        qx = self._qx
         if qy is None or qx is None:
             return
         model = self.model
-        # the mids as QuoteTick.mid_raw computes them
-        x = (qx.bid_price.raw + qx.ask_price.raw) // 2 / FIXED_SCALAR
-        y = (qy.bid_price.raw + qy.ask_price.raw) // 2 / FIXED_SCALAR
+        x = self._x_mid
+        y = self._y_mid
         # The same two statements twice on purpose: narrowed to the built-in (compiled)
         # model they compile to a native call and attribute read; any other HedgeModel
         # goes through Python method calls.
