@@ -300,10 +300,15 @@ class TradingNode:
         now = perf_counter_ns()
         self._t_quote = now
         # the mark's Price is built when read (views): see QuoteMarks
-        self._mark_quotes[quote.instrument_id] = quote
-        self.risk.on_quote(quote)
+        # the fields risk and the OMS read, read once (msgspec fields are generic
+        # attribute reads from compiled code)
+        instrument_id = quote.instrument_id
+        bid = quote.bid_price.raw
+        ask = quote.ask_price.raw
+        self._mark_quotes[instrument_id] = quote
+        self.risk.on_top(instrument_id, bid, ask, quote.ts_init)
         oms = self.oms
-        oms.on_quote(quote)
+        oms.on_top(quote, instrument_id, bid, ask)
         # the strategies' orders go out first, their events right after (see OMS.hold)
         oms.hold()
         try:

@@ -719,9 +719,14 @@ class OrderManager:
 
     def on_quote(self, quote: QuoteTick) -> None:
         """Marks for PnL, and the trigger check of held stop orders."""
-        if quote.bid_price.raw > 0 and quote.ask_price.raw > 0:
+        self.on_top(quote, quote.instrument_id, quote.bid_price.raw, quote.ask_price.raw)
+
+    def on_top(self, quote: QuoteTick, instrument_id: str, bid: int, ask: int) -> None:
+        """:meth:`on_quote` with the quote's id and raw prices, which the node has read
+        once for every consumer of the quote."""
+        if bid > 0 and ask > 0:
             # the mark's Price is built when read (views, PnL): see QuoteMarks
-            self._marks.quotes[quote.instrument_id] = quote
+            self._marks.quotes[instrument_id] = quote
         if self._stops:
             for order in self._stops.triggered(quote):
                 self._release_stop(order)

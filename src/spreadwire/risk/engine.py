@@ -583,19 +583,21 @@ class RiskEngine:
         """Reference price (collar, staleness), marks (exposure, PnL), price band. On the
         tick-to-order path: an unchanged mid only ages the reference, a mid within the
         band's precomputed bounds or a flat instrument's mark calls nothing."""
+        self.on_top(quote.instrument_id, quote.bid_price.raw, quote.ask_price.raw, quote.ts_init)
+
+    def on_top(self, instrument_id: str, bid: int, ask: int, now: int) -> None:
+        """:meth:`on_quote` from the quote's fields (raw prices, ``ts_init``), which the
+        node has read once for every consumer of the quote."""
         gate = self._gate
-        inst = gate.instruments.get(quote.instrument_id)
+        inst = gate.instruments.get(instrument_id)
         if inst is None:
             return
-        bid = quote.bid_price.raw
-        ask = quote.ask_price.raw
         if bid > 0 and ask > 0:
             mid = (bid + ask) // 2
         else:
             mid = bid if bid > ask else ask
             if mid <= 0:
                 return
-        now = quote.ts_init
         if mid != inst.reference:
             inst.set_reference(mid, now, gate.limits.max_age)
         else:
