@@ -11,7 +11,7 @@ import gc
 import logging
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, final
+from typing import Any, Final, final
 
 import msgspec
 
@@ -73,22 +73,22 @@ log = logging.getLogger("spreadwire.app")
 #: Venue rejections that say the venue could not take the order (overload, outage),
 #: as opposed to business rejections (bad price, FOK unfillable): they count as venue
 #: errors for the venue breaker and the error-burst trip.
-TECHNICAL_REJECTS = frozenset({VenueReason.VENUE_BUSY.value})
+TECHNICAL_REJECTS: Final = frozenset({VenueReason.VENUE_BUSY.value})
 
-MAX_REMEMBERED_DENIALS = 10_000
+MAX_REMEMBERED_DENIALS: Final = 10_000
 #: order events the node counts itself (fills, denials, rejections)
-_COUNTED_EVENTS = frozenset({OrderFilled, OrderPartiallyFilled, OrderDenied, OrderRejected})
+_COUNTED_EVENTS: Final = frozenset({OrderFilled, OrderPartiallyFilled, OrderDenied, OrderRejected})
 
 #: Simulated time starts here (2026-01-05 14:30:00 UTC), so a seeded run replays exactly.
-SIM_EPOCH_NS = 1_767_623_400_000_000_000
-CURRENCY = "USD"
+SIM_EPOCH_NS: Final = 1_767_623_400_000_000_000
+CURRENCY: Final = "USD"
 
 
 #: The simulated pairs' spread: reverts with a half-life of about 0.35 s (rate 2/s) and
 #: a stationary standard deviation of about 0.08, so a strategy on a 300-quote window
 #: (about 5 s) sees many round trips in a short demo.
-SPREAD_REVERSION = 2.0
-SPREAD_VOLATILITY = 0.16
+SPREAD_REVERSION: Final = 2.0
+SPREAD_VOLATILITY: Final = 0.16
 
 
 def _venue_config(config: NodeConfig) -> VenueConfig:

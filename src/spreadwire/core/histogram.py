@@ -8,15 +8,15 @@ and still count towards ``max``.
 
 from __future__ import annotations
 
-from typing import final
+from typing import Final, final
 
 from spreadwire.core.latency_summary import LatencySummary
 
-_SUB_BITS = 5
-_SUB = 1 << _SUB_BITS  # 32 sub-buckets per octave
-_LINEAR = _SUB << 1  # values below 64 are exact
-_MAX_SHIFT = 40 - _SUB_BITS - 1
-_BUCKETS = (_MAX_SHIFT + 1) * _SUB + _LINEAR
+_SUB_BITS: Final = 5
+_SUB: Final = 1 << _SUB_BITS  # 32 sub-buckets per octave
+_LINEAR: Final = _SUB << 1  # values below 64 are exact
+_MAX_SHIFT: Final = 40 - _SUB_BITS - 1
+_BUCKETS: Final = (_MAX_SHIFT + 1) * _SUB + _LINEAR
 
 
 def _bucket_index(value: int) -> int:

@@ -36,7 +36,7 @@ from spreadwire.domain.events import (
 from spreadwire.domain.values import Price, Quantity
 from spreadwire.errors import InvariantError
 
-S = OrderStatus
+S: Final = OrderStatus
 _INITIALIZED: Final = OrderStatus.INITIALIZED
 PREVIOUS: Final = None
 

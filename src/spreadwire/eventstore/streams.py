@@ -16,13 +16,14 @@ A caller that knows better passes the stream explicitly.
 from __future__ import annotations
 
 import re
+from typing import Final
 
-_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+_CAMEL: Final = re.compile(r"(?<!^)(?=[A-Z])")
 
-ORDER_CATEGORY = "order"
-TRADING_STREAM = "trading"
-STRATEGY_CATEGORY = "strategy"
-PAIR_CATEGORY = "pair"
+ORDER_CATEGORY: Final = "order"
+TRADING_STREAM: Final = "trading"
+STRATEGY_CATEGORY: Final = "strategy"
+PAIR_CATEGORY: Final = "pair"
 
 
 def snake_case(name: str) -> str:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import final
+from typing import Final, final
 
 from spreadwire.domain.enums import BookAction, BookSide
 from spreadwire.domain.market import BookDelta, BookLevel, BookSnapshot
 from spreadwire.domain.values import Price, Quantity
 
 # enum members as module constants: one delta reads them without a class lookup
-_CLEAR = BookAction.CLEAR
-_DELETE = BookAction.DELETE
-_BID = BookSide.BID
+_CLEAR: Final = BookAction.CLEAR
+_DELETE: Final = BookAction.DELETE
+_BID: Final = BookSide.BID
 
 #: shared values kept per book and kind before the cache starts afresh (a bound on memory)
-VALUE_CACHE_SIZE = 4096
+VALUE_CACHE_SIZE: Final = 4096
 
 
 @final

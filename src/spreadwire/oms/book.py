@@ -16,12 +16,12 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import final
+from typing import Final, final
 
 from spreadwire.domain.order import Order
 from spreadwire.oms.stops import expiry_deadline
 
-_NEVER = 2**63
+_NEVER: Final = 2**63
 
 
 @final

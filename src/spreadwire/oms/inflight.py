@@ -8,7 +8,7 @@ from spreadwire.domain.enums import ReportKind
 from spreadwire.domain.order import Order
 from spreadwire.domain.reports import ExecutionReport
 
-K = ReportKind
+K: Final = ReportKind
 
 #: the reason of a modify the OMS refuses itself (no venue answer, no request settled)
 QUANTITY_BELOW_FILLED: Final = "QUANTITY_BELOW_FILLED"

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from fractions import Fraction
-from typing import Any, final
+from typing import Any, Final, final
 
 from spreadwire.core.clock import Clock
 from spreadwire.domain.commands import (
@@ -71,10 +71,10 @@ from spreadwire.oms.stops import StopBook, released_order
 
 log = logging.getLogger("spreadwire.oms")
 
-S = OrderStatus
-K = ReportKind
-_LIVE_REPORTS = frozenset({K.ACCEPTED, K.FILL, K.MODIFIED, K.TRIGGERED})
-UNKNOWN_AT_VENUE = "UNKNOWN_AT_VENUE"
+S: Final = OrderStatus
+K: Final = ReportKind
+_LIVE_REPORTS: Final = frozenset({K.ACCEPTED, K.FILL, K.MODIFIED, K.TRIGGERED})
+UNKNOWN_AT_VENUE: Final = "UNKNOWN_AT_VENUE"
 
 
 @final
@@ -895,7 +895,7 @@ def _same_or_new(quantity: Quantity, raw: int, precision: int) -> Quantity:
     return Quantity(raw=raw, precision=precision)
 
 
-_MARKET = OrderType.MARKET
-_STOPS = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT})
-_TAKER = LiquiditySide.TAKER
-_CLOSING = (OrderCanceled, OrderExpired, OrderRejected)
+_MARKET: Final = OrderType.MARKET
+_STOPS: Final = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT})
+_TAKER: Final = LiquiditySide.TAKER
+_CLOSING: Final = (OrderCanceled, OrderExpired, OrderRejected)

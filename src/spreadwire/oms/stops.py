@@ -8,7 +8,7 @@ as a market (stop-market) or limit (stop-limit) order under the same client orde
 
 from __future__ import annotations
 
-from typing import final
+from typing import Final, final
 
 from spreadwire.domain.commands import SubmitOrder
 from spreadwire.domain.enums import OrderSide, OrderType, TimeInForce
@@ -17,8 +17,8 @@ from spreadwire.domain.order import Order
 from spreadwire.oms.config import DAY_NS
 
 # read once per new order, without a class lookup
-_GTD = TimeInForce.GTD
-_DAY = TimeInForce.DAY
+_GTD: Final = TimeInForce.GTD
+_DAY: Final = TimeInForce.DAY
 
 
 def released_order(order: Order, now: int) -> SubmitOrder:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import Any, final
+from typing import Any, Final, final
 
 import msgspec
 
@@ -68,7 +68,7 @@ log = logging.getLogger("spreadwire.risk")
 
 #: the stored operator command that changes risk limits (``ChangeRiskLimits``, a field
 #: ``changes`` of ``RiskConfig`` names and values), recognised by its message tag
-LIMIT_CHANGE_TAG = "ChangeRiskLimits"
+LIMIT_CHANGE_TAG: Final = "ChangeRiskLimits"
 
 
 def _tag(message: object) -> object:
@@ -76,10 +76,10 @@ def _tag(message: object) -> object:
     return config.tag if config is not None else None
 
 
-_BUY = OrderSide.BUY
+_BUY: Final = OrderSide.BUY
 #: OMS alert codes that count as venue errors (no answer within the ack timeout, the
 #: reconciliation port failing)
-VENUE_ERROR_ALERTS = frozenset({"UNKNOWN_OUTCOME", "RECONCILE_FAILED"})
+VENUE_ERROR_ALERTS: Final = frozenset({"UNKNOWN_OUTCOME", "RECONCILE_FAILED"})
 
 
 @final

@@ -38,10 +38,10 @@ from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.values import FIXED_SCALAR
 from spreadwire.risk.throttle import TokenBucket
 
-_BUY = OrderSide.BUY
+_BUY: Final = OrderSide.BUY
 #: "no own resting order" on that side: every price compares as not crossing
-NO_BID = -(2**64)
-NO_ASK = 2**64
+NO_BID: Final = -(2**64)
+NO_ASK: Final = 2**64
 #: the largest raw1 bound the fast path compares (a short int in compiled code: below 2**62)
 CAP1: Final = 2**61
 _S: Final = 1_000_000_000  # FIXED_SCALAR as a literal: compiled arithmetic by a constant
@@ -57,7 +57,7 @@ def floor1(amount2: int) -> int:
 
 #: what :func:`raw1_notional` answers for a notional finer than raw1: past every raw1
 #: bound, so the fast path's notional check sends the order to the ordered checks
-INEXACT = CAP1 + 1
+INEXACT: Final = CAP1 + 1
 
 
 def raw1_notional(price: int, quantity: int) -> int:
@@ -438,7 +438,7 @@ def _lowest(book: dict[int, int]) -> int:
 
 
 #: own-book price levels kept (possibly empty) before the empty ones are dropped
-_MAX_EMPTY_LEVELS = 64
+_MAX_EMPTY_LEVELS: Final = 64
 
 
 @final

@@ -19,7 +19,7 @@ venue or measured value).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import final
+from typing import Final, final
 
 from spreadwire.domain.enums import TradingState
 from spreadwire.risk.breaker import CircuitBreaker
@@ -29,7 +29,7 @@ from spreadwire.risk.gate import Limits
 from spreadwire.risk.monitors import BurstWindow, LatencyWindow, RateWindow
 from spreadwire.risk.reasons import TripReason
 
-_NEVER = 2**200
+_NEVER: Final = 2**200
 
 
 @final

@@ -20,7 +20,10 @@ from __future__ import annotations
 import math
 from typing import Final, final
 
-from spreadwire.stats._window import RECOMPUTE_RATIO
+from spreadwire.stats._window import RECOMPUTE_RATIO as _WINDOW_RATIO
+
+#: the kernel's threshold as a C static (a plain imported name is a dict lookup per read)
+_RATIO: Final = _WINDOW_RATIO
 
 NAN: Final = math.nan
 
@@ -144,8 +147,8 @@ class BivariateWindow:
         """Recompute after heavy cancellation; re-centre a drifting shift (``_bi_guard``)."""
         m2x = self.m2x
         m2y = self.m2y
-        low_x = m2x < RECOMPUTE_RATIO * self.peakx or m2x < 0.0
-        low_y = m2y < RECOMPUTE_RATIO * self.peaky or m2y < 0.0
+        low_x = m2x < _RATIO * self.peakx or m2x < 0.0
+        low_y = m2y < _RATIO * self.peaky or m2y < 0.0
         if low_x or low_y:
             self._recompute()
             return

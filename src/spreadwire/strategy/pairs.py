@@ -7,7 +7,7 @@ from collections.abc import Callable
 from enum import StrEnum
 from fractions import Fraction
 from math import isnan
-from typing import Protocol, final
+from typing import Final, Protocol, final
 
 from spreadwire.core.clock import Clock
 from spreadwire.core.ids import IdGenerator
@@ -31,7 +31,7 @@ from spreadwire.strategy.config import PairStrategyConfig
 
 log = logging.getLogger("spreadwire.strategy")
 
-_TERMINAL_EVENTS = (OrderFilled, OrderCanceled, OrderExpired, OrderRejected, OrderDenied)
+_TERMINAL_EVENTS: Final = (OrderFilled, OrderCanceled, OrderExpired, OrderRejected, OrderDenied)
 
 
 class HedgeModel(Protocol):
@@ -50,16 +50,18 @@ class SpreadState(StrEnum):
 
 
 # enum members as module constants: the per-quote path reads them without a class lookup
-_FLAT = SpreadState.FLAT
-_SHORT = SpreadState.SHORT
-_ACTIVE = TradingState.ACTIVE
-_HALTED = TradingState.HALTED
-_BUY = OrderSide.BUY
-_SELL = OrderSide.SELL
-_LIMIT = OrderType.LIMIT
-_IOC = TimeInForce.IOC
+_FLAT: Final = SpreadState.FLAT
+_SHORT: Final = SpreadState.SHORT
+_ACTIVE: Final = TradingState.ACTIVE
+_HALTED: Final = TradingState.HALTED
+_BUY: Final = OrderSide.BUY
+_SELL: Final = OrderSide.SELL
+_LIMIT: Final = OrderType.LIMIT
+_IOC: Final = TimeInForce.IOC
 #: a raw quantity per unit of notional over a raw price: 10**9 * 10**9
-_SCALE2 = FIXED_SCALAR * FIXED_SCALAR
+_SCALE2: Final = FIXED_SCALAR * FIXED_SCALAR
+_S: Final = 1_000_000_000  # FIXED_SCALAR as a literal: a constant in compiled code
+assert _S == FIXED_SCALAR
 
 
 def entry_sizes(
@@ -137,8 +139,10 @@ class PairsStrategy:
         self._x_mid = 0.0
         self._in_flight: set[str] = set()
         self._cooldown_until = 0
-        self.positions = {y.instrument_id: 0, x.instrument_id: 0}
-        self.targets = {y.instrument_id: 0, x.instrument_id: 0}
+        # keyed by the same string objects the hot path looks them up with (an equal but
+        # distinct key costs a string comparison per lookup)
+        self.positions = {self._y_id: 0, self._x_id: 0}
+        self.targets = {self._y_id: 0, self._x_id: 0}
         self.state = SpreadState.FLAT
         self.zscore = float("nan")
         self.beta = float("nan")
@@ -161,7 +165,7 @@ class PairsStrategy:
         """A quote of one leg (a quote of any other instrument is ignored): the model
         takes both legs' latest mids, then the strategy decides and trades."""
         # the mid as QuoteTick.mid_raw computes it
-        mid = (quote.bid_price.raw + quote.ask_price.raw) // 2 / FIXED_SCALAR
+        mid = (quote.bid_price.raw + quote.ask_price.raw) // 2 / _S
         instrument_id = quote.instrument_id
         if instrument_id == self._y_id:
             self._qy = quote
@@ -234,8 +238,8 @@ class PairsStrategy:
             return
         sign = 1 if state is SpreadState.LONG else -1
         self.state = state
-        self.targets[self.y.instrument_id] = sign * qty_y
-        self.targets[self.x.instrument_id] = -sign * qty_x
+        self.targets[self._y_id] = sign * qty_y
+        self.targets[self._x_id] = -sign * qty_x
 
     def _notional_ratio(self, config: PairStrategyConfig) -> tuple[int, int]:
         """``notional * size_multiplier`` of ``config`` as an exact ratio, kept until the

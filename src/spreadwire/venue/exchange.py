@@ -52,9 +52,9 @@ DeltaHandler = Callable[[BookDelta], None]
 TradeHandler = Callable[[TradeTick], None]
 
 _RESTING_TIF: Final = frozenset({TimeInForce.GTC, TimeInForce.DAY, TimeInForce.GTD})
-_S = OrderStatus
-_K = ReportKind
-_R = VenueReason
+_S: Final = OrderStatus
+_K: Final = ReportKind
+_R: Final = VenueReason
 
 
 @final

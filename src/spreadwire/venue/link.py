@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar, final
+from typing import Final, Generic, TypeVar, final
 
 import numpy as np
 
@@ -11,7 +11,7 @@ from spreadwire.core.clock import Clock
 from spreadwire.core.scheduler import Scheduler
 
 T = TypeVar("T")
-_JITTER_BLOCK = 1024
+_JITTER_BLOCK: Final = 1024
 
 
 @final
