@@ -284,14 +284,23 @@ class TradingNode:
 
     def _on_market_data(self, message: object) -> None:
         self._t_tick = self._t_arrival or perf_counter_ns()
-        if isinstance(message, BookDelta):
+        # exact types first: an isinstance that fails against a msgspec type is a full
+        # subclass check, several hundred instructions per delta
+        trade = False
+        if type(message) is BookDelta:
+            self.marketdata.on_delta(message)
+        elif type(message) is TradeTick:
+            trade = True
+            self.marketdata.on_trade(message)
+        elif isinstance(message, BookDelta):
             self.marketdata.on_delta(message)
         elif isinstance(message, TradeTick):
+            trade = True
             self.marketdata.on_trade(message)
         elif isinstance(message, BookSnapshot):
             self.marketdata.on_snapshot(message)
         self._t_tick = 0
-        if not isinstance(message, TradeTick):  # trades are published by market data
+        if not trade:  # trades are published by market data
             self.bus.publish(message)  # book deltas and snapshots, for subscribers
         if self._outbox:
             self._record()
@@ -530,15 +539,17 @@ class TradingNode:
         self._outbox.append(event)
         self.risk.on_event(event)
         self.strategies.on_event(event)
-        if isinstance(event, (OrderFilled, OrderPartiallyFilled)):
+        # exact types (the OMS makes these events; see _on_market_data on isinstance)
+        kind = type(event)
+        if kind is OrderFilled or kind is OrderPartiallyFilled:
             self.fills += 1
-        elif isinstance(event, OrderDenied):
+        elif kind is OrderDenied:
             self.denied += 1
             denials = self.denials
             denials[event.client_order_id] = event.reason
             if len(denials) > MAX_REMEMBERED_DENIALS:
                 del denials[next(iter(denials))]
-        elif isinstance(event, OrderRejected):
+        elif kind is OrderRejected:
             self.rejected += 1
             if event.reason in TECHNICAL_REJECTS:
                 instrument = self.instruments.get(event.instrument_id)

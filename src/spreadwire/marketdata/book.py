@@ -70,14 +70,17 @@ class L2Book:
 
     def apply(self, delta: BookDelta) -> None:
         """Apply one delta (``sequence`` is checked by the caller)."""
-        self.sequence = delta.sequence
-        action = delta.action
+        self.apply_level(delta.sequence, delta.action, delta.side, delta.price.raw, delta.size.raw)
+
+    def apply_level(
+        self, sequence: int, action: BookAction, side: BookSide, price: int, size: int
+    ) -> None:
+        """:meth:`apply` from the delta's fields (raw price and size)."""
+        self.sequence = sequence
         if action is _CLEAR:
             self.clear()
             return
-        price = delta.price.raw
-        size = delta.size.raw
-        if delta.side is _BID:
+        if side is _BID:
             if size == 0 or action is _DELETE:
                 if self.bids.pop(price, None) is not None and price == self.best_bid:
                     self.best_bid = max(self.bids) if self.bids else None

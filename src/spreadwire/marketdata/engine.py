@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import final
+from typing import Final, final
+
+from msgspec.structs import astuple
 
 from spreadwire.core.clock import Clock
 from spreadwire.domain.instrument import Instrument
@@ -21,6 +23,17 @@ from spreadwire.marketdata.book import L2Book
 from spreadwire.marketdata.config import MarketDataConfig, MarketDataStats
 
 log = logging.getLogger("spreadwire.marketdata")
+
+# ``on_delta`` reads a delta's fields from one ``astuple``; these are their positions
+_FIELDS: Final = BookDelta.__struct_fields__
+_INSTRUMENT: Final = _FIELDS.index("instrument_id")
+_ACTION: Final = _FIELDS.index("action")
+_SIDE: Final = _FIELDS.index("side")
+_PRICE: Final = _FIELDS.index("price")
+_SIZE: Final = _FIELDS.index("size")
+_SEQUENCE: Final = _FIELDS.index("sequence")
+_LAST: Final = _FIELDS.index("last")
+_TS_EVENT: Final = _FIELDS.index("ts_event")
 
 
 @final
@@ -72,8 +85,10 @@ class MarketDataEngine:
         return self._books[instrument_id]
 
     def on_delta(self, delta: BookDelta) -> None:
-        iid = delta.instrument_id
-        book = self._books.get(iid)
+        # every field in one call: a msgspec field read from compiled code is a generic
+        # attribute lookup; the order is BookDelta's (pinned by a test)
+        fields = astuple(delta)
+        book = self._books.get(fields[_INSTRUMENT])
         if book is None:
             return
         self._deltas += 1
@@ -81,16 +96,19 @@ class MarketDataEngine:
         book.stale = False
         if not book.valid:
             return
-        if delta.sequence <= book.sequence:
+        sequence: int = fields[_SEQUENCE]
+        if sequence <= book.sequence:
             # Already in the book: a duplicate, or a delta the snapshot we loaded after a
             # gap already contains (the feed delivers it late). Not a gap.
             return
-        if delta.sequence != book.sequence + 1:
+        if sequence != book.sequence + 1:
             self._on_gap(book, delta)
             return
-        book.apply(delta)
-        if delta.last:
-            self._maybe_quote(book, delta.ts_event)
+        book.apply_level(
+            sequence, fields[_ACTION], fields[_SIDE], fields[_PRICE].raw, fields[_SIZE].raw
+        )
+        if fields[_LAST]:
+            self._maybe_quote(book, fields[_TS_EVENT])
 
     def _maybe_quote(self, book: L2Book, ts_event: int) -> None:
         """Publish a quote when the top of the book (prices or sizes) changed."""
