@@ -410,3 +410,16 @@ def test_strategy_short_spread_overshooting_past_zero_exits() -> None:
     assert -config.stop_z < feed.zscores[-1] < -config.exit_z
     assert feed.strategy.state is SpreadState.FLAT
     assert [o.side for o in feed.orders[2:]] == [OrderSide.BUY, OrderSide.SELL]
+
+
+def test_strategy_ignores_a_quote_of_another_instrument() -> None:
+    feed = make_pair()
+    feed.warm_up()
+    feed.step(ENTRY_SHOCK)
+    orders = len(feed.orders)
+    zscore = feed.strategy.zscore
+
+    feed.strategy.on_quote(quote("ZZZ.SIM", 12_345, feed.clock.timestamp_ns()))
+
+    assert feed.strategy.zscore == zscore  # no model update (a repeated pair would move it)
+    assert len(feed.orders) == orders
