@@ -48,6 +48,13 @@ _S: Final = 1_000_000_000  # FIXED_SCALAR as a literal: compiled arithmetic by a
 assert _S == FIXED_SCALAR
 
 
+#: operand bounds under which :meth:`Room.add` and :func:`raw1_notional` form no big
+#: int: compiled code multiplies two ints natively only when both are non-negative and
+#: below 2**30 (mypyc's tagged ints), so amounts are split into whole units and a part
+_QUANTITY_FAST: Final = 1_000_000_000_000_000_000
+_PRICE_FAST: Final = 1_073_741_824
+
+
 def floor1(amount2: int) -> int:
     """The raw1 bound under a raw2 upper limit: ``n1 <= floor1(x2)`` iff ``n1 * 1e9 <=
     x2`` (capped at ``CAP1``)."""
@@ -65,8 +72,21 @@ def raw1_notional(price: int, quantity: int) -> int:
     ``INEXACT``; the product itself is never formed (past the machine word it is a big
     int). Whole when the price and quantity carry at most 9 decimals between them."""
     whole = quantity // _S
-    notional = price * whole
     part = quantity - whole * _S
+    high = price // _S
+    if 0 <= high < _PRICE_FAST and 0 <= whole < _PRICE_FAST:
+        # the price split too (whole units and a part below 1e9), so that every product
+        # has two operands below 2**30: machine words in compiled code (a price such as
+        # 1e11 raw times anything went through Python ints)
+        low = price - high * _S
+        notional = high * whole * _S + low * whole
+        if part:
+            rest = part * low
+            if rest % _S:
+                return INEXACT
+            notional += part * high + rest // _S
+        return notional
+    notional = price * whole
     if part:
         part *= price
         if part % _S:
@@ -85,13 +105,6 @@ def ceil1(amount2: int) -> int:
 def _raw(amount: str) -> int:
     whole, _, frac = amount.partition(".")
     return int(whole) * FIXED_SCALAR + int((frac + "000000000")[:9])
-
-
-#: operand bounds under which :meth:`Room.add` forms no big int: compiled code multiplies
-#: two ints natively only when both are non-negative and below 2**30 (mypyc's tagged
-#: ints), so a quantity is split into whole units and a part, both below 1e9
-_QUANTITY_FAST: Final = 1_000_000_000_000_000_000
-_PRICE_FAST: Final = 1_073_741_824
 
 
 @final

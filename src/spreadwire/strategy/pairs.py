@@ -277,9 +277,11 @@ class PairsStrategy:
         if delta_raw > 0:
             side = _BUY
             price = quote.ask_price
+            size = delta_raw
         else:
             side = _SELL
             price = quote.bid_price
+            size = -delta_raw
         client_order_id = self._ids.next()
         self._in_flight.add(client_order_id)
         self.orders_submitted += 1
@@ -290,7 +292,7 @@ class PairsStrategy:
                 client_order_id=client_order_id,
                 side=side,
                 order_type=_LIMIT,
-                quantity=Quantity(raw=abs(delta_raw), precision=instrument.size_precision),
+                quantity=Quantity(raw=size, precision=instrument.size_precision),
                 price=price,
                 time_in_force=_IOC,
                 ts_init=self.clock.timestamp_ns(),
