@@ -308,9 +308,9 @@ class TradingNode:
     def _on_quote(self, quote: QuoteTick) -> None:
         now = perf_counter_ns()
         self._t_quote = now
-        # the mark's Price is built when read (views): see QuoteMarks
-        # the fields risk and the OMS read, read once (msgspec fields are generic
-        # attribute reads from compiled code)
+        # the fields risk, the OMS and the strategies read, read once (a msgspec field is
+        # a generic attribute lookup from compiled code); the mark's Price is built when
+        # read (views): see QuoteMarks
         instrument_id = quote.instrument_id
         bid = quote.bid_price.raw
         ask = quote.ask_price.raw
@@ -321,7 +321,7 @@ class TradingNode:
         # the strategies' orders go out first, their events right after (see OMS.hold)
         oms.hold()
         try:
-            self.strategies.on_quote(quote)
+            self.strategies.on_top(quote, instrument_id, bid, ask)
         finally:
             oms.release()
         self._t_quote = 0

@@ -108,10 +108,15 @@ class StrategyEngine:
         return config
 
     def on_quote(self, quote: QuoteTick) -> None:
-        strategies = self._by_instrument.get(quote.instrument_id)
+        self.on_top(quote, quote.instrument_id, quote.bid_price.raw, quote.ask_price.raw)
+
+    def on_top(self, quote: QuoteTick, instrument_id: str, bid: int, ask: int) -> None:
+        """:meth:`on_quote` with the quote's id and raw prices already read (the node
+        reads them once for every consumer of the quote)."""
+        strategies = self._by_instrument.get(instrument_id)
         if strategies is not None:
             for strategy in strategies:
-                strategy.on_quote(quote)
+                strategy.on_top(quote, instrument_id, bid, ask)
 
     def on_trading_state(self, event: TradingStateChanged) -> None:
         """Apply a trading-state change to the strategies in its scope (``all``,

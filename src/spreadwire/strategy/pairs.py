@@ -164,9 +164,12 @@ class PairsStrategy:
     def on_quote(self, quote: QuoteTick) -> None:
         """A quote of one leg (a quote of any other instrument is ignored): the model
         takes both legs' latest mids, then the strategy decides and trades."""
+        self.on_top(quote, quote.instrument_id, quote.bid_price.raw, quote.ask_price.raw)
+
+    def on_top(self, quote: QuoteTick, instrument_id: str, bid: int, ask: int) -> None:
+        """:meth:`on_quote` with the quote's id and raw prices already read."""
         # the mid as QuoteTick.mid_raw computes it
-        mid = (quote.bid_price.raw + quote.ask_price.raw) // 2 / _S
-        instrument_id = quote.instrument_id
+        mid = (bid + ask) // 2 / _S
         if instrument_id == self._y_id:
             self._qy = quote
             self._y_mid = mid
