@@ -5,6 +5,10 @@ Everything is kept incrementally in exact integers so the gate only compares num
 * quantities and prices are raw fixed-point ints (scale 1e9);
 * notionals are ``price_raw * quantity_raw`` ("raw2", scale 1e18), never divided;
 * the firm PnL is ``cash + sum(net_qty * mark)`` (cash = minus the signed cost of fills);
+* the raw2 sums (exposure, cash, PnL, high water) are held split, as a :class:`Room`
+  (whole raw1 units plus a fraction), so the revaluation on every quote moves them by
+  ``position * price_change`` in machine words; ``gross2``, ``net2``, ``cash2`` and the
+  other ``*2`` properties give them back as exact raw2 ints;
 * a working order is a :class:`WorkingOrder`, or, as the gate's fast path left it, the
   approved ``SubmitOrder`` itself (no record is allocated on the order path): it becomes
   a ``WorkingOrder`` when it is first read (:meth:`Portfolio.order`) and is released
