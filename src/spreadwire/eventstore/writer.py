@@ -78,11 +78,19 @@ class EventWriter:
         self._timestamp = self._clock.timestamp_ns
         self._queue: deque[_Item] = deque()
         self._put_lock = threading.Lock()
-        self._wake = threading.Condition(threading.Lock())
+        #: The writer's doorbell: held while not rung. The writer blocks acquiring it; the
+        #: producer that sees the writer waiting (``_wake_at``) clears that and releases
+        #: it. One C call each way, and one thread wake-up (a Condition's notify costs two:
+        #: the waiter then blocks again on the Condition's own lock, still held).
+        self._doorbell = threading.Lock()
+        self._doorbell.acquire()
+        self._bell_lock = threading.Lock()
         self._space = threading.Condition(threading.Lock())
         self._done = threading.Condition(threading.Lock())
-        #: Queue depth at which a producer wakes the writer (0: the writer is not waiting;
-        #: 1 when idle; the number of durable callers while it lingers for them).
+        #: Queue depth at which a producer rings the doorbell (0: the writer is not
+        #: waiting; 1 when idle; the number of durable callers while it lingers for them).
+        #: Set by the writer and cleared by the producer that rings, both under
+        #: ``_bell_lock``: the doorbell is rung at most once per wait.
         self._wake_at = 0
         #: Threads inside append_durable/submit (they append again soon after their ack).
         self._callers = 0
@@ -163,10 +171,18 @@ class EventWriter:
             depth = len(queue)
             if depth > self._peak:
                 self._peak = depth
-        wake_at = self._wake_at
-        if wake_at and depth >= wake_at:
-            with self._wake:
-                self._wake.notify()
+        if self._wake_at:
+            self._ring()
+
+    def _ring(self) -> None:
+        """Wake the writer if it waits for no more items than are queued."""
+        with self._bell_lock:
+            wake_at = self._wake_at
+            ring = wake_at != 0 and len(self._queue) >= wake_at
+            if ring:
+                self._wake_at = 0
+        if ring:
+            self._doorbell.release()
 
     def _wait_for_space(self) -> None:
         self._waits += 1
@@ -211,8 +227,11 @@ class EventWriter:
         """Commit what is queued, stop the writer thread and return the final statistics."""
         with self._put_lock:
             self._closing = True
-        with self._wake:
-            self._wake.notify()
+        with self._bell_lock:
+            ring = self._wake_at != 0
+            self._wake_at = 0
+        if ring:
+            self._doorbell.release()
         self._retry_sleep.set()
         self._worker.join(timeout_s)
         return self.stats()
@@ -250,12 +269,8 @@ class EventWriter:
 
     def _take(self) -> list[_Item]:
         queue = self._queue
-        if not queue:
-            with self._wake:
-                self._wake_at = 1
-                while not queue and not self._closing:
-                    self._wake.wait()
-                self._wake_at = 0
+        while self._sleep(1, -1.0):
+            pass
         if self._callers > len(queue) and self._config.linger_ns:
             self._linger()
         count = min(len(queue), self._config.max_batch)
@@ -268,20 +283,36 @@ class EventWriter:
     def _linger(self) -> None:
         """Callers blocked on their acknowledgement are about to append again: wait a
         moment for them, so one commit covers them all (like PostgreSQL's commit_delay)."""
-        queue = self._queue
         deadline = perf_counter_ns() + self._config.linger_ns
-        with self._wake:
-            while True:
-                # Set before the queue is looked at: a producer appending after that
-                # look sees it and notifies (it needs this lock, held until wait()).
-                self._wake_at = wanted = self._callers
-                if len(queue) >= wanted or self._closing:
-                    break
-                remaining = deadline - perf_counter_ns()
-                if remaining <= 0:
-                    break
-                self._wake.wait(remaining / 1e9)
+        while True:
+            remaining = deadline - perf_counter_ns()
+            if remaining <= 0 or not self._sleep(self._callers, remaining / 1e9):
+                return
+
+    def _sleep(self, wanted: int, timeout_s: float) -> bool:
+        """Wait until ``wanted`` items are queued (or the writer is closing) or
+        ``timeout_s`` passed (-1: no limit). False at once if that is so already;
+        True after waiting (the caller looks again).
+
+        ``_wake_at`` is set before the queue is looked at, and a producer looks at
+        ``_wake_at`` after it appended: whatever that look missed is rung for. Not
+        under ``_put_lock``, which a producer holds while it waits for space.
+        """
+        with self._bell_lock:
+            self._wake_at = wanted
+            if len(self._queue) >= wanted or self._closing:
+                self._wake_at = 0
+                return False
+        if self._doorbell.acquire(timeout=timeout_s):
+            return True
+        with self._bell_lock:
+            rung = self._wake_at == 0
             self._wake_at = 0
+        if rung:
+            # rung between the timeout and the lock: take the ring back, so that the
+            # doorbell is held again for the next wait
+            self._doorbell.acquire()
+        return True
 
     def _encode(self, batch: Sequence[_Item]) -> list[Append | Single]:
         """A message becomes a :data:`Single` (no per-event Structs), encoded straight

@@ -300,3 +300,66 @@ def test_writer_busy_while_a_batch_is_committing_and_not_once_idle() -> None:
     assert busy_with_queue
     assert _until(lambda: not writer.busy()), "the writer stays busy after its last batch"
     writer.close()
+
+
+@pytest.mark.parametrize("linger_ns", [0, 200_000, 50_000_000])
+def test_writer_wake_ups_lose_nothing_with_mixed_producers_and_a_tiny_queue(
+    linger_ns: int,
+) -> None:
+    """Fire-and-forget and durable producers at once, against a queue of 3 (producers
+    block for space while the writer sleeps and lingers): every message is committed,
+    each producer's in its order, and nobody hangs. Rounds separated by flushes make the
+    writer go idle and be woken again many times."""
+    recorder = MemoryRecorder()
+    config = WriterConfig(capacity=3, max_batch=2, linger_ns=linger_ns)
+    writer = EventWriter(recorder, config=config)
+    rounds, per_round = 20, 15
+
+    def plain(n: int) -> None:
+        for r in range(rounds):
+            for i in range(per_round):
+                writer.append(make_accepted(f"p{n}-{r:02}-{i:02}"))
+            writer.flush()
+
+    def durable(n: int) -> None:
+        for r in range(rounds):
+            for i in range(per_round):
+                writer.append_durable(make_accepted(f"d{n}-{r:02}-{i:02}"))
+
+    threads = [threading.Thread(target=plain, args=(n,)) for n in range(3)]
+    threads += [threading.Thread(target=durable, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    hung = [thread.name for thread in threads if thread.is_alive()]
+    stats = writer.close(timeout_s=60)
+    ids = [entry.message.client_order_id for entry in recorder.read()]
+
+    assert hung == []
+    assert stats.committed == stats.appended == 6 * rounds * per_round
+    assert len(ids) == len(set(ids)) == 6 * rounds * per_round
+    for prefix in ("p0", "p1", "p2", "d0", "d1", "d2"):
+        mine = [i for i in ids if i.startswith(prefix + "-")]
+        assert mine == sorted(mine), f"{prefix}'s messages were reordered"
+        assert len(mine) == rounds * per_round
+
+
+def test_writer_close_wakes_an_idle_writer_and_a_lingering_one() -> None:
+    recorder = MemoryRecorder()
+    idle = EventWriter(recorder)
+    assert _until(lambda: not idle.busy()), "the writer never went idle"
+    idle.close(timeout_s=30)
+    # two durable callers about to append, one item queued: the writer lingers (up to a
+    # minute) for the second; close must cut that short
+    lingering = EventWriter(recorder, config=WriterConfig(linger_ns=60_000_000_000))
+    lingering._enter()
+    lingering._enter()
+    lingering.append(make_accepted("a"))
+    lingering.close(timeout_s=30)
+    lingering._leave()
+    lingering._leave()
+
+    assert not idle._worker.is_alive()
+    assert not lingering._worker.is_alive()
+    assert [e.message.client_order_id for e in recorder.read()] == ["a"]
