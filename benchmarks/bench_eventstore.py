@@ -15,6 +15,11 @@ synchronous_commit=on):
 * Catch-up read of the SQLite log, decoded into domain messages (``catchup_eps``), and a
   full rebuild of the standard read models (``rebuild_eps``).
 * Live tail: commit to subscriber wake-up in process (``tail_wake_p99_us``).
+* The hand-off, the producer's side of ``append`` to an idle writer (p50, ns): the first
+  append of a burst, which wakes the writer (``append_first_ns``), against the bare
+  price of waking a thread blocked on a lock (``wake_reference_ns``;
+  ``append_first_vs_wake`` = the first / the second), and each append of a burst of 50
+  (``append_burst50_ns``).
 * The floor: a raw 4 KB write + ``fdatasync`` on the same file system
   (``fdatasync_p50_us``, ``fdatasync_p99_us``); no durable ack can beat its p99. And the
   reference for the acknowledgement latency, under the same offered load in slices
@@ -325,6 +330,58 @@ def tail_wake(recorder: Recorder, samples: int) -> LatencyHistogram:
     return histogram
 
 
+def handoff(burst: int, rounds: int = 2_000) -> float:
+    """The producer's cost per ``append`` (ns, p50 over ``rounds``) when a burst of
+    ``burst`` messages reaches an idle writer (in-memory store): what the hot path pays
+    to hand events over. The first append of a burst wakes the writer."""
+    batch = messages(burst * 8)
+    writer = EventWriter(open_store("memory://"))
+    costs: list[float] = []
+    for n in range(rounds):
+        writer.flush()
+        time.sleep(0.0002)  # the writer goes back to waiting
+        start = (n % 8) * burst
+        chunk = batch[start : start + burst]
+        append = writer.append
+        started = perf_counter_ns()
+        for message in chunk:
+            append(message)
+        costs.append((perf_counter_ns() - started) / burst)
+    writer.close()
+    costs.sort()
+    return costs[len(costs) // 2]
+
+
+def wake_reference(rounds: int = 2_000) -> float:
+    """The reference for a hand-off: waking a thread blocked on a lock, i.e. the
+    operating system's price of one wake-up (ns, p50), with no queue or Python work."""
+    bell, back = threading.Lock(), threading.Lock()
+    bell.acquire()
+    back.acquire()
+    stop = False
+
+    def wait() -> None:
+        while True:
+            bell.acquire()
+            back.release()
+            if stop:
+                return
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    costs: list[int] = []
+    for n in range(rounds + 1):
+        time.sleep(0.0002)
+        stop = n == rounds
+        started = perf_counter_ns()
+        bell.release()
+        costs.append(perf_counter_ns() - started)
+        back.acquire()
+    waiter.join()
+    costs.sort()
+    return float(costs[len(costs) // 2])
+
+
 def fsync_reference(folder: Path, samples: int = 1_000) -> LatencyHistogram:
     """The floor: one 4 KB write plus fdatasync on the same file system, per sample."""
     histogram = LatencyHistogram("fdatasync")
@@ -482,6 +539,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-eventstore-") as folder:
         bench_sqlite(Path(folder), args.seconds, results)
     bench_postgres(args.seconds, results)
+    results["append_first_ns"] = handoff(1)
+    results["wake_reference_ns"] = wake_reference()
+    results["append_first_vs_wake"] = results["append_first_ns"] / results["wake_reference_ns"]
+    results["append_burst50_ns"] = handoff(50)
     results["cpu_steal_pct"] = steal_percent(before, cpu_times())
     results["load_average_1m"] = os.getloadavg()[0]
     if args.json:
