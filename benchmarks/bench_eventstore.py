@@ -157,7 +157,8 @@ class SyncFloor:
     writes everything queued (4 KB per 5 events, about what a commit adds to the WAL,
     overwriting a 4 MB region in place as the restarted WAL does) and ``fdatasync``s it,
     then acknowledges it. No encoding, no SQLite, no Python work per event but a deque
-    append: what a store with no CPU cost of its own would reach on this file system."""
+    append, and the same hand-off as the event writer's (a doorbell rung once per wait):
+    what a store with no CPU cost of its own would reach on this file system."""
 
     REGION = 4 << 20
 
@@ -167,7 +168,11 @@ class SyncFloor:
         os.pwrite(self._descriptor, bytes(self.REGION), 0)
         os.fsync(self._descriptor)
         self._queue: deque[int] = deque()
-        self._wake = threading.Condition()
+        self._bell = threading.Lock()
+        self._bell.acquire()
+        self._bell_lock = threading.Lock()
+        self._waiting = False
+        self._acked = threading.Condition()
         self._appended = 0
         self._acknowledged = 0
         self._closing = False
@@ -177,20 +182,34 @@ class SyncFloor:
     def append(self, _message: object) -> None:
         self._queue.append(perf_counter_ns())
         self._appended += 1
-        with self._wake:
-            self._wake.notify_all()
+        if self._waiting:
+            self._ring()
+
+    def _ring(self) -> None:
+        with self._bell_lock:
+            ring, self._waiting = self._waiting, False
+        if ring:
+            self._bell.release()
 
     def drain(self) -> None:
         """Return once everything appended so far is acknowledged."""
         target = self._appended
-        with self._wake:
-            self._wake.wait_for(lambda: self._acknowledged >= target)
+        with self._acked:
+            self._acked.wait_for(lambda: self._acknowledged >= target)
+
+    def _sleep(self) -> None:
+        """Wait until something is queued or the floor is closing."""
+        with self._bell_lock:
+            self._waiting = True
+            if self._queue or self._closing:
+                self._waiting = False
+                return
+        self._bell.acquire()
 
     def _run(self) -> None:
         queue, record, offset = self._queue, self.ack.record, 0
         while True:
-            with self._wake:
-                self._wake.wait_for(lambda: bool(queue) or self._closing)
+            self._sleep()
             if not queue:
                 break
             stamps = [queue.popleft() for _ in range(len(queue))]
@@ -203,14 +222,13 @@ class SyncFloor:
             now = perf_counter_ns()
             for stamp in stamps:
                 record(now - stamp)
-            with self._wake:
+            with self._acked:
                 self._acknowledged += len(stamps)
-                self._wake.notify_all()
+                self._acked.notify_all()
 
     def close(self) -> None:
-        with self._wake:
-            self._closing = True
-            self._wake.notify_all()
+        self._closing = True
+        self._ring()
         self._thread.join()
         os.close(self._descriptor)
 
