@@ -44,13 +44,14 @@ tail is truncated and reported in :attr:`SQLiteRecorder.recovery`.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import struct
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import Any, final
+from typing import Any, ClassVar, final
 
 from spreadwire.errors import ConcurrencyError, StoreError
 from spreadwire.eventstore.codec import Codec
@@ -110,6 +111,67 @@ def _connect(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
 
 
 @final
+class _ShmHeaders:
+    """Read-only descriptors of ``-shm`` files, one per file per process, shared by every
+    recorder of this process that has the file open, and closed when the last of them
+    closes (after its connections).
+
+    SQLite's locks on the ``-shm`` file are POSIX record locks, which belong to the
+    process: closing *any* descriptor of the file drops all of them. A reader that opened
+    and closed the file at each look made the next process to open the store believe it
+    was alone: that process rebuilt the wal-index under the running writer (a crashed
+    writer, ``file is not a database``, lost commits). So a descriptor opened here stays
+    open while a recorder of this process uses the store. A connection to the same file
+    opened outside :class:`SQLiteRecorder` in this process must be closed before the
+    last recorder is."""
+
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+    #: real path -> [descriptor (-1: not open yet), recorders using it]
+    _open: ClassVar[dict[str, list[int]]] = {}
+
+    @classmethod
+    def acquire(cls, shm: str) -> str:
+        """Count one more user of ``shm``; the key to :meth:`read` and :meth:`release`."""
+        key = os.path.realpath(shm)
+        with cls._lock:
+            entry = cls._open.setdefault(key, [-1, 0])
+            entry[1] += 1
+        return key
+
+    @classmethod
+    def read(cls, key: str) -> bytes | None:
+        """The wal-index header (100 bytes), or None while the file does not exist."""
+        with cls._lock:
+            entry = cls._open.get(key)
+            if entry is None:
+                return None
+            if entry[0] < 0:
+                try:
+                    entry[0] = os.open(key, os.O_RDONLY | os.O_CLOEXEC)
+                except OSError:
+                    return None
+            descriptor = entry[0]
+        try:
+            return os.pread(descriptor, 100, 0)
+        except OSError:
+            return None
+
+    @classmethod
+    def release(cls, key: str) -> None:
+        """One user fewer; the last one closes the descriptor (its connections closed)."""
+        with cls._lock:
+            entry = cls._open.get(key)
+            if entry is None:
+                return
+            entry[1] -= 1
+            if entry[1] > 0:
+                return
+            del cls._open[key]
+        if entry[0] >= 0:
+            os.close(entry[0])
+
+
+@final
 class _Checkpointer:
     """Copies the WAL into the database file off the commit path (see the module notes)."""
 
@@ -132,7 +194,7 @@ class _Checkpointer:
         self._lock = lock
         self._pages = pages
         self._limit = limit
-        self._shm = f"{path}-shm"
+        self._shm = _ShmHeaders.acquire(f"{path}-shm")
         self._stop = threading.Event()
         self._dirty = False
         #: (unlocked passes, locked passes) so far.
@@ -142,12 +204,8 @@ class _Checkpointer:
 
     def frames(self) -> tuple[int, int] | None:
         """(frames in the WAL, frames already copied back), or None if unknown."""
-        try:
-            with open(self._shm, "rb") as shm:
-                header = shm.read(100)
-        except OSError:
-            return None
-        if len(header) < 100:
+        header = _ShmHeaders.read(self._shm)
+        if header is None or len(header) < 100:
             return None
         version, frames = _SHM_HEADER.unpack_from(header, 0)
         if version != _WAL_INDEX_VERSION:
@@ -196,8 +254,13 @@ class _Checkpointer:
         self.passes[1] += 1
 
     def close(self) -> None:
+        """Stop the thread (it closes its connection). The ``-shm`` descriptor stays
+        open until :meth:`release`, called once the recorder's connections are closed."""
         self._stop.set()
         self._thread.join()
+
+    def release(self) -> None:
+        _ShmHeaders.release(self._shm)
 
 
 def _chunks(items: Collection[str]) -> Iterator[list[str]]:
@@ -481,5 +544,7 @@ class SQLiteRecorder:
             self._closed = True
             self._read.close()
             self._write.close()
+        if hasattr(self, "_checkpointer"):
+            self._checkpointer.release()
         if hasattr(self, "_signal"):
             self._signal.wake()
