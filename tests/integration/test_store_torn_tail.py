@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 import psycopg
@@ -41,7 +42,7 @@ def test_store_sqlite_corrupt_last_entries_are_truncated_on_reopen(tmp_path: Pat
     fill(store, 100)
     store.close()
     with sqlite3.connect(path) as connection:
-        connection.execute("UPDATE events SET payload = x'00' WHERE position = 98")
+        connection.execute("UPDATE events SET payload = x'00' WHERE position >= 98")
 
     reopened = open_store(f"sqlite:///{path}")
     try:
@@ -53,6 +54,35 @@ def test_store_sqlite_corrupt_last_entries_are_truncated_on_reopen(tmp_path: Pat
         assert reopened.stream_version("order-c0") == 14
     finally:
         reopened.close()
+
+
+def test_store_sqlite_damage_followed_by_sound_entries_is_reported_not_truncated(
+    tmp_path: Path,
+) -> None:
+    """One corrupt entry with sound ones after it is no torn tail: cutting there would
+    delete the sound entries. Reopening reports it and leaves the log as it is."""
+    path = tmp_path / "events.db"
+    store = open_store(f"sqlite:///{path}")
+    fill(store, 100)
+    store.close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE events SET payload = x'00' WHERE position = 98")
+
+    reopened = open_store(f"sqlite:///{path}")
+    try:
+        recovery = reopened.recovery
+        head = reopened.last_position()
+        report = verify_log(reopened)
+    finally:
+        reopened.close()
+
+    assert recovery.damaged_at == 98
+    assert recovery.torn_at == 0
+    assert recovery.truncated == 0
+    assert "position 98" in recovery.detail
+    assert head == 100
+    assert not report.sound
+    assert any("position 98: checksum mismatch" in line for line in report.details)
 
 
 def test_store_sqlite_verify_without_repair_reports_the_torn_tail(tmp_path: Path) -> None:
@@ -118,3 +148,57 @@ def test_store_postgres_corrupt_last_entry_is_truncated_on_reopen(postgres_url: 
         assert verify_log(reopened).sound
     finally:
         reopened.close()
+
+
+def _commits_while_opening(url: str, opens: int) -> tuple[list[int], int, bool]:
+    """A writer commits single events (acknowledged positions kept) while the same store
+    is opened and closed ``opens`` times beside it, as a second process running
+    ``events last`` would. (acknowledged positions, stored head, log sound)."""
+    writer_store = open_store(url)
+    acknowledged: list[int] = []
+    stop = threading.Event()
+    started = threading.Event()
+
+    def write() -> None:
+        with EventWriter(writer_store) as writer:
+            n = 0
+            while not stop.is_set():
+                acknowledged.append(writer.append_durable(accepted(n)))
+                n += 1
+                started.set()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    started.wait(30)
+    for _ in range(opens):
+        open_store(url).close()
+    stop.set()
+    thread.join(60)
+    writer_store.close()
+    reopened = open_store(url)
+    try:
+        stored = [record.position for record in reopened.records()]
+        sound = verify_log(reopened).sound
+    finally:
+        reopened.close()
+    assert not thread.is_alive()
+    return acknowledged, len(stored), sound and stored == list(range(1, len(stored) + 1))
+
+
+@pytest.mark.postgres
+def test_store_postgres_opening_beside_a_writer_removes_nothing(postgres_url: str) -> None:
+    acknowledged, stored, sound = _commits_while_opening(postgres_url, opens=15)
+
+    assert acknowledged == list(range(1, len(acknowledged) + 1))
+    assert stored == len(acknowledged)
+    assert sound
+
+
+def test_store_sqlite_opening_beside_a_writer_removes_nothing(tmp_path: Path) -> None:
+    acknowledged, stored, sound = _commits_while_opening(
+        f"sqlite:///{tmp_path / 'events.db'}", opens=15
+    )
+
+    assert acknowledged == list(range(1, len(acknowledged) + 1))
+    assert stored == len(acknowledged)
+    assert sound

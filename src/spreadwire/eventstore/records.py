@@ -137,10 +137,13 @@ class RecoveryReport(msgspec.Struct, frozen=True, kw_only=True):
     ``checked`` entries were verified (checksum and position); ``torn_at`` is the first
     position of a torn tail (0: none); ``truncated`` entries from there on were removed
     (none when the store was opened with ``repair=False``); ``head`` is the position after.
+    ``damaged_at`` is the first position that fails its checks while later entries are
+    sound: damage inside the log, not a torn tail, so nothing was removed (0: none).
     """
 
     checked: int = 0
     torn_at: int = 0
+    damaged_at: int = 0
     truncated: int = 0
     head: int = 0
     detail: str = ""

@@ -1,16 +1,24 @@
 """Torn-tail detection: where the verified prefix of the log ends.
 
-A torn tail is a trailing run of entries that fail their checksum or break the
-position sequence (a write cut short by a crash or a lost sector). Opening a store checks
-the newest entries with :func:`first_bad_position` and truncates from the result.
+A torn tail is a trailing run of entries that fail their checksum or are missing (a
+write cut short by a crash or a lost sector): nothing sound comes after its first bad
+position, so cutting the log there loses nothing that was whole. An entry that fails
+its checks while later entries are sound is not a torn tail but damage inside the log:
+opening a store reports it and leaves it as it is (``events verify`` lists it), because
+truncating there would delete the sound entries after it.
+
+Opening a store checks the newest entries with :func:`check_tail`.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from spreadwire.eventstore.checksum import entry_checksum
-from spreadwire.eventstore.records import Record
+from spreadwire.eventstore.records import Record, RecoveryReport
+
+_log = logging.getLogger("spreadwire.eventstore.tail")
 
 
 def record_is_sound(record: Record) -> bool:
@@ -25,12 +33,51 @@ def record_is_sound(record: Record) -> bool:
     )
 
 
+def check_tail(
+    records: Iterable[Record], after: int, head: int | None = None
+) -> tuple[int, bool] | None:
+    """Check the entries above ``after`` (``records`` in position order, starting right
+    after it; those above ``head``, when given, are not looked at: they were committed
+    after the head was read). None when every position up to the last entry (or up to
+    ``head``) is present and sound. Otherwise ``(first bad position, torn)``: ``torn``
+    when no entry after that position is sound, i.e. the log may be cut there."""
+    expected = after + 1
+    first_bad = 0
+    sound_after = False
+    for record in records:
+        position = record.position
+        if head is not None and position > head:
+            break
+        intact = record_is_sound(record)
+        if first_bad:
+            sound_after = sound_after or intact
+        elif position != expected:
+            first_bad = min(expected, position)
+            sound_after = intact and position > first_bad
+        elif not intact:
+            first_bad = position
+        expected = position + 1
+    if not first_bad and head is not None and expected <= head:
+        first_bad = expected  # the head is ahead of the last entry: entries are missing
+    if not first_bad:
+        return None
+    return first_bad, not sound_after
+
+
 def first_bad_position(records: Iterable[Record], after: int) -> int | None:
     """The position of the first entry above ``after`` that is corrupt or out of sequence,
     None when every entry checks. ``records`` must start right after ``after``."""
-    expected = after + 1
-    for record in records:
-        if record.position != expected or not record_is_sound(record):
-            return expected if record.position > expected else record.position
-        expected += 1
-    return None
+    found = check_tail(records, after)
+    return None if found is None else found[0]
+
+
+def damaged(checked: int, position: int, head: int, store: str) -> RecoveryReport:
+    """The report of damage inside the log (not a torn tail), logged as a warning:
+    nothing is removed."""
+    detail = (
+        f"the entry at position {position} fails its checks but later entries are sound:"
+        " damage inside the log, not a torn tail; nothing was removed"
+        " (spreadwire events verify lists every problem)"
+    )
+    _log.warning("%s: %s", store, detail)
+    return RecoveryReport(checked=checked, damaged_at=position, head=head, detail=detail)

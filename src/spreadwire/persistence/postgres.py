@@ -8,6 +8,7 @@ head, commit (``synchronous_commit=off`` only for the named relaxed mode).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -45,11 +46,12 @@ from spreadwire.eventstore.records import (
 )
 from spreadwire.eventstore.signal import CommitSignal
 from spreadwire.eventstore.streams import category_of
-from spreadwire.eventstore.tail import first_bad_position
+from spreadwire.eventstore.tail import check_tail, damaged
 from spreadwire.persistence import postgres_schema as sql
 from spreadwire.persistence.pgarrays import bytea_array, int_array, text_array
 
 _PAGE = 5_000
+_log = logging.getLogger("spreadwire.persistence.postgres")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 
@@ -183,22 +185,42 @@ class PostgresRecorder:
         return dict(self._pool.get_stats())
 
     def _recover(self, tail_check: int, *, repair: bool) -> RecoveryReport:
+        """Check the newest ``tail_check`` entries up to the head. Only entries up to the
+        head read first are looked at: other processes may be committing meanwhile, and
+        what they add after it is neither missing nor torn. A problem found is looked at
+        again holding the head lock (no commit can land then) before anything is cut."""
         head = self.last_position()
         start = max(0, head - tail_check)
-        tail = list(self.records(start))
-        bad = first_bad_position(tail, start)
-        if bad is None and (not tail or tail[-1].position == head):
+        tail = list(self.records(start, head - start))
+        if check_tail(tail, start, head) is None:
             return RecoveryReport(checked=len(tail), head=head)
-        cut = bad if bad is not None else tail[-1].position + 1 if tail else start + 1
-        if not repair:
-            return RecoveryReport(
-                checked=len(tail), torn_at=cut, head=head, detail=f"torn tail from position {cut}"
-            )
         with self._connection() as connection, connection.transaction():
-            connection.execute(sql.LOCK_HEAD)
+            head = connection.execute(sql.LOCK_HEAD).fetchone()[0]
+            start = max(0, head - tail_check)
+            rows = connection.execute(sql.SELECT_AFTER, (start, head - start)).fetchall()
+            tail = [Record(*row) for row in rows]
+            found = check_tail(tail, start, head)
+            if found is None:
+                return RecoveryReport(checked=len(tail), head=head)
+            cut, torn = found
+            if not torn:
+                return damaged(len(tail), cut, head, redact(self._url))
+            if not repair:
+                return RecoveryReport(
+                    checked=len(tail),
+                    torn_at=cut,
+                    head=head,
+                    detail=f"torn tail from position {cut}",
+                )
             deleted = connection.execute("DELETE FROM events WHERE position >= %s", (cut,))
             connection.execute("DELETE FROM idempotency WHERE last_position >= %s", (cut,))
             connection.execute(sql.SET_HEAD, (cut - 1,))
+        _log.warning(
+            "%s: torn tail from position %d: %d entries removed",
+            redact(self._url),
+            cut,
+            deleted.rowcount,
+        )
         return RecoveryReport(
             checked=len(tail),
             torn_at=cut,

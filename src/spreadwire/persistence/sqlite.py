@@ -68,7 +68,7 @@ from spreadwire.eventstore.records import (
     Single,
 )
 from spreadwire.eventstore.signal import CommitSignal
-from spreadwire.eventstore.tail import first_bad_position
+from spreadwire.eventstore.tail import check_tail, damaged
 from spreadwire.persistence import sqlite_schema as sql
 
 _log = logging.getLogger("spreadwire.persistence.sqlite")
@@ -352,15 +352,22 @@ class SQLiteRecorder:
         head = self.last_position()
         start = max(0, head - tail_check)
         tail = list(self.records(start))
-        bad = first_bad_position(tail, start)
-        if bad is None:
+        found = check_tail(tail, start)
+        if found is None:
             return RecoveryReport(checked=len(tail), head=head)
+        bad, torn = found
+        if not torn:
+            return damaged(len(tail), bad, head, self.url)
         if not repair:
             return RecoveryReport(
                 checked=len(tail), torn_at=bad, head=head, detail=f"torn tail from position {bad}"
             )
         with self._write_lock:
-            deleted = self._truncate(bad)
+            cut = self._cut_torn_tail(start)
+        if cut is None:  # another process repaired it, or wrote after it, meanwhile
+            return RecoveryReport(checked=len(tail), head=self.last_position())
+        bad, deleted = cut
+        _log.warning("%s: torn tail from position %d: %d entries removed", self.url, bad, deleted)
         return RecoveryReport(
             checked=len(tail),
             torn_at=bad,
@@ -369,23 +376,39 @@ class SQLiteRecorder:
             detail=f"torn tail from position {bad} truncated",
         )
 
-    def _truncate(self, first: int) -> int:
-        """Delete entries from ``first`` on and move the stream tips back; return the count."""
+    def _cut_torn_tail(self, start: int) -> tuple[int, int] | None:
+        """In one write transaction (no other writer, in any process, meanwhile): check
+        the entries after ``start`` again and, if they end in a torn tail, delete it and
+        move the stream tips back. (first removed position, entries removed), or None
+        when there is no torn tail to cut."""
         connection = self._write
         connection.execute("BEGIN IMMEDIATE")
-        tips: dict[str, tuple[int, int]] = {}
-        for stream, version, previous in connection.execute(sql.SELECT_TAIL_LINKS, (first,)):
-            tips.setdefault(stream, (version - 1, previous))
-        deleted = connection.execute("DELETE FROM events WHERE position >= ?", (first,)).rowcount
-        connection.execute("DELETE FROM idempotency WHERE last_position >= ?", (first,))
-        for stream, (version, tip) in tips.items():
-            if version == 0:
-                connection.execute("DELETE FROM streams WHERE stream = ?", (stream,))
-            else:
-                connection.execute(sql.UPSERT_STREAM, (stream, version, tip))
-        connection.execute("COMMIT")
+        try:
+            rows = connection.execute(sql.SELECT_AFTER, (start, -1)).fetchall()
+            found = check_tail([Record(*row) for row in rows], start)
+            if found is None or not found[1]:
+                connection.execute("COMMIT")
+                return None
+            first = found[0]
+            tips: dict[str, tuple[int, int]] = {}
+            for stream, version, previous in connection.execute(sql.SELECT_TAIL_LINKS, (first,)):
+                tips.setdefault(stream, (version - 1, previous))
+            deleted = connection.execute(
+                "DELETE FROM events WHERE position >= ?", (first,)
+            ).rowcount
+            connection.execute("DELETE FROM idempotency WHERE last_position >= ?", (first,))
+            for stream, (version, tip) in tips.items():
+                if version == 0:
+                    connection.execute("DELETE FROM streams WHERE stream = ?", (stream,))
+                else:
+                    connection.execute(sql.UPSERT_STREAM, (stream, version, tip))
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
         self._planner.forget()
-        return deleted
+        return first, deleted
 
     # -------------------------------------------------------------------- writes
 
