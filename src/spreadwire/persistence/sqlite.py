@@ -110,6 +110,31 @@ def _connect(path: str, busy_timeout_ms: int) -> sqlite3.Connection:
     return connection
 
 
+#: The event store's tables: a database holding any of them is (the start of) a store.
+#: The schema is created one statement at a time, so a crash can leave only some.
+_OWN_TABLES = frozenset({"events", "streams", "idempotency", "store_meta"})
+
+
+def _refuse_foreign(path: str) -> None:
+    """Refuse a SQLite database that holds tables but none of an event store's, before
+    anything is changed in it (the WAL mode, the event store's tables)."""
+    if not Path(path).is_file() or Path(path).stat().st_size == 0:
+        return
+    try:
+        probe = sqlite3.connect(f"{Path(path).absolute().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in probe.execute("SELECT name FROM sqlite_master")}
+        finally:
+            probe.close()
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot open SQLite store {path}: {error}") from error
+    if tables and not tables & _OWN_TABLES:
+        raise StoreError(
+            f"{path} is a SQLite database but not an event store (it has tables, none of"
+            " them the event store's); refusing to add the event store's tables to it"
+        )
+
+
 @final
 class _ShmHeaders:
     """Read-only descriptors of ``-shm`` files, one per file per process, shared by every
@@ -308,6 +333,7 @@ class SQLiteRecorder:
         self.idle_checkpoints = 0
         self._codec = codec or Codec()
         self._write_lock = threading.Lock()
+        _refuse_foreign(self._path)
         try:
             self._write = _connect(self._path, busy_timeout_ms)
             self._write.execute(f"PRAGMA wal_autocheckpoint = {8 * int(checkpoint_limit)}")

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from spreadwire.errors import ConfigError
 from spreadwire.eventstore.codec import Codec
@@ -25,6 +26,20 @@ def sqlite_path(url: str) -> Path:
     if not path or path == url:
         raise ConfigError(f"store: a SQLite URL reads sqlite:///path/to/events.db, got {url!r}")
     return Path(path)
+
+
+def require_database_name(url: str, field: str) -> None:
+    """A PostgreSQL URL must name its database: without one, libpq connects to the
+    database named like the user, and the store's tables would be created there."""
+    parts = urlsplit(url)
+    if parts.path.strip("/") or "dbname=" in parts.query:
+        return
+    from spreadwire.persistence.postgres import redact
+
+    raise ConfigError(
+        f"{field}: a PostgreSQL URL names its database,"
+        f" postgresql://user@host:port/dbname; got {redact(url)!r}"
+    )
 
 
 def open_store(url: str, *, codec: Codec | None = None, repair: bool = True) -> Recorder:
@@ -44,6 +59,7 @@ def open_store(url: str, *, codec: Codec | None = None, repair: bool = True) -> 
     if url.startswith(("postgresql://", "postgres://")):
         from spreadwire.persistence.postgres import PostgresRecorder
 
+        require_database_name(url, "store")
         return PostgresRecorder(url, codec, repair=repair)
     raise ConfigError(f"store: unknown store URL {url!r}; use one of {', '.join(SCHEMES)}")
 
@@ -63,6 +79,7 @@ def open_read_models(url: str) -> ReadModelStore:
     if url.startswith(("postgresql://", "postgres://")):
         from spreadwire.persistence.readmodels_postgres import PostgresReadModelStore
 
+        require_database_name(url, "read models")
         return PostgresReadModelStore(url)
     raise ConfigError(f"read models: unknown URL {url!r}; use one of {', '.join(SCHEMES)}")
 
