@@ -24,14 +24,24 @@ from spreadwire.domain.values import Price, Quantity
 from spreadwire.errors import ConfigError
 from spreadwire.persistence.ticks import TickHistory, TickWriter, utc_ns
 
+#: Tick timestamps are int64 ns since the epoch: 1677-09-21 .. 2262-04-11 UTC.
+TIME_MIN_NS = -(2**63)
+TIME_MAX_NS = 2**63 - 1
+
 
 def _time(text: str) -> int:
     try:
-        return utc_ns(text)
+        value = utc_ns(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected an ISO 8601 time or integer ns, got {text!r}"
         ) from None
+    if not TIME_MIN_NS <= value <= TIME_MAX_NS:
+        raise argparse.ArgumentTypeError(
+            "must be within the int64 ns range of tick timestamps"
+            f" (1677-09-21 .. 2262-04-11 UTC), got {text!r}"
+        )
+    return value
 
 
 def register(subparsers: Any) -> None:

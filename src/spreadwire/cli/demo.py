@@ -20,10 +20,11 @@ from spreadwire.app import TradingNode
 from spreadwire.cli.args import bounded_int, positive_float, store_url
 from spreadwire.cli.keys import DEFAULT_STORE as DEFAULT_KEY_STORE
 from spreadwire.cli.live import Progress
+from spreadwire.cli.stores import check_server, stored_head
 from spreadwire.config import NodeConfig
 from spreadwire.core.clock import LiveClock
 from spreadwire.domain.market import QuoteTick, TradeTick
-from spreadwire.errors import ConfigError, ValidationError
+from spreadwire.errors import ConfigError, StoreError, ValidationError
 from spreadwire.node import Driver, Idle, Speed
 from spreadwire.persistence.tickrecorder import TickRecorder
 from spreadwire.scenarios import SCENARIO_NAMES, apply_scenario
@@ -144,10 +145,13 @@ def run(args: argparse.Namespace) -> int:
     started = datetime.fromtimestamp(LiveClock().timestamp_ns() / 1e9, tz=UTC)
     run_id = f"{started:%Y%m%dT%H%M%S}-{started.microsecond:06d}-seed{config.seed}"
     out_dir: Path = args.out if args.out is not None else Path("runs") / run_id
-    out_dir.mkdir(parents=True, exist_ok=True)
-    url = args.store or config.store.url or f"sqlite:///{out_dir / 'events.db'}"
+    url, store_option = _store_url(args, config, out_dir)
+    _prepare(args, out_dir, url, store_option)
     speed = Speed(args.speed)
-    node = TradingNode(config, store_url=url, latency_breaker=speed is Speed.REALTIME)
+    try:
+        node = TradingNode(config, store_url=url, latency_breaker=speed is Speed.REALTIME)
+    except StoreError as error:
+        raise StoreError(f"{store_option}: {error}") from error
     console = Console()
     console.print(
         f"[b]spreadwire[/b] demo: {config.pairs} pairs, seed {config.seed}, "
@@ -196,6 +200,52 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"summary: {out_dir / 'summary.json'}")
     node.recorder.close()
     return 0
+
+
+def _store_url(args: argparse.Namespace, config: NodeConfig, out_dir: Path) -> tuple[str, str]:
+    """The event store URL and the option it comes from, for error messages."""
+    if args.store:
+        return args.store, "--store"
+    if config.store.url:
+        return config.store.url, "[store] url"
+    return f"sqlite:///{out_dir / 'events.db'}", "--out"
+
+
+def _prepare(args: argparse.Namespace, out_dir: Path, url: str, store_option: str) -> None:
+    """Check the output directory and the store, then create the directory: a new run
+    never lands on a previous one (its events, ticks or summary) unless ``--resume``."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"--out: {out_dir} exists and is not a directory")
+    check_server(url, store_option)
+    if not args.resume:
+        _refuse_previous_run(out_dir, url, store_option, ticks=not args.no_ticks)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            f"--out: cannot create directory {out_dir}: {error.strerror or error}"
+        ) from error
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise ConfigError(f"--out: cannot write to {out_dir}")
+
+
+def _refuse_previous_run(out_dir: Path, url: str, store_option: str, *, ticks: bool) -> None:
+    again = "pass --resume to continue it, or choose another --out"
+    head = stored_head(url, store_option)
+    if head:
+        if store_option == "--out":
+            raise ConfigError(
+                f"--out: {out_dir} already holds a previous run ({head} events in {url}); {again}"
+            )
+        raise ConfigError(
+            f"{store_option}: {url} already holds {head} events of a previous run;"
+            f" pass --resume to continue it, or choose another {store_option}"
+        )
+    ticks_dir = out_dir / "ticks"
+    if ticks and ticks_dir.is_dir() and any(ticks_dir.iterdir()):
+        raise ConfigError(f"--out: {ticks_dir} already holds a previous run's ticks; {again}")
+    if (out_dir / "summary.json").exists():
+        raise ConfigError(f"--out: {out_dir} already holds a previous run's summary.json; {again}")
 
 
 async def _serve_and_run(

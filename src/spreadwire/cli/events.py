@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from spreadwire.cli.args import store_url
-from spreadwire.errors import ConfigError
-from spreadwire.eventstore.compare import compare_read_models
+from spreadwire.cli.stores import open_models, open_recorder
+from spreadwire.eventstore.compare import MAX_LISTED, compare_read_models, read_model_lag
 from spreadwire.eventstore.readmodels import standard_projections
 from spreadwire.eventstore.recorder import Recorder
 from spreadwire.eventstore.verify import verify_log
-from spreadwire.persistence.store import (
-    default_read_models_url,
-    open_read_models,
-    open_store,
-    sqlite_path,
-)
+from spreadwire.persistence.store import default_read_models_url, sqlite_path
 
 
 def register(subparsers: Any) -> None:
@@ -47,15 +42,8 @@ def register(subparsers: Any) -> None:
     verify.set_defaults(handler=run_verify)
 
 
-def open_existing(url: str, *, repair: bool = True) -> Recorder:
-    """Open a store that must already exist (a SQLite file is not created by accident)."""
-    if url.startswith("sqlite:") and not sqlite_path(url).exists():
-        raise ConfigError(f"--store: no event store at {sqlite_path(url)}")
-    return open_store(url, repair=repair)
-
-
 def run_last(args: argparse.Namespace) -> int:
-    recorder = open_existing(args.store)
+    recorder = open_recorder(args.store)
     try:
         print(recorder.last_position())
     finally:
@@ -63,30 +51,47 @@ def run_last(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_models_exist(url: str) -> bool:
+def _read_models_exist(url: str, option: str) -> bool:
     if url.startswith("memory://"):
         return False
     if url.startswith("sqlite:"):
         return sqlite_path(url).exists()
-    store = open_read_models(url)
+    store = open_models(url, option)
     try:
         return bool(store.tracking())
     finally:
         store.close()
 
 
-def _check_read_models(recorder: Recorder, url: str) -> list[str]:
-    live = open_read_models(url)
-    scratch = open_read_models("memory://")
+def _check_read_models(recorder: Recorder, url: str, option: str) -> tuple[list[str], int]:
+    """The differences from a rebuild, and how far the read models are behind the log."""
+    live = open_models(url, option)
+    scratch = open_models("memory://", option)
     try:
-        return compare_read_models(recorder, live, scratch, standard_projections())
+        differences = compare_read_models(recorder, live, scratch, standard_projections())
+        return differences, read_model_lag(recorder, live)
     finally:
         live.close()
         scratch.close()
 
 
+def _write_differences(out: TextIO, differences: list[str], lag: int) -> None:
+    """The total number of differences, the first ``MAX_LISTED`` of them, and the lag."""
+    behind = (
+        f" (they have not applied the last {lag} entries of the log yet: spreadwire"
+        " projections catch-up)"
+        if lag
+        else ""
+    )
+    out.write(f"read models: {len(differences)} differences from a rebuild{behind}\n")
+    for line in differences[:MAX_LISTED]:
+        out.write(f"  {line}\n")
+    if len(differences) > MAX_LISTED:
+        out.write(f"  ... {len(differences) - MAX_LISTED} more\n")
+
+
 def run_verify(args: argparse.Namespace) -> int:
-    recorder = open_existing(args.store, repair=False)
+    recorder = open_recorder(args.store, repair=False)
     try:
         report = verify_log(recorder)
         out = sys.stdout
@@ -98,15 +103,14 @@ def run_verify(args: argparse.Namespace) -> int:
             out.write(f"  {line}\n")
         differences: list[str] = []
         url = args.read_models or default_read_models_url(args.store)
+        option = "--read-models" if args.read_models else "--store"
         if args.skip_read_models:
             out.write("read models: skipped\n")
-        elif not _read_models_exist(url):
+        elif not _read_models_exist(url, option):
             out.write(f"read models: none at {url}, nothing to compare\n")
         else:
-            differences = _check_read_models(recorder, url)
-            out.write(f"read models: {len(differences)} differences from a rebuild\n")
-            for line in differences:
-                out.write(f"  {line}\n")
+            differences, lag = _check_read_models(recorder, url, option)
+            _write_differences(out, differences, lag)
     finally:
         recorder.close()
     sound = report.sound and not differences

@@ -12,7 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from spreadwire.errors import ConfigError
+from spreadwire.cli.stores import one_line
+from spreadwire.errors import ConfigError, StoreError
 
 #: Modules under spreadwire.cli that contribute sub-commands, in help order.
 COMMAND_MODULES: tuple[str, ...] = ("demo", "events", "projections", "store", "data", "keys")
@@ -35,8 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         status: int = args.handler(args)
-    except ConfigError as error:
-        parser.exit(2, f"spreadwire {args.command}: error: {error}\n")
+    except (ConfigError, StoreError) as error:
+        # bad input, or a store that cannot be opened or read: one line, no traceback
+        parser.exit(2, f"spreadwire {args.command}: error: {one_line(str(error))}\n")
     except KeyboardInterrupt:
         return 130
     return status

@@ -12,11 +12,12 @@ import argparse
 from typing import Any
 
 from spreadwire.cli.args import store_url
-from spreadwire.cli.events import open_existing
+from spreadwire.cli.stores import open_models, open_recorder
 from spreadwire.core.clock import perf_counter_ns
-from spreadwire.eventstore.projection import ProjectionRunner
+from spreadwire.eventstore.projection import ProjectionRunner, ReadModelStore
 from spreadwire.eventstore.readmodels import standard_projections
-from spreadwire.persistence.store import default_read_models_url, open_read_models
+from spreadwire.eventstore.recorder import Recorder
+from spreadwire.persistence.store import default_read_models_url
 
 
 def register(subparsers: Any) -> None:
@@ -38,9 +39,20 @@ def register(subparsers: Any) -> None:
         action.set_defaults(handler=handler)
 
 
+def _open(args: argparse.Namespace) -> tuple[Recorder, ReadModelStore]:
+    """The log (which must exist) and the read models (created when needed)."""
+    recorder = open_recorder(args.store)
+    try:
+        if args.read_models:
+            return recorder, open_models(args.read_models, "--read-models")
+        return recorder, open_models(default_read_models_url(args.store), "--store")
+    except BaseException:
+        recorder.close()
+        raise
+
+
 def _run(args: argparse.Namespace, *, rebuild: bool) -> int:
-    recorder = open_existing(args.store)
-    store = open_read_models(args.read_models or default_read_models_url(args.store))
+    recorder, store = _open(args)
     try:
         runner = ProjectionRunner(recorder, store, standard_projections())
         started = perf_counter_ns()
@@ -69,8 +81,7 @@ def run_catch_up(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    recorder = open_existing(args.store)
-    store = open_read_models(args.read_models or default_read_models_url(args.store))
+    recorder, store = _open(args)
     try:
         head = recorder.last_position()
         tracking = store.tracking()

@@ -14,11 +14,11 @@ import threading
 from typing import Any
 
 from spreadwire.cli.args import bounded_int, positive_float, store_url
+from spreadwire.cli.stores import open_recorder
 from spreadwire.core.clock import LiveClock, perf_counter_ns
 from spreadwire.domain.events import OrderAccepted
 from spreadwire.eventstore.records import Durability
 from spreadwire.eventstore.writer import EventWriter
-from spreadwire.persistence.store import open_store
 
 STRESS_STRATEGY = "stress"
 
@@ -60,7 +60,7 @@ def run_stress(args: argparse.Namespace) -> int:
     if hasattr(out, "reconfigure"):
         out.reconfigure(line_buffering=True)
     clock = LiveClock()
-    recorder = open_store(args.store)
+    recorder = open_recorder(args.store, must_exist=False)
     writer = EventWriter(recorder, clock=clock, durability=Durability(args.durability))
     deadline = perf_counter_ns() + int(args.seconds * 1e9)
     lock = threading.Lock()

@@ -138,7 +138,7 @@ class Codec:
             if schema == current:
                 return decoder.decode(payload)
             return self._upcast(type_name, schema, current, payload)
-        except msgspec.ValidationError as error:
+        except msgspec.DecodeError as error:  # malformed bytes, or valid ones of the wrong shape
             raise StoreError(f"cannot decode {type_name} schema {schema}: {error}") from None
 
     def entries(self, rows: Sequence[tuple[Any, ...]]) -> list[Entry]:
@@ -160,7 +160,7 @@ class Codec:
                 else:
                     message = decode(type_name, schema, payload)
                 add(Entry(position, stream, version, type_name, ts, message))
-        except msgspec.ValidationError:
+        except msgspec.DecodeError:
             for row in rows:
                 decode(row[3], row[4], row[6])  # raises the StoreError naming it
             raise

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from spreadwire.eventstore.projection import Projection, ProjectionRunner, ReadModelStore
 from spreadwire.eventstore.recorder import Recorder
 
+#: Differences a report lists (the count covers all of them).
 MAX_LISTED = 50
 
 
@@ -17,7 +18,8 @@ def compare_read_models(
     projections: Sequence[Projection],
 ) -> list[str]:
     """Rebuild ``projections`` into ``scratch`` up to each projection's tracked position in
-    ``live`` and list every difference (empty when they agree)."""
+    ``live`` and list every difference (empty when they agree; all of them, a report cuts
+    the list at ``MAX_LISTED``)."""
     differences: list[str] = []
     tracking = live.tracking()
     for projection in projections:
@@ -29,9 +31,16 @@ def compare_read_models(
         ProjectionRunner(recorder, scratch, [projection]).rebuild(until=tracked)
         for table in projection.tables:
             differences.extend(_diff(f"{projection.name}.{table}", live, scratch, table))
-    return differences[:MAX_LISTED] + (
-        [f"... {len(differences) - MAX_LISTED} more"] if len(differences) > MAX_LISTED else []
-    )
+    return differences
+
+
+def read_model_lag(recorder: Recorder, live: ReadModelStore) -> int:
+    """How many entries of the log the furthest-behind read model has not applied yet
+    (a rebuild is compared up to what each has applied; this says how far that is)."""
+    tracking = live.tracking()
+    if not tracking:
+        return recorder.last_position()
+    return max(0, recorder.last_position() - min(tracking.values()))
 
 
 def _diff(label: str, live: ReadModelStore, rebuilt: ReadModelStore, table: str) -> list[str]:

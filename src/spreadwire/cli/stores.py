@@ -1,0 +1,103 @@
+"""Opening stores from the command line: each failure is one line naming the option.
+
+A PostgreSQL URL is first tried with one short direct connection, so that a missing
+database, an unknown role or a server that is down is reported at once in the server's
+own words; the store's connection pool would otherwise retry until its acquire timeout
+and report only that it timed out.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spreadwire.errors import ConfigError, StoreError
+from spreadwire.eventstore.projection import ReadModelStore
+from spreadwire.eventstore.recorder import Recorder
+from spreadwire.persistence.store import open_read_models, open_store, sqlite_path
+
+CONNECT_TIMEOUT_S = 5
+_PASSWORD = re.compile(r"://([^:/@\s]+):[^@\s]*@")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every run of whitespace (newlines, tabs) as one space."""
+    return " ".join(text.split())
+
+
+def redact(text: str) -> str:
+    """``text`` without the password of any URL in it."""
+    return _PASSWORD.sub(r"://\1@", text)
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def check_server(url: str, option: str) -> None:
+    """For a PostgreSQL ``url``, connect once (within ``CONNECT_TIMEOUT_S``) and raise a
+    :class:`StoreError` naming ``option`` with the server's reason when that fails."""
+    if not is_postgres(url):
+        return
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
+    except psycopg.Error as error:
+        reason = one_line(redact(str(error)))
+        raise StoreError(f"{option}: cannot connect to {redact(url)}: {reason}") from error
+
+
+def _check_sqlite_file(url: str, option: str, *, must_exist: bool) -> None:
+    path = sqlite_path(url)
+    if path.is_dir():
+        raise ConfigError(f"{option}: {path} is a directory, not a SQLite file")
+    if must_exist and not path.exists():
+        raise ConfigError(f"{option}: no event store at {path}")
+
+
+def open_recorder(
+    url: str, option: str = "--store", *, must_exist: bool = True, repair: bool = True
+) -> Recorder:
+    """Open the event store at ``url``; with ``must_exist`` a SQLite file is never created
+    by accident."""
+    check_server(url, option)
+    if url.startswith("sqlite:"):
+        _check_sqlite_file(url, option, must_exist=must_exist)
+    try:
+        return open_store(url, repair=repair)
+    except StoreError as error:
+        raise StoreError(f"{option}: {one_line(str(error))}") from error
+    except OSError as error:
+        raise ConfigError(f"{option}: cannot open {url}: {error.strerror or error}") from error
+
+
+def open_models(url: str, option: str) -> ReadModelStore:
+    """Open (creating when needed) the read-model store at ``url``."""
+    check_server(url, option)
+    if url.startswith("sqlite:"):
+        _check_sqlite_file(url, option, must_exist=False)
+    try:
+        return open_read_models(url)
+    except StoreError as error:
+        raise StoreError(f"{option}: {one_line(str(error))}") from error
+    except OSError as error:
+        raise ConfigError(f"{option}: cannot open {url}: {error.strerror or error}") from error
+
+
+def stored_head(url: str, option: str) -> int:
+    """The highest global position stored at ``url``, 0 when there is no store yet.
+
+    Nothing is repaired (a torn tail stays as it is) and a missing SQLite file is not
+    created; a PostgreSQL database gets the store's tables, as any run would create them.
+    """
+    if url.startswith("memory://"):
+        return 0
+    if url.startswith("sqlite:"):
+        _check_sqlite_file(url, option, must_exist=False)
+        if not sqlite_path(url).exists():
+            return 0
+    recorder = open_recorder(url, option, repair=False)
+    try:
+        return recorder.last_position()
+    finally:
+        recorder.close()
