@@ -1,16 +1,20 @@
 """Record a running node's ticks to Parquet without slowing its dispatch loop.
 
 The node's bus hands each :class:`QuoteTick` / :class:`TradeTick` to
-:meth:`TickRecorder.record`, which only appends to a list; every ``handoff`` ticks the
-list goes to a writer thread through a bounded queue (a full queue makes the producer
+:meth:`TickRecorder.record`, which only appends to a list; every ``handoff`` ticks, or
+once the oldest tick in the list is ``max_delay_ns`` of tick time older than the newest,
+the list goes to a writer thread through a bounded queue (a full queue makes the producer
 wait: ticks are never dropped), and the thread writes Arrow batches with
-:class:`~spreadwire.persistence.ticks.TickWriter`.
+:class:`~spreadwire.persistence.ticks.TickWriter`. The writer also flushes what it holds
+once ``flush_s`` of wall time passed since its last write, so a process killed without
+``close`` loses at most about ``max_delay_ns`` + ``flush_s`` of ticks, not a whole batch.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from pathlib import Path
 from typing import final
 
@@ -23,7 +27,18 @@ Tick = QuoteTick | TradeTick
 
 @final
 class TickRecorder:
-    __slots__ = ("_buffer", "_error", "_handoff", "_queue", "_thread", "_writer", "recorded")
+    __slots__ = (
+        "_buffer",
+        "_due",
+        "_error",
+        "_flush_s",
+        "_handoff",
+        "_max_delay_ns",
+        "_queue",
+        "_thread",
+        "_writer",
+        "recorded",
+    )
 
     def __init__(
         self,
@@ -32,11 +47,21 @@ class TickRecorder:
         batch_rows: int = 10_000,
         handoff: int = 1_000,
         max_pending_batches: int = 64,
+        max_delay_ns: int = 2_000_000_000,
+        flush_s: float = 2.0,
     ) -> None:
         if handoff < 1:
             raise ValueError(f"handoff: must be >= 1, got {handoff}")
+        if max_delay_ns <= 0:
+            raise ValueError(f"max_delay_ns: must be > 0, got {max_delay_ns}")
+        if flush_s <= 0:
+            raise ValueError(f"flush_s: must be > 0, got {flush_s}")
         self._writer = TickWriter(root, batch_rows=batch_rows)
         self._handoff = handoff
+        self._max_delay_ns = max_delay_ns
+        self._flush_s = flush_s
+        #: tick time at which the buffer goes to the writer whatever its size
+        self._due = 0
         self._buffer: list[Tick] = []
         self._queue: queue.Queue[list[Tick] | None] = queue.Queue(max_pending_batches)
         self._error: BaseException | None = None
@@ -48,7 +73,10 @@ class TickRecorder:
         """Take one tick (called on the dispatch thread)."""
         buffer = self._buffer
         buffer.append(tick)
-        if len(buffer) >= self._handoff:
+        ts = tick.ts_init
+        if len(buffer) == 1:
+            self._due = ts + self._max_delay_ns
+        elif len(buffer) >= self._handoff or ts >= self._due:
             self._hand_off()
 
     def _hand_off(self) -> None:
@@ -59,12 +87,23 @@ class TickRecorder:
         self._queue.put(batch)
 
     def _run(self) -> None:
+        writer, flush_s = self._writer, self._flush_s
+        written = time.monotonic()
+        pending = False
         while True:
-            batch = self._queue.get()
+            try:
+                batch = self._queue.get(timeout=flush_s if pending else None)
+            except queue.Empty:
+                batch = []
             if batch is None:
                 return
             try:
-                self._writer.record_many(batch)
+                writer.record_many(batch)
+                pending = pending or bool(batch)
+                if pending and time.monotonic() - written >= flush_s:
+                    writer.flush()
+                    written = time.monotonic()
+                    pending = False
             except BaseException as error:  # surfaced to the producer on its next handoff
                 self._error = error
                 return
