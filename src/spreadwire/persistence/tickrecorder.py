@@ -7,7 +7,9 @@ the list goes to a writer thread through a bounded queue (a full queue makes the
 wait: ticks are never dropped), and the thread writes Arrow batches with
 :class:`~spreadwire.persistence.ticks.TickWriter`. The writer also flushes what it holds
 once ``flush_s`` of wall time passed since its last write, so a process killed without
-``close`` loses at most about ``max_delay_ns`` + ``flush_s`` of ticks, not a whole batch.
+``close`` loses at most about ``max_delay_ns`` + ``flush_s`` of ticks (12 s by default),
+not a whole batch. Each timed flush writes one Parquet file per partition that has rows,
+so a shorter ``flush_s`` means more, smaller files.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ class TickRecorder:
         handoff: int = 1_000,
         max_pending_batches: int = 64,
         max_delay_ns: int = 2_000_000_000,
-        flush_s: float = 2.0,
+        flush_s: float = 10.0,
     ) -> None:
         if handoff < 1:
             raise ValueError(f"handoff: must be >= 1, got {handoff}")
