@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import msgspec
+import pyarrow.parquet as pq
 import pytest
 
 from spreadwire.cli.main import main
@@ -322,3 +323,31 @@ def test_cli_demo_second_run_with_resume_continues_the_first(tmp_path: Path) -> 
     assert _head(out / "events.db") >= head
     summary = msgspec.json.decode((out / "summary.json").read_bytes())
     assert summary["sim_seconds"] == pytest.approx(35.0, abs=0.5)
+
+
+def _ticks_by_writer(root: Path) -> dict[str, tuple[int, int]]:
+    """(first, last) ts_init of the ticks each writer (file-name token) recorded."""
+    spans: dict[str, tuple[int, int]] = {}
+    for path in root.rglob("part-*.parquet"):
+        token = path.name.split("-")[2]
+        column = pq.read_table(path, columns=["ts_init"]).column("ts_init").to_pylist()
+        first, last = spans.get(token, (min(column), max(column)))
+        spans[token] = (min(first, *column), max(last, *column))
+    return spans
+
+
+def test_cli_demo_resume_after_a_halt_records_ticks_after_the_first_runs(
+    tmp_path: Path,
+) -> None:
+    """A halted run stores no events after the halt but goes on recording ticks: the
+    resumed run's simulated time starts after those ticks, so the two never overlap."""
+    out = tmp_path / "run"
+    assert main(_demo_args(out, "--scenario", "reject-storm", seconds="60")) == 0
+    first = _ticks_by_writer(out / "ticks")
+
+    assert main(_demo_args(out, "--resume", seconds="5")) == 0
+    both = _ticks_by_writer(out / "ticks")
+
+    (token,) = first
+    (second,) = [span for writer, span in both.items() if writer != token]
+    assert second[0] > first[token][1]

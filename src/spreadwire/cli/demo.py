@@ -27,6 +27,7 @@ from spreadwire.domain.market import QuoteTick, TradeTick
 from spreadwire.errors import ConfigError, StoreError, ValidationError
 from spreadwire.node import Driver, Idle, Speed
 from spreadwire.persistence.tickrecorder import TickRecorder
+from spreadwire.persistence.ticks import TickHistory
 from spreadwire.scenarios import SCENARIO_NAMES, apply_scenario
 from spreadwire.serving import ApiServers
 from spreadwire.summary import RunSummary, summarize
@@ -170,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
         ticks = TickRecorder(out_dir / "ticks")
         node.bus.subscribe((QuoteTick, TradeTick), ticks.record)
     if args.resume:
+        if ticks is not None:
+            _continue_after_ticks(node, out_dir / "ticks")
         restored = node.restore()
         console.print(f"restored {restored} stored messages; reconciling open orders")
     node.start()
@@ -246,6 +249,21 @@ def _refuse_previous_run(out_dir: Path, url: str, store_option: str, *, ticks: b
         raise ConfigError(f"--out: {ticks_dir} already holds a previous run's ticks; {again}")
     if (out_dir / "summary.json").exists():
         raise ConfigError(f"--out: {out_dir} already holds a previous run's summary.json; {again}")
+
+
+def _continue_after_ticks(node: TradingNode, root: Path) -> None:
+    """Simulated time resumes after the ticks already recorded under ``root`` too, not
+    only after the last stored event: a run that halted stored no more events while it
+    went on recording ticks, and the new run's ticks must not overlap them."""
+    if not root.is_dir():
+        return
+    history = TickHistory(root)
+    try:
+        last = history.last_ts()
+    finally:
+        history.close()
+    if last is not None and last > node.clock.timestamp_ns():
+        node.clock.set_time(last)
 
 
 async def _serve_and_run(

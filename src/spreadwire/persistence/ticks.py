@@ -233,6 +233,18 @@ class TickHistory:
         rows = self._connection.execute(sql, params).fetchall()
         return [_vwap_row(row) for row in rows if row[2]]
 
+    def last_ts(self) -> int | None:
+        """The newest ``ts_init`` recorded (trades and quotes), None when there is none."""
+        newest: int | None = None
+        for kind in ("trades", "quotes"):
+            if not self._has(kind):
+                continue
+            query = f"SELECT max(ts_init) FROM {self._source(kind)}"
+            row = self._connection.execute(query).fetchone()
+            if row is not None and row[0] is not None:
+                newest = int(row[0]) if newest is None else max(newest, int(row[0]))
+        return newest
+
     def close(self) -> None:
         self._connection.close()
 
