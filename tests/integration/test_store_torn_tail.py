@@ -202,3 +202,25 @@ def test_store_sqlite_opening_beside_a_writer_removes_nothing(tmp_path: Path) ->
     assert acknowledged == list(range(1, len(acknowledged) + 1))
     assert stored == len(acknowledged)
     assert sound
+
+
+def test_store_sqlite_verify_sees_a_deleted_last_entry(tmp_path: Path) -> None:
+    """SQLite's head is the highest stored position, so a deleted last entry leaves no
+    gap; the stream's tip still names the version that is gone."""
+    path = tmp_path / "events.db"
+    store = open_store(f"sqlite:///{path}")
+    fill(store, 20)
+    store.close()
+    with sqlite3.connect(path) as connection:
+        (stream,) = connection.execute("SELECT stream FROM events WHERE position = 20").fetchone()
+        connection.execute("DELETE FROM events WHERE position = 20")
+    connection.close()
+
+    inspected = open_store(f"sqlite:///{path}", repair=False)
+    try:
+        report = verify_log(inspected)
+    finally:
+        inspected.close()
+
+    assert not report.sound
+    assert any(f"stream {stream!r}: the store has it at version" in d for d in report.details)

@@ -58,5 +58,14 @@ def verify_log(recorder: Recorder) -> LogReport:
             report.problem(f"position {record.position}: {error}")
     if expected - 1 != report.head:
         report.problem(f"head is {report.head} but the last entry is at {expected - 1}")
+    # The store's own idea of each stream's version (SQLite keeps it in a tips table):
+    # a stream whose last entries are gone from the log still has them there.
+    for stream, version in versions.items():
+        stored = recorder.stream_version(stream)
+        if stored != version:
+            report.problem(
+                f"stream {stream!r}: the store has it at version {stored}"
+                f" but its last entry in the log is version {version}"
+            )
     report.streams = len(versions)
     return report
