@@ -59,7 +59,13 @@ def open_recorder(
     url: str, option: str = "--store", *, must_exist: bool = True, repair: bool = True
 ) -> Recorder:
     """Open the event store at ``url``; with ``must_exist`` a SQLite file is never created
-    by accident."""
+    by accident, and ``memory://`` (a store that lives and dies with the process that made
+    it) is refused: there is nothing in it to read."""
+    if must_exist and url.startswith("memory://"):
+        raise ConfigError(
+            f"{option}: {url} is an in-process store that another process cannot read;"
+            " name a sqlite:/// or postgresql:// store"
+        )
     check_server(url, option)
     if url.startswith("sqlite:"):
         _check_sqlite_file(url, option, must_exist=must_exist)

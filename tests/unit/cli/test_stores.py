@@ -39,3 +39,9 @@ def test_stored_head_missing_sqlite_file_is_zero_and_creates_nothing(tmp_path: P
 
     assert stored_head(f"sqlite:///{path}", "--out") == 0
     assert not (tmp_path / "sub").exists()
+
+
+def test_open_recorder_refuses_memory_when_the_store_must_exist() -> None:
+    with pytest.raises(ConfigError, match="--store: memory:// is an in-process store"):
+        open_recorder("memory://")
+    open_recorder("memory://", must_exist=False).close()
