@@ -351,3 +351,26 @@ def test_cli_demo_resume_after_a_halt_records_ticks_after_the_first_runs(
     (token,) = first
     (second,) = [span for writer, span in both.items() if writer != token]
     assert second[0] > first[token][1]
+
+
+def test_cli_data_query_root_without_tick_history_exits_2_naming_root(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    (run / "ticks" / "trades").mkdir(parents=True)
+    missing = _cli(
+        tmp_path,
+        "data",
+        "query",
+        "--root",
+        str(tmp_path / "nope"),
+        "--vwap",
+        "--start",
+        "0",
+        "--end",
+        "10",
+    )
+    not_history = _cli(
+        tmp_path, "data", "query", "--root", str(run), "--vwap", "--start", "0", "--end", "10"
+    )
+
+    _assert_one_line_error(missing, "data", "--root", "is not a directory")
+    _assert_one_line_error(not_history, "data", "--root", "no tick history", str(run / "ticks"))

@@ -65,11 +65,23 @@ def register(subparsers: Any) -> None:
     synth.set_defaults(handler=run_synth)
 
 
+def _check_history_root(root: Path) -> None:
+    """``root`` must be a tick history: a directory with ``trades/`` or ``quotes/``."""
+    if not root.is_dir():
+        raise ConfigError(f"--root: {root} is not a directory")
+    if not (root / "trades").is_dir() and not (root / "quotes").is_dir():
+        hint = f"; did you mean {root / 'ticks'}?" if (root / "ticks").is_dir() else ""
+        raise ConfigError(
+            f"--root: {root} holds no tick history (no trades/ or quotes/ in it){hint}"
+        )
+
+
 def run_query(args: argparse.Namespace) -> int:
     if args.end <= args.start:
         raise ConfigError("--end: must be after --start")
     if not args.vwap and args.instrument is None:
         raise ConfigError("--instrument: required for a time slice (or use --vwap)")
+    _check_history_root(Path(args.root))
     history = TickHistory(args.root)
     out = sys.stdout
     try:
