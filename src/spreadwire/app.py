@@ -47,7 +47,7 @@ from spreadwire.domain.market import BookDelta, BookSnapshot, DataGap, QuoteTick
 from spreadwire.domain.position import PositionRow
 from spreadwire.domain.reports import ExecutionReport
 from spreadwire.domain.values import Money
-from spreadwire.errors import validation_error
+from spreadwire.errors import ValidationError, validation_error
 from spreadwire.eventstore.projection import ProjectionRunner
 from spreadwire.eventstore.queries import ReadModelQueries
 from spreadwire.eventstore.readmodels import standard_projections
@@ -441,7 +441,16 @@ class TradingNode:
     def _restore_one(self, message: object) -> None:
         match message:
             case AddStrategy() | StartStrategy() | StopStrategy() | ChangeStrategyParams():
-                self._apply_admin(message, live=False)
+                try:
+                    self._apply_admin(message, live=False)
+                except ValidationError as error:
+                    # admin() records a command before applying it, so a refused one is
+                    # in the log too: it changed nothing then and changes nothing now
+                    log.warning(
+                        "restore: %s was refused when given and is skipped: %s",
+                        type(message).__name__,
+                        error,
+                    )
             case TradingStateChanged():
                 self.trading_events.append(message)
         self.oms.restore(message)

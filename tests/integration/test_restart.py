@@ -6,12 +6,16 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from spreadwire.app import TradingNode
 from spreadwire.config import NodeConfig
-from spreadwire.domain.admin import ChangeRiskLimits
+from spreadwire.domain.admin import ChangeRiskLimits, ChangeStrategyParams, StartStrategy
 from spreadwire.domain.commands import EngageKillSwitch
 from spreadwire.domain.events import OrderInitialized
+from spreadwire.errors import ValidationError
 from spreadwire.node import Driver, Speed
+from spreadwire.persistence.store import open_store
 
 
 def _node(store: Path) -> TradingNode:
@@ -84,3 +88,44 @@ def test_node_restart_restores_state_and_reconciles(tmp_path: Path) -> None:
         "an order from before the restart is still open after reconciliation"
     )
     second.recorder.close()
+
+
+def test_node_restarts_past_a_strategy_change_that_was_refused(tmp_path: Path) -> None:
+    """admin() records a command before applying it, so one that was refused (an entry
+    threshold beyond the stop, an unknown strategy) is in the log; restoring skips it
+    as it changed nothing, instead of refusing to restart."""
+    store = tmp_path / "events.db"
+    first = _node(store)
+    first.start()
+    _run(first, 5.0)
+    strategy = first.strategies.strategies()[0]
+    before = strategy.config
+    refused: list[ChangeStrategyParams | StartStrategy] = [
+        ChangeStrategyParams(
+            operator="ops",
+            strategy_id=strategy.strategy_id,
+            changes={"entry_z": 50.0},
+            ts_init=first.now(),
+        ),
+        StartStrategy(operator="ops", strategy_id="pairs.NOPE", ts_init=first.now()),
+    ]
+    for command in refused:
+        with pytest.raises(ValidationError):
+            first.admin(command)
+    first.close()
+    first.recorder.close()
+    log = open_store(f"sqlite:///{store}")
+    stored = [
+        e.message for e in log.read() if isinstance(e.message, ChangeStrategyParams | StartStrategy)
+    ]
+    log.close()
+
+    second = _node(store)
+    second.restore()
+    after = second.strategies.find(strategy.strategy_id)
+    second.close()
+    second.recorder.close()
+
+    assert stored == refused
+    assert after is not None
+    assert after.config == before
