@@ -18,6 +18,7 @@ from spreadwire.eventstore.records import (
     Conflict,
     Duplicate,
     Durability,
+    KeyRecord,
     Single,
 )
 from spreadwire.eventstore.tail import first_bad_position
@@ -115,6 +116,16 @@ def test_recorder_repeated_idempotency_key_is_applied_once(recorder: Recorder) -
     assert first == [Committed(1, 1, 1)]
     assert again == [Duplicate(1, 1), Committed(2, 2, 1), Duplicate(2, 2)]
     assert recorder.last_position() == 2
+
+
+def test_recorder_finds_a_stored_idempotency_key(recorder: Recorder) -> None:
+    recorder.commit([append(recorder, "order-0", make_accepted("0"))])
+    recorder.commit(
+        [append(recorder, "order-1", make_accepted("1"), make_accepted("1"), key="cmd-1")]
+    )
+
+    assert recorder.find_key("cmd-1") == KeyRecord("cmd-1", "order-1", 2, 3)
+    assert recorder.find_key("cmd-2") is None
 
 
 def single(recorder: Recorder, stream: str, message: object, ts: int = 1_000) -> Single:

@@ -126,6 +126,24 @@ class CommandBus:
         if aggregate is None:
             raise ConfigError(f"no handler for {type(command).__name__}")
         stream = aggregate.stream(command)
+        if idempotency_key is not None:
+            # Looked up before deciding: a retry must not be judged against the state
+            # its own first attempt created (a resubmitted order would be refused as a
+            # duplicate client order id instead of reported as already done).
+            known = self._recorder.find_key(idempotency_key)
+            if known is not None:
+                if known.stream != stream:
+                    raise ValidationError(
+                        "idempotency_key",
+                        f"{idempotency_key!r} was used for stream {known.stream!r};"
+                        f" this command is for {stream!r}",
+                    )
+                return CommandResult(
+                    accepted=True,
+                    duplicate=True,
+                    first_position=known.first_position,
+                    last_position=known.last_position,
+                )
         for attempt in range(1, self._retries + 2):
             cached = self._load(aggregate, stream)
             decision = aggregate.decide(cached.state, command)

@@ -108,6 +108,10 @@ class MemoryRecorder:
     def last_position(self) -> int:
         return len(self._records)
 
+    def find_key(self, key: str) -> KeyRecord | None:
+        with self._lock:
+            return self._keys.get(key)
+
     def stream_version(self, stream: str) -> int:
         with self._lock:
             return len(self._streams.get(stream, ()))

@@ -95,6 +95,9 @@ class NullRecorder:
     def stream_version(self, stream: str) -> int:
         return 0
 
+    def find_key(self, key: str) -> KeyRecord | None:
+        return None  # keys are not kept
+
     def wait_for(self, after: int, timeout_s: float | None) -> int:
         return self._signal.wait(after, timeout_s)
 

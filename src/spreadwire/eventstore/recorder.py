@@ -23,6 +23,7 @@ from spreadwire.eventstore.records import (
     Append,
     Durability,
     Entry,
+    KeyRecord,
     NewEvent,
     Outcome,
     Record,
@@ -72,6 +73,10 @@ class Recorder(Protocol):
 
     def stream_version(self, stream: str) -> int:
         """The current version of ``stream`` (0 when it does not exist)."""
+        ...
+
+    def find_key(self, key: str) -> KeyRecord | None:
+        """What the append that used idempotency key ``key`` stored (None: unknown)."""
         ...
 
     def wait_for(self, after: int, timeout_s: float | None) -> int:

@@ -404,6 +404,10 @@ class PostgresRecorder:
         value = self._fetch(sql.SELECT_HEAD, ())[0][0]
         return int(value)
 
+    def find_key(self, key: str) -> KeyRecord | None:
+        rows = self._fetch(sql.SELECT_KEYS, ([key],))
+        return KeyRecord(*rows[0]) if rows else None
+
     def stream_version(self, stream: str) -> int:
         value = self._fetch(sql.SELECT_VERSION, (category_of(stream), stream))[0][0]
         return int(value)

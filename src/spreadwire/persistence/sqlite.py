@@ -554,6 +554,10 @@ class SQLiteRecorder:
         assert isinstance(value, int)
         return value
 
+    def find_key(self, key: str) -> KeyRecord | None:
+        rows = self._fetch(sql.SELECT_KEY, (key,))
+        return KeyRecord(*rows[0]) if rows else None
+
     def stream_version(self, stream: str) -> int:
         value = self._fetch(sql.SELECT_VERSION, (stream,))[0][0]
         assert isinstance(value, int)

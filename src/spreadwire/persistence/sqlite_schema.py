@@ -121,6 +121,7 @@ SELECT {", ".join(f"e.{c.strip()}" for c in COLUMNS.split(","))}
 FROM chain AS c JOIN events AS e ON e.position = c.position
 ORDER BY e.position
 """
+SELECT_KEY = "SELECT key, stream, first_position, last_position FROM idempotency WHERE key = ?"
 SELECT_HEAD = "SELECT coalesce(max(position), 0) FROM events"
 SELECT_VERSION = "SELECT coalesce((SELECT version FROM streams WHERE stream = ?), 0)"
 SELECT_TAIL_LINKS = (

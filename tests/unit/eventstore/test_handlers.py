@@ -69,15 +69,49 @@ def test_command_bus_submit_appends_command_and_initialized_event() -> None:
 
 
 def test_command_bus_same_idempotency_key_is_applied_once() -> None:
+    """A retried submit (same key, same command) reports the first outcome, although
+    deciding it again would refuse it (its client order id now exists)."""
     recorder = MemoryRecorder()
     bus = make_bus(recorder)
 
     first = bus.handle(submit(), idempotency_key="req-1")
-    again = make_bus(recorder).handle(submit("O-2"), idempotency_key="req-1")
+    again = bus.handle(submit(), idempotency_key="req-1")
+    elsewhere = make_bus(recorder).handle(submit(), idempotency_key="req-1")
 
     assert first.accepted and not first.duplicate
-    assert again.duplicate
-    assert (again.first_position, again.last_position) == (1, 2)
+    for retry in (again, elsewhere):
+        assert retry.accepted and retry.duplicate
+        assert (retry.first_position, retry.last_position) == (1, 2)
+    assert recorder.last_position() == 2
+
+
+def test_command_bus_retry_of_a_command_its_first_attempt_made_moot_is_a_duplicate() -> None:
+    recorder = MemoryRecorder()
+    bus = make_bus(recorder)
+    bus.handle(EngageKillSwitch(scope="all", operator="op", ts_init=0))
+    release = ReleaseKillSwitch(scope="all", operator="op", ts_init=0)
+
+    first = bus.handle(release, idempotency_key="rel-1")
+    again = bus.handle(release, idempotency_key="rel-1")
+
+    assert first.accepted and not first.duplicate
+    assert again.accepted and again.duplicate
+    assert (again.first_position, again.last_position) == (
+        first.first_position,
+        first.last_position,
+    )
+
+
+def test_command_bus_idempotency_key_reused_for_another_stream_is_refused() -> None:
+    recorder = MemoryRecorder()
+    bus = make_bus(recorder)
+    bus.handle(submit(), idempotency_key="req-1")
+
+    with pytest.raises(ValidationError, match="'req-1' was used for stream 'order-O-1'") as error:
+        bus.handle(submit("O-2"), idempotency_key="req-1")
+
+    assert error.value.field == "idempotency_key"
+    assert recorder.stream_version("order-O-2") == 0
     assert recorder.last_position() == 2
 
 
