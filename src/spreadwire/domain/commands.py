@@ -121,3 +121,23 @@ class SubmitPairOrder(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=T
 
 
 RiskCommand = EngageKillSwitch | ReleaseKillSwitch | ResetTradingState
+
+
+#: Order types that carry a limit price, and those that carry a trigger price.
+PRICED_TYPES = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT})
+TRIGGERED_TYPES = frozenset({OrderType.STOP_MARKET, OrderType.STOP_LIMIT})
+
+
+def submit_problem(command: SubmitOrder) -> str | None:
+    """What makes ``command`` an order no venue would take, independent of any instrument
+    or limit (None: nothing). The risk gate checks the same on the hot path, compiled."""
+    if command.quantity.raw <= 0:
+        return f"quantity must be > 0, got {command.quantity}"
+    order_type = command.order_type
+    if (command.price is None) is (order_type in PRICED_TYPES):
+        needs = "needs a" if order_type in PRICED_TYPES else "takes no"
+        return f"a {order_type} order {needs} price"
+    if (command.trigger_price is None) is (order_type in TRIGGERED_TYPES):
+        needs = "needs a" if order_type in TRIGGERED_TYPES else "takes no"
+        return f"a {order_type} order {needs} trigger_price"
+    return None

@@ -15,6 +15,7 @@ from spreadwire.domain.commands import (
     ReleaseKillSwitch,
     ResetTradingState,
     SubmitOrder,
+    submit_problem,
 )
 from spreadwire.domain.enums import TradingState
 from spreadwire.domain.events import (
@@ -55,6 +56,9 @@ class OrderAggregate:
             case SubmitOrder():
                 if state is not None:
                     return Decision(refused="DUPLICATE_CLIENT_ORDER_ID")
+                problem = submit_problem(command)
+                if problem is not None:
+                    return Decision(refused="INVALID_ORDER", detail=problem)
                 fields = msgspec.structs.asdict(command)
                 fields.pop("ts_init")
                 return Decision((command, OrderInitialized(**fields, ts_event=now, ts_init=now)))

@@ -36,6 +36,8 @@ class Decision(msgspec.Struct, frozen=True):
 
     events: tuple[Any, ...] = ()
     refused: str = ""
+    #: what was wrong, in words (with ``refused``)
+    detail: str = ""
 
 
 class Aggregate(Protocol[S]):
@@ -55,6 +57,7 @@ class Aggregate(Protocol[S]):
 class CommandResult(msgspec.Struct, frozen=True, kw_only=True):
     accepted: bool
     reason: str = ""
+    detail: str = ""
     duplicate: bool = False
     events: tuple[Any, ...] = ()
     first_position: int = 0
@@ -148,7 +151,12 @@ class CommandBus:
             cached = self._load(aggregate, stream)
             decision = aggregate.decide(cached.state, command)
             if decision.refused:
-                return CommandResult(accepted=False, reason=decision.refused, attempts=attempt)
+                return CommandResult(
+                    accepted=False,
+                    reason=decision.refused,
+                    detail=decision.detail,
+                    attempts=attempt,
+                )
             outcome = self._append(stream, decision, cached.version, idempotency_key)
             if isinstance(outcome, Conflict):
                 self._cache.pop(stream, None)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 
 from spreadwire.core.clock import SimClock
@@ -232,3 +233,27 @@ def test_decode_command_bad_field_raises_validation_error_naming_it() -> None:
         )
 
     assert error.value.field == "strategy_id"
+
+
+@pytest.mark.parametrize(
+    ("changes", "detail"),
+    [
+        ({"quantity": Quantity.parse("0")}, "quantity must be > 0"),
+        ({"price": None}, "a LIMIT order needs a price"),
+        ({"order_type": OrderType.MARKET}, "a MARKET order takes no price"),
+        ({"order_type": OrderType.STOP_MARKET, "price": None}, "needs a trigger_price"),
+        ({"trigger_price": Price.parse("10.4")}, "a LIMIT order takes no trigger_price"),
+    ],
+)
+def test_command_bus_refuses_an_order_no_venue_would_take(
+    changes: dict[str, object], detail: str
+) -> None:
+    recorder = MemoryRecorder()
+    command = msgspec.structs.replace(submit(), **changes)
+
+    result = make_bus(recorder).handle(command)
+
+    assert not result.accepted
+    assert result.reason == "INVALID_ORDER"
+    assert detail in result.detail
+    assert recorder.last_position() == 0
