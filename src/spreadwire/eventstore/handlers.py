@@ -29,6 +29,8 @@ from spreadwire.eventstore.writer import EventWriter
 
 S = TypeVar("S")
 _PATH = re.compile(r"at `\$\.?([^`]*)`")
+#: msgspec's message for a missing field, which carries no path at the top level.
+_MISSING = re.compile(r"missing required field `([^`]+)`")
 
 
 class Decision(msgspec.Struct, frozen=True):
@@ -73,8 +75,11 @@ def decode_command(data: bytes | str, types: Sequence[type] | None = None) -> An
     try:
         return decoder.decode(data)
     except msgspec.ValidationError as error:
-        match = _PATH.search(str(error))
-        raise ValidationError(match.group(1) if match else "command", str(error)) from None
+        text = str(error)
+        path = _PATH.search(text)
+        missing = _MISSING.search(text)
+        field = path.group(1) if path and path.group(1) else missing.group(1) if missing else ""
+        raise ValidationError(field or "command", text) from None
     except msgspec.DecodeError as error:
         raise ValidationError("command", f"not valid JSON: {error}") from None
 

@@ -235,6 +235,13 @@ def test_decode_command_bad_field_raises_validation_error_naming_it() -> None:
     assert error.value.field == "strategy_id"
 
 
+def test_decode_command_missing_field_raises_validation_error_naming_it() -> None:
+    with pytest.raises(ValidationError) as error:
+        decode_command(b'{"type":"CancelOrder","strategy_id":"s","instrument_id":"i","ts_init":1}')
+
+    assert error.value.field == "client_order_id"
+
+
 @pytest.mark.parametrize(
     ("changes", "detail"),
     [
