@@ -27,6 +27,17 @@ schema = schemathesis.openapi.from_asgi(
 )
 
 
+def filter_query(_context: Any, query: dict[str, Any] | None) -> bool:
+    """Keep only queries the client can send as generated. A parameter with an empty name,
+    a null value or an empty list is dropped on the way, so a "negative" case built on one
+    (``{'status': [], 'limit': 316}``) reached the API as a valid request, was answered
+    200, and failed the run now and then."""
+    return not query or all(
+        name and value is not None and value != [] for name, value in query.items()
+    )
+
+
+@schema.hooks.apply(filter_query)
 @schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_schema_every_operation_conforms(case: schemathesis.Case[Any]) -> None:
