@@ -17,6 +17,7 @@ from spreadwire.domain.market import QuoteTick, TradeTick
 from spreadwire.node import Driver, Speed
 from spreadwire.persistence.tickrecorder import TickRecorder
 from spreadwire.persistence.ticks import TickHistory
+from tests.builders import make_trade
 
 
 def test_node_ticks_recorded_to_parquet_match_the_bus(tmp_path: Path) -> None:
@@ -85,3 +86,14 @@ def test_ticks_reach_parquet_without_close_so_a_kill_loses_little(tmp_path: Path
     history.close()
 
     assert trades.num_rows == 50
+
+
+def test_a_handoff_of_one_hands_over_every_tick(tmp_path: Path) -> None:
+    recorder = TickRecorder(tmp_path / "ticks", handoff=1)
+    for n in range(3):
+        recorder.record(make_trade(trade_id=f"T{n}", ts_event=n + 1))
+
+    handed = recorder.recorded
+    recorder.close()
+
+    assert handed == 3

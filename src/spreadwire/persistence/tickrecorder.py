@@ -75,10 +75,12 @@ class TickRecorder:
         """Take one tick (called on the dispatch thread)."""
         buffer = self._buffer
         buffer.append(tick)
-        ts = tick.ts_init
-        if len(buffer) == 1:
-            self._due = ts + self._max_delay_ns
-        elif len(buffer) >= self._handoff or ts >= self._due:
+        size = len(buffer)
+        if size >= self._handoff:
+            self._hand_off()
+        elif size == 1:
+            self._due = tick.ts_init + self._max_delay_ns
+        elif tick.ts_init >= self._due:
             self._hand_off()
 
     def _hand_off(self) -> None:
