@@ -8,7 +8,8 @@ import pytest
 from spreadwire.errors import StoreError
 from spreadwire.eventstore.tail import record_is_sound
 from spreadwire.eventstore.writer import EventWriter
-from spreadwire.persistence.postgres import PostgresConfig, PostgresRecorder, redact
+from spreadwire.persistence.postgres import PostgresConfig, PostgresRecorder
+from spreadwire.persistence.store import redact
 from tests.unit.eventstore.builders import halted, order_flow
 
 pytestmark = pytest.mark.postgres

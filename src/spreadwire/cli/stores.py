@@ -8,25 +8,17 @@ and report only that it timed out.
 
 from __future__ import annotations
 
-import re
-
 from spreadwire.errors import ConfigError, StoreError
 from spreadwire.eventstore.projection import ReadModelStore
 from spreadwire.eventstore.recorder import Recorder
-from spreadwire.persistence.store import open_read_models, open_store, sqlite_path
+from spreadwire.persistence.store import open_read_models, open_store, redact, sqlite_path
 
 CONNECT_TIMEOUT_S = 5
-_PASSWORD = re.compile(r"://([^:/@\s]+):[^@\s]*@")
 
 
 def one_line(text: str) -> str:
     """``text`` with every run of whitespace (newlines, tabs) as one space."""
     return " ".join(text.split())
-
-
-def redact(text: str) -> str:
-    """``text`` without the password of any URL in it."""
-    return _PASSWORD.sub(r"://\1@", text)
 
 
 def is_postgres(url: str) -> bool:

@@ -49,6 +49,7 @@ from spreadwire.eventstore.streams import category_of
 from spreadwire.eventstore.tail import check_tail, damaged
 from spreadwire.persistence import postgres_schema as sql
 from spreadwire.persistence.pgarrays import bytea_array, int_array, text_array
+from spreadwire.persistence.store import redact
 
 _PAGE = 5_000
 _log = logging.getLogger("spreadwire.persistence.postgres")
@@ -66,11 +67,6 @@ class PostgresConfig(msgspec.Struct, frozen=True, kw_only=True):
     high_volume_categories: tuple[str, ...] = ("order",)
     hash_partitions: Annotated[int, msgspec.Meta(ge=1, le=64)] = 8
     tail_check: Annotated[int, msgspec.Meta(ge=0)] = 1_000
-
-
-def redact(url: str) -> str:
-    """``url`` without its password."""
-    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1@", url)
 
 
 def _configure(connection: psycopg.Connection[Any]) -> None:

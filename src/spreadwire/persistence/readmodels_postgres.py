@@ -19,7 +19,7 @@ from spreadwire.eventstore.projection import (
     check_table_name,
 )
 from spreadwire.eventstore.records import Entry
-from spreadwire.persistence.postgres import redact
+from spreadwire.persistence.store import redact
 
 _TRACKING = """CREATE TABLE IF NOT EXISTS rm_tracking (
     name text PRIMARY KEY, position bigint NOT NULL)"""

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,6 +19,13 @@ from spreadwire.eventstore.projection import ReadModelStore
 from spreadwire.eventstore.recorder import Recorder
 
 SCHEMES = ("memory://", "sqlite:///", "postgresql://", "postgres://")
+#: ``scheme://user:password@`` in a URL, also inside a longer text (an error message).
+_PASSWORD = re.compile(r"://([^:/@\s]+):[^@\s]*@")
+
+
+def redact(text: str) -> str:
+    """``text`` without the password of any URL in it."""
+    return _PASSWORD.sub(r"://\1@", text)
 
 
 def sqlite_path(url: str) -> Path:
@@ -34,8 +42,6 @@ def require_database_name(url: str, field: str) -> None:
     parts = urlsplit(url)
     if parts.path.strip("/") or "dbname=" in parts.query:
         return
-    from spreadwire.persistence.postgres import redact
-
     raise ConfigError(
         f"{field}: a PostgreSQL URL names its database,"
         f" postgresql://user@host:port/dbname; got {redact(url)!r}"

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from spreadwire.cli.stores import one_line, open_recorder, redact, stored_head
+from spreadwire.cli.stores import one_line, open_recorder, stored_head
 from spreadwire.errors import ConfigError
+from spreadwire.persistence.store import redact
 
 
 def test_one_line_multi_line_text_is_joined_with_single_spaces() -> None:
