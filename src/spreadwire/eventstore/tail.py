@@ -71,6 +71,26 @@ def first_bad_position(records: Iterable[Record], after: int) -> int | None:
     return None if found is None else found[0]
 
 
+def torn(checked: int, position: int, head: int) -> RecoveryReport:
+    """The report of a torn tail found and left as it is (opened with ``repair=False``)."""
+    return RecoveryReport(
+        checked=checked, torn_at=position, head=head, detail=f"torn tail from position {position}"
+    )
+
+
+def truncated(checked: int, position: int, removed: int, store: str) -> RecoveryReport:
+    """The report of a torn tail cut from ``position`` on (``removed`` entries), logged
+    as a warning."""
+    _log.warning("%s: torn tail from position %d: %d entries removed", store, position, removed)
+    return RecoveryReport(
+        checked=checked,
+        torn_at=position,
+        truncated=removed,
+        head=position - 1,
+        detail=f"torn tail from position {position} truncated",
+    )
+
+
 def damaged(checked: int, position: int, head: int, store: str) -> RecoveryReport:
     """The report of damage inside the log (not a torn tail), logged as a warning:
     nothing is removed."""

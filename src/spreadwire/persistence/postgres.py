@@ -8,7 +8,6 @@ head, commit (``synchronous_commit=off`` only for the named relaxed mode).
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -46,13 +45,12 @@ from spreadwire.eventstore.records import (
 )
 from spreadwire.eventstore.signal import CommitSignal
 from spreadwire.eventstore.streams import category_of
-from spreadwire.eventstore.tail import check_tail, damaged
+from spreadwire.eventstore.tail import check_tail, damaged, torn, truncated
 from spreadwire.persistence import postgres_schema as sql
 from spreadwire.persistence.pgarrays import bytea_array, int_array, text_array
 from spreadwire.persistence.store import redact
 
 _PAGE = 5_000
-_log = logging.getLogger("spreadwire.persistence.postgres")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 
@@ -198,32 +196,15 @@ class PostgresRecorder:
             found = check_tail(tail, start, head)
             if found is None:
                 return RecoveryReport(checked=len(tail), head=head)
-            cut, torn = found
-            if not torn:
-                return damaged(len(tail), cut, head, redact(self._url))
+            cut, is_torn = found
+            if not is_torn:
+                return damaged(len(tail), cut, head, self.url)
             if not repair:
-                return RecoveryReport(
-                    checked=len(tail),
-                    torn_at=cut,
-                    head=head,
-                    detail=f"torn tail from position {cut}",
-                )
+                return torn(len(tail), cut, head)
             deleted = connection.execute("DELETE FROM events WHERE position >= %s", (cut,))
             connection.execute("DELETE FROM idempotency WHERE last_position >= %s", (cut,))
             connection.execute(sql.SET_HEAD, (cut - 1,))
-        _log.warning(
-            "%s: torn tail from position %d: %d entries removed",
-            redact(self._url),
-            cut,
-            deleted.rowcount,
-        )
-        return RecoveryReport(
-            checked=len(tail),
-            torn_at=cut,
-            truncated=deleted.rowcount,
-            head=cut - 1,
-            detail=f"torn tail from position {cut} truncated",
-        )
+        return truncated(len(tail), cut, deleted.rowcount, self.url)
 
     # -------------------------------------------------------------------- writes
 

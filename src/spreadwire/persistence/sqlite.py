@@ -68,7 +68,7 @@ from spreadwire.eventstore.records import (
     Single,
 )
 from spreadwire.eventstore.signal import CommitSignal
-from spreadwire.eventstore.tail import check_tail, damaged
+from spreadwire.eventstore.tail import check_tail, damaged, torn, truncated
 from spreadwire.persistence import sqlite_schema as sql
 
 _log = logging.getLogger("spreadwire.persistence.sqlite")
@@ -381,26 +381,16 @@ class SQLiteRecorder:
         found = check_tail(tail, start)
         if found is None:
             return RecoveryReport(checked=len(tail), head=head)
-        bad, torn = found
-        if not torn:
+        bad, is_torn = found
+        if not is_torn:
             return damaged(len(tail), bad, head, self.url)
         if not repair:
-            return RecoveryReport(
-                checked=len(tail), torn_at=bad, head=head, detail=f"torn tail from position {bad}"
-            )
+            return torn(len(tail), bad, head)
         with self._write_lock:
             cut = self._cut_torn_tail(start)
         if cut is None:  # another process repaired it, or wrote after it, meanwhile
             return RecoveryReport(checked=len(tail), head=self.last_position())
-        bad, deleted = cut
-        _log.warning("%s: torn tail from position %d: %d entries removed", self.url, bad, deleted)
-        return RecoveryReport(
-            checked=len(tail),
-            torn_at=bad,
-            truncated=deleted,
-            head=bad - 1,
-            detail=f"torn tail from position {bad} truncated",
-        )
+        return truncated(len(tail), *cut, self.url)
 
     def _cut_torn_tail(self, start: int) -> tuple[int, int] | None:
         """In one write transaction (no other writer, in any process, meanwhile): check
