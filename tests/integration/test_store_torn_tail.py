@@ -13,7 +13,7 @@ import pytest
 
 from spreadwire.domain.events import OrderAccepted
 from spreadwire.eventstore.recorder import Recorder
-from spreadwire.eventstore.verify import verify_log
+from spreadwire.eventstore.verify import LogReport, verify_log
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence import open_store
 from spreadwire.persistence.sqlite import SQLiteRecorder
@@ -36,13 +36,30 @@ def fill(recorder: Recorder, count: int) -> None:
             writer.append(accepted(n))
 
 
-def test_store_sqlite_corrupt_last_entries_are_truncated_on_reopen(tmp_path: Path) -> None:
+def sqlite_log(tmp_path: Path, count: int, *damage: str) -> Path:
+    """A SQLite log of ``count`` events, closed, then changed by the ``damage`` SQL."""
     path = tmp_path / "events.db"
     store = open_store(f"sqlite:///{path}")
-    fill(store, 100)
+    fill(store, count)
     store.close()
     with sqlite3.connect(path) as connection:
-        connection.execute("UPDATE events SET payload = x'00' WHERE position >= 98")
+        for statement in damage:
+            connection.execute(statement)
+    connection.close()
+    return path
+
+
+def verify_unrepaired(path: Path) -> LogReport:
+    """``events verify``'s view of the log at ``path``, opened without repairing it."""
+    inspected = open_store(f"sqlite:///{path}", repair=False)
+    try:
+        return verify_log(inspected)
+    finally:
+        inspected.close()
+
+
+def test_store_sqlite_corrupt_last_entries_are_truncated_on_reopen(tmp_path: Path) -> None:
+    path = sqlite_log(tmp_path, 100, "UPDATE events SET payload = x'00' WHERE position >= 98")
 
     reopened = open_store(f"sqlite:///{path}")
     try:
@@ -61,12 +78,7 @@ def test_store_sqlite_damage_followed_by_sound_entries_is_reported_not_truncated
 ) -> None:
     """One corrupt entry with sound ones after it is no torn tail: cutting there would
     delete the sound entries. Reopening reports it and leaves the log as it is."""
-    path = tmp_path / "events.db"
-    store = open_store(f"sqlite:///{path}")
-    fill(store, 100)
-    store.close()
-    with sqlite3.connect(path) as connection:
-        connection.execute("UPDATE events SET payload = x'00' WHERE position = 98")
+    path = sqlite_log(tmp_path, 100, "UPDATE events SET payload = x'00' WHERE position = 98")
 
     reopened = open_store(f"sqlite:///{path}")
     try:
@@ -86,18 +98,9 @@ def test_store_sqlite_damage_followed_by_sound_entries_is_reported_not_truncated
 
 
 def test_store_sqlite_verify_without_repair_reports_the_torn_tail(tmp_path: Path) -> None:
-    path = tmp_path / "events.db"
-    store = open_store(f"sqlite:///{path}")
-    fill(store, 10)
-    store.close()
-    with sqlite3.connect(path) as connection:
-        connection.execute("UPDATE events SET checksum = checksum + 1 WHERE position = 10")
+    path = sqlite_log(tmp_path, 10, "UPDATE events SET checksum = checksum + 1 WHERE position = 10")
 
-    inspected = open_store(f"sqlite:///{path}", repair=False)
-    try:
-        report = verify_log(inspected)
-    finally:
-        inspected.close()
+    report = verify_unrepaired(path)
 
     assert not report.sound
     assert any("torn tail" in line for line in report.details)
@@ -207,20 +210,13 @@ def test_store_sqlite_opening_beside_a_writer_removes_nothing(tmp_path: Path) ->
 def test_store_sqlite_verify_sees_a_deleted_last_entry(tmp_path: Path) -> None:
     """SQLite's head is the highest stored position, so a deleted last entry leaves no
     gap; the stream's tip still names the version that is gone."""
-    path = tmp_path / "events.db"
-    store = open_store(f"sqlite:///{path}")
-    fill(store, 20)
-    store.close()
+    path = sqlite_log(tmp_path, 20)
     with sqlite3.connect(path) as connection:
         (stream,) = connection.execute("SELECT stream FROM events WHERE position = 20").fetchone()
         connection.execute("DELETE FROM events WHERE position = 20")
     connection.close()
 
-    inspected = open_store(f"sqlite:///{path}", repair=False)
-    try:
-        report = verify_log(inspected)
-    finally:
-        inspected.close()
+    report = verify_unrepaired(path)
 
     assert not report.sound
     assert any(f"stream {stream!r}: the store has it at version" in d for d in report.details)
