@@ -174,5 +174,15 @@ class Codec:
             upcaster = self._upcasters.get((type_name, version))
             if upcaster is None:
                 raise StoreError(f"no upcaster for {type_name} from schema {version}")
-            state = upcaster(state)
+            try:
+                state = upcaster(state)
+            except Exception as error:  # the upcaster is user code: name what failed
+                raise StoreError(
+                    f"upcasting {type_name} from schema {version} failed: {error!r}"
+                ) from error
+            if not isinstance(state, dict):
+                raise StoreError(
+                    f"the upcaster of {type_name} from schema {version} returned"
+                    f" {type(state).__name__}, not a dict"
+                )
         return msgspec.convert(state, self._types[type_name])

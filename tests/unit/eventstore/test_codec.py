@@ -87,6 +87,32 @@ def test_codec_missing_upcaster_raises_store_error() -> None:
         codec.decode("Renamed", 1, stored_v1)
 
 
+def _raises(state: dict[str, Any]) -> dict[str, Any]:
+    return {"venue": state["nonexistent"]}
+
+
+def _returns_none(state: dict[str, Any]) -> None:
+    state.clear()
+
+
+def test_codec_failing_upcaster_raises_store_error_naming_type_and_schema() -> None:
+    codec = Codec(types=[Renamed], upcasters={("Renamed", 1): _raises, ("Renamed", 2): _v2_to_v3})
+    stored_v1 = msgspec.msgpack.encode({"type": "Renamed", "exchange": "SIM"})
+
+    with pytest.raises(StoreError, match=r"upcasting Renamed from schema 1 failed: KeyError"):
+        codec.decode("Renamed", 1, stored_v1)
+
+
+def test_codec_upcaster_returning_no_dict_raises_store_error() -> None:
+    upcasters: dict[tuple[str, int], Any] = {("Renamed", 1): _returns_none}
+    upcasters[("Renamed", 2)] = _v2_to_v3
+    codec = Codec(types=[Renamed], upcasters=upcasters)
+    stored_v1 = msgspec.msgpack.encode({"type": "Renamed", "exchange": "SIM"})
+
+    with pytest.raises(StoreError, match="upcaster of Renamed from schema 1 returned NoneType"):
+        codec.decode("Renamed", 1, stored_v1)
+
+
 def test_codec_schema_newer_than_code_raises_store_error() -> None:
     codec = Codec()
     _, _, payload = codec.encode(sample(OrderAccepted))

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import msgspec
 
+from spreadwire.eventstore.codec import Codec
 from spreadwire.eventstore.compare import compare_read_models
 from spreadwire.eventstore.memory import MemoryRecorder
 from spreadwire.eventstore.projection import ProjectionRunner
 from spreadwire.eventstore.readmodels import standard_projections
+from spreadwire.eventstore.records import Append, NewEvent
 from spreadwire.eventstore.replay import replay, replay_entries
 from spreadwire.eventstore.tail import first_bad_position
 from spreadwire.eventstore.verify import verify_log
@@ -27,6 +31,32 @@ def test_verify_log_written_by_the_writer_is_sound() -> None:
 
     assert report.sound
     assert (report.entries, report.head, report.streams) == (11, 11, 3)
+
+
+class Widget(msgspec.Struct, frozen=True, kw_only=True, tag=True):
+    schema_version: ClassVar[int] = 2
+    size: int
+
+
+def _broken_upcaster(state: dict[str, Any]) -> dict[str, Any]:
+    return {"size": state["width"]}
+
+
+def test_verify_log_lists_an_entry_whose_upcaster_fails_and_goes_on() -> None:
+    recorder = MemoryRecorder(
+        Codec(extra_types=[Widget], upcasters={("Widget", 1): _broken_upcaster})
+    )
+    old = msgspec.msgpack.encode({"type": "Widget", "depth": 3})
+    recorder.commit([Append(stream="widget-1", events=(NewEvent("Widget", 1, 1, old),))])
+    current = recorder.codec.encode(Widget(size=2))
+    recorder.commit([Append(stream="widget-1", events=(NewEvent(*current[:2], 2, current[2]),))])
+
+    report = verify_log(recorder)
+
+    assert not report.sound
+    assert report.entries == 2
+    assert report.problems == 1
+    assert "position 1: upcasting Widget from schema 1 failed: KeyError" in report.details[0]
 
 
 def test_first_bad_position_finds_checksum_mismatch_and_gap() -> None:
