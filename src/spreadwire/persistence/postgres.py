@@ -8,6 +8,7 @@ head, commit (``synchronous_commit=off`` only for the named relaxed mode).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -15,6 +16,7 @@ from typing import Annotated, Any, final
 
 import msgspec
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
 from spreadwire.errors import ConcurrencyError, ConfigError, StoreError
@@ -50,6 +52,8 @@ from spreadwire.persistence import postgres_schema as sql
 from spreadwire.persistence.pgarrays import bytea_array, int_array, text_array
 from spreadwire.persistence.store import redact
 
+_log = logging.getLogger("spreadwire.persistence.postgres")
+
 _PAGE = 5_000
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
@@ -65,6 +69,34 @@ class PostgresConfig(msgspec.Struct, frozen=True, kw_only=True):
     high_volume_categories: tuple[str, ...] = ("order",)
     hash_partitions: Annotated[int, msgspec.Meta(ge=1, le=64)] = 8
     tail_check: Annotated[int, msgspec.Meta(ge=0)] = 1_000
+
+
+def session_kwargs(url: str, options: str, connect_timeout_s: int) -> dict[str, Any]:
+    """Connection keywords adding ours to what ``url`` already says: the URL's own
+    ``options`` (a ``search_path``, say) are kept, ours follow them; its own
+    ``connect_timeout`` wins over ``connect_timeout_s``."""
+    try:
+        given = conninfo_to_dict(url)
+    except psycopg.Error as error:
+        raise StoreError(f"cannot read the URL {redact(url)}: {_one_line(error)}") from error
+    theirs = given.get("options")
+    kwargs: dict[str, Any] = {"options": f"{theirs} {options}" if theirs else options}
+    if "connect_timeout" not in given:
+        kwargs["connect_timeout"] = connect_timeout_s
+    return kwargs
+
+
+def _one_line(error: BaseException) -> str:
+    """The error's text on one line, with any password removed."""
+    return " ".join(redact(str(error)).split())
+
+
+def _refused(error: BaseException) -> bool:
+    """Whether the server answered ``error``, so its transaction surely rolled back (a
+    connection failure, SQLSTATE class 08 or 57P, or no SQLSTATE at all, leaves the
+    outcome unknown)."""
+    state = getattr(error, "sqlstate", None)
+    return bool(state) and not str(state).startswith(("08", "57P"))
 
 
 def _configure(connection: psycopg.Connection[Any]) -> None:
@@ -86,11 +118,13 @@ class PostgresRecorder:
         "_commit_cursor",
         "_committer",
         "_config",
+        "_in_flight",
         "_lock",
         "_planner",
         "_pool",
         "_recovery",
         "_signal",
+        "_unsettled",
         "_url",
     )
 
@@ -114,10 +148,18 @@ class PostgresRecorder:
         self._committer: Any = None
         #: A cursor of the commit connection, reused (making one per commit costs ~12 µs).
         self._commit_cursor: Any = None
+        #: The plan whose write statement was sent in the commit now running.
+        self._in_flight: Plan | None = None
+        #: A commit whose outcome is unknown (the connection failed after the write was
+        #: sent) and could not be checked yet: (the appends, their plan).
+        self._unsettled: tuple[Sequence[Append | Single], Plan] | None = None
         self._pool = self._open_pool(url)
         try:
             self._create_schema()
             self._recovery = self._recover(self._config.tail_check, repair=repair)
+        except psycopg.Error as error:
+            self._pool.close()
+            raise StoreError(f"cannot open the store {redact(url)}: {_one_line(error)}") from error
         except BaseException:
             self._pool.close()
             raise
@@ -130,16 +172,24 @@ class PostgresRecorder:
             f" -c lock_timeout={config.lock_timeout_ms}"
             f" -c idle_in_transaction_session_timeout={config.idle_in_transaction_timeout_ms}"
         )
+        conninfo = url.replace("postgres://", "postgresql://", 1)
+        kwargs = session_kwargs(conninfo, options, config.connect_timeout_s)
+        # One direct connection first: a refused role, a missing database or a server
+        # that is down is reported at once in the server's words (the pool would retry
+        # until its timeout and report only that).
+        try:
+            psycopg.connect(conninfo, **kwargs).close()
+        except psycopg.Error as error:
+            raise StoreError(f"cannot connect to {redact(url)}: {_one_line(error)}") from error
         pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
-            url.replace("postgres://", "postgresql://", 1),
+            conninfo,
             min_size=config.pool_min,
             max_size=max(config.pool_max, config.pool_min),
-            kwargs={
-                "options": options,
-                "connect_timeout": config.connect_timeout_s,
-                "prepare_threshold": 0,
-            },
+            kwargs={**kwargs, "prepare_threshold": 0},
             configure=_configure,
+            # A pooled connection the server closed (a restart, a failover, an
+            # administrator) is found and replaced when it is handed out.
+            check=ConnectionPool.check_connection,
             open=False,
             name="event-store",
         )
@@ -156,11 +206,41 @@ class PostgresRecorder:
         return self._pool.connection(timeout=self._config.acquire_timeout_s)
 
     def _create_schema(self) -> None:
-        statements = sql.schema(self._config.high_volume_categories, self._config.hash_partitions)
-        with self._connection() as connection, connection.transaction():
-            connection.execute(sql.SCHEMA_LOCK)
-            for statement in statements:
-                connection.execute(statement)
+        """Create the store's tables, unless they exist: then nothing is changed (a role
+        allowed only to read can open the store), and the partition layout stays the one
+        chosen when the store was created (a different configuration is logged)."""
+        config = self._config
+        with self._connection() as connection:
+            if all(connection.execute(sql.EXISTING).fetchone()):
+                self._check_layout(connection)
+                return
+            with connection.transaction():
+                connection.execute(sql.SCHEMA_LOCK)
+                for statement in sql.schema(config.high_volume_categories, config.hash_partitions):
+                    connection.execute(statement)
+
+    def _check_layout(self, connection: Any) -> None:
+        stored = dict(connection.execute(sql.PARTITIONS).fetchall())
+        config = self._config
+        for category in config.high_volume_categories:
+            ways = stored.get(category)
+            if ways is None:
+                _log.warning(
+                    "high_volume_categories: the store at %s has no partition of its own for"
+                    " %r (its events go to the default partition); partitions are chosen"
+                    " when a store is created",
+                    self.url,
+                    category,
+                )
+            elif ways != config.hash_partitions:
+                _log.warning(
+                    "hash_partitions: the store at %s splits %r %d ways, not %d; partitions"
+                    " are chosen when a store is created",
+                    self.url,
+                    category,
+                    ways,
+                    config.hash_partitions,
+                )
 
     @property
     def url(self) -> str:
@@ -212,23 +292,77 @@ class PostgresRecorder:
         self, appends: Sequence[Append | Single], *, durability: Durability = Durability.DURABLE
     ) -> list[Outcome]:
         with self._lock:
+            if self._unsettled is not None:
+                landed = self._settle(appends)
+                if landed is not None:
+                    return landed
             try:
                 connection = self._commit_connection()
                 plan = self._fast_commit(connection, appends, durability)
                 if plan is None:
                     plan = self._locked_commit(connection, appends, durability)
             except psycopg.errors.UniqueViolation as error:
+                self._in_flight = None
                 self._planner.forget()
                 self._release_commit_connection()
                 raise ConcurrencyError(f"concurrent append: {error}") from error
             except Exception as error:  # psycopg errors, pool timeouts, OS errors
                 self._planner.forget()
                 self._release_commit_connection()
+                sent, self._in_flight = self._in_flight, None
+                if sent is not None and not _refused(error):
+                    # The write was sent and no answer came back: it may have committed.
+                    self._unsettled = (appends, sent)
+                    landed = self._settle(appends)
+                    if landed is not None:
+                        return landed
                 raise StoreError(f"PostgreSQL commit failed: {error}") from error
+            self._in_flight = None
             self._planner.committed(plan)
         if plan.rows:
             self._signal.publish(plan.head)
         return plan.outcomes
+
+    def _settle(self, appends: Sequence[Append | Single]) -> list[Outcome] | None:
+        """Find out whether the commit whose answer was lost landed (called under the
+        commit lock). Its outcomes when it did and ``appends`` is that same batch (the
+        writer's retry passes the same list); None when it did not, so planning afresh is
+        safe. When the server cannot be asked, the commit stays unsettled and this raises:
+        every later commit asks again first, so a batch is never written twice."""
+        assert self._unsettled is not None
+        batch, plan = self._unsettled
+        try:
+            landed = self._landed(plan)
+        except Exception as error:
+            raise StoreError(
+                "PostgreSQL commit failed, and whether it landed is checked before the next"
+                f" commit: {_one_line(error)}"
+            ) from error
+        self._unsettled = None
+        if not landed:
+            return None
+        self._signal.publish(plan.head)
+        if batch is appends:
+            return plan.outcomes
+        _log.error(
+            "a commit reported as failed had landed: positions %d-%d are stored",
+            plan.rows[0][POSITION],
+            plan.head,
+        )
+        return None
+
+    def _landed(self, plan: Plan) -> bool:
+        """Whether ``plan``'s rows are in the log. The head row is locked first, so a
+        transaction the server is still finishing (it committed after the connection
+        broke, or it is rolling back) is waited for rather than missed."""
+        first, last = plan.rows[0], plan.rows[-1]
+        with self._connection() as connection, connection.transaction():
+            head = connection.execute(sql.LOCK_HEAD).fetchone()[0]
+            if head < last[POSITION]:
+                return False
+            wanted = [first[POSITION], last[POSITION]]
+            found = dict(connection.execute(sql.SELECT_CHECKSUMS, (wanted,)).fetchall())
+        return found == {first[POSITION]: first[CHECKSUM], last[POSITION]: last[CHECKSUM]}
 
     def _commit_connection(self) -> Any:
         """The pool connection commits run on, kept between commits (called under the
@@ -287,11 +421,13 @@ class PostgresRecorder:
             if connection.execute(sql.SELECT_HEAD).fetchone()[0] == head:
                 return plan
         else:
+            self._in_flight = plan
             try:
                 if self._write(connection, self._commit_cursor, plan, head, durability):
                     return plan
             except psycopg.errors.UniqueViolation:
                 pass
+            self._in_flight = None
         self._planner.forget()
         return None
 
@@ -301,6 +437,8 @@ class PostgresRecorder:
         with connection.transaction():
             head = connection.execute(sql.LOCK_HEAD).fetchone()[0]
             plan = self._plan(connection, head, appends)
+            if plan.rows:
+                self._in_flight = plan
             if plan.rows and not self._write(
                 connection, self._commit_cursor, plan, head, durability
             ):

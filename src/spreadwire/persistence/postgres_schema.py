@@ -71,6 +71,7 @@ INSERT_KEY = (
 LOCK_HEAD = "SELECT position FROM event_head WHERE id = 1 FOR UPDATE"
 SET_HEAD = "UPDATE event_head SET position = %s WHERE id = 1"
 SELECT_HEAD = "SELECT position FROM event_head WHERE id = 1"
+SELECT_CHECKSUMS = "SELECT position, checksum FROM events WHERE position = ANY(%s)"
 SELECT_AFTER = f"SELECT {COLUMNS} FROM events WHERE position > %s ORDER BY position LIMIT %s"
 SELECT_STREAM = (
     f"SELECT {COLUMNS} FROM events WHERE category = %s AND stream = %s AND version > %s"
@@ -86,6 +87,18 @@ SELECT_KEYS = (
     "SELECT key, stream, first_position, last_position FROM idempotency WHERE key = ANY(%s)"
 )
 SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(7263500917)"
+#: Whether each object of the store exists (in the connection's search path).
+EXISTING = (
+    "SELECT to_regclass('events') IS NOT NULL, to_regclass('events_other') IS NOT NULL,"
+    " to_regclass('events_position') IS NOT NULL, to_regclass('event_head') IS NOT NULL,"
+    " to_regclass('idempotency') IS NOT NULL"
+)
+#: (category, hash partitions) of every category with a partition of its own.
+PARTITIONS = """
+SELECT substr(c.relname, 8), (SELECT count(*) FROM pg_inherits h WHERE h.inhparent = c.oid)::int
+FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+WHERE i.inhparent = to_regclass('events') AND c.relkind = 'p'
+"""
 
 #: Move the head only if it is still where this writer last left it, and insert the rows
 #: only if it moved: the first two parts of both append statements below.

@@ -19,6 +19,7 @@ from spreadwire.eventstore.projection import (
     check_table_name,
 )
 from spreadwire.eventstore.records import Entry
+from spreadwire.persistence.postgres import session_kwargs
 from spreadwire.persistence.store import redact
 
 _TRACKING = """CREATE TABLE IF NOT EXISTS rm_tracking (
@@ -35,11 +36,11 @@ class PostgresReadModelStore:
     def __init__(self, url: str, *, statement_timeout_ms: int = 30_000) -> None:
         self._url = url
         try:
+            conninfo = url.replace("postgres://", "postgresql://", 1)
             self._connection: psycopg.Connection[Any] = psycopg.connect(
-                url.replace("postgres://", "postgresql://", 1),
+                conninfo,
                 autocommit=True,
-                connect_timeout=10,
-                options=f"-c statement_timeout={statement_timeout_ms}",
+                **session_kwargs(conninfo, f"-c statement_timeout={statement_timeout_ms}", 10),
             )
             with self._connection.transaction():
                 self._connection.execute(_LOCK)

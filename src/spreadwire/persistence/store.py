@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from spreadwire.errors import ConfigError
 from spreadwire.eventstore.codec import Codec
@@ -20,7 +20,9 @@ from spreadwire.eventstore.recorder import Recorder
 
 SCHEMES = ("memory://", "sqlite:///", "postgresql://", "postgres://")
 #: ``scheme://user:password@`` in a URL, also inside a longer text (an error message).
-_PASSWORD = re.compile(r"://([^:/@\s]+):[^@\s]*@")
+#: The password runs to the last ``@`` before the path: one holding an unencoded ``@`` is
+#: removed whole (such a URL is refused by :func:`require_database_name` anyway).
+_PASSWORD = re.compile(r"://([^:/@\s]+):[^/\s]*@")
 
 
 def redact(text: str) -> str:
@@ -40,7 +42,13 @@ def require_database_name(url: str, field: str) -> None:
     """A PostgreSQL URL must name its database: without one, libpq connects to the
     database named like the user, and the store's tables would be created there."""
     parts = urlsplit(url)
-    if parts.path.strip("/") or "dbname=" in parts.query:
+    if parts.netloc.count("@") > 1:
+        raise ConfigError(
+            f"{field}: the user or password in the PostgreSQL URL holds an unencoded '@';"
+            " write it as %40"
+        )
+    query = parse_qs(parts.query, keep_blank_values=True)
+    if parts.path.strip("/") or any(name.strip() for name in query.get("dbname", ())):
         return
     raise ConfigError(
         f"{field}: a PostgreSQL URL names its database,"

@@ -9,7 +9,7 @@ import pytest
 
 from spreadwire.cli.stores import one_line, open_recorder, stored_head
 from spreadwire.errors import ConfigError
-from spreadwire.persistence.store import redact
+from spreadwire.persistence.store import redact, require_database_name
 
 
 def test_one_line_multi_line_text_is_joined_with_single_spaces() -> None:
@@ -46,3 +46,45 @@ def test_open_recorder_refuses_memory_when_the_store_must_exist() -> None:
     with pytest.raises(ConfigError, match="--store: memory:// is an in-process store"):
         open_recorder("memory://")
     open_recorder("memory://", must_exist=False).close()
+
+
+def test_redact_password_holding_an_unencoded_at_sign_is_removed_whole() -> None:
+    text = "cannot connect to postgresql://app:Sup3r@Secret-pw@127.0.0.1:5432/db: refused"
+
+    assert redact(text) == "cannot connect to postgresql://app@127.0.0.1:5432/db: refused"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://app:s3cr@t@127.0.0.1:5432/db",
+        "postgresql://a@b@127.0.0.1/db",
+    ],
+)
+def test_require_database_name_refuses_an_unencoded_at_sign_without_echoing_it(url: str) -> None:
+    with pytest.raises(ConfigError, match="unencoded '@'; write it as %40") as caught:
+        require_database_name(url, "--store")
+
+    assert "s3cr" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://r@127.0.0.1:5432/?dbname=",
+        "postgresql://r@127.0.0.1:5432/?dbname=%20",
+        "postgresql://r@127.0.0.1:5432/?application_name=dbname=x",
+        "postgresql://r@127.0.0.1:5432",
+    ],
+)
+def test_require_database_name_refuses_urls_without_a_database(url: str) -> None:
+    with pytest.raises(ConfigError, match="--store: a PostgreSQL URL names its database"):
+        require_database_name(url, "--store")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://r@127.0.0.1:5432/events", "postgresql://r@127.0.0.1:5432/?dbname=events"],
+)
+def test_require_database_name_accepts_a_named_database(url: str) -> None:
+    require_database_name(url, "--store")

@@ -1,0 +1,297 @@
+"""PostgreSQL when things go wrong between the store and the server: an answer lost after
+the write was sent, connections the server closed, a role that may only read, a URL with
+its own session options, a store opened with another partition layout."""
+
+from __future__ import annotations
+
+import logging
+import select
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from spreadwire.errors import StoreError
+from spreadwire.eventstore.codec import Codec
+from spreadwire.eventstore.records import Append, Committed, NewEvent
+from spreadwire.eventstore.verify import verify_log
+from spreadwire.eventstore.writer import EventWriter
+from spreadwire.persistence.postgres import PostgresConfig, PostgresRecorder
+from spreadwire.persistence.store import open_store
+from tests.unit.eventstore.builders import halted, order_flow
+
+pytestmark = pytest.mark.postgres
+
+
+class CuttingProxy:
+    """A TCP proxy to the PostgreSQL server that can lose one answer: once armed, the
+    first client message holding ``marker`` is delivered to the server, the server's
+    reply is dropped and the client's connection is closed. ``refusing`` turns new
+    connections away (a server out of reach)."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self._target = target
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self.marker: bytes | None = None
+        self.cuts = 0
+        self.refusing = False
+        self._closing = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, url: str) -> str:
+        parts = urlsplit(url)
+        netloc = f"{parts.username}@127.0.0.1:{self.port}"
+        return urlunsplit(parts._replace(netloc=netloc))
+
+    def _accept(self) -> None:
+        while not self._closing:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if self.refusing:
+                client.close()
+                continue
+            server = socket.create_connection(self._target)
+            threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
+
+    def _pump(self, client: socket.socket, server: socket.socket) -> None:
+        mute = False
+        try:
+            while True:
+                ready, _, _ = select.select([client, server], [], [], 0.5)
+                if self._closing:
+                    return
+                for source in ready:
+                    data = source.recv(65_536)
+                    if not data:
+                        return
+                    if source is client:
+                        if self.marker is not None and self.marker in data:
+                            self.marker = None
+                            mute = True
+                        server.sendall(data)
+                        if mute:
+                            time.sleep(0.3)  # the server has committed by now
+                            self.cuts += 1
+                            return
+                    elif not mute:
+                        client.sendall(data)
+        except OSError:
+            return
+        finally:
+            client.close()
+            server.close()
+
+    def close(self) -> None:
+        self._closing = True
+        self._listener.close()
+
+
+@pytest.fixture
+def proxy(postgres_url: str) -> Iterator[CuttingProxy]:
+    parts = urlsplit(postgres_url)
+    cutting = CuttingProxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+    yield cutting
+    cutting.close()
+
+
+def _events(count: int, tag: str) -> tuple[NewEvent, ...]:
+    codec = Codec()
+    encoded = [codec.encode(halted(f"{tag}-{n}")) for n in range(count)]
+    return tuple(
+        NewEvent(name, schema, n, payload) for n, (name, schema, payload) in enumerate(encoded)
+    )
+
+
+def _stored(url: str, stream: str) -> list[tuple[int, int]]:
+    with psycopg.connect(url) as connection:
+        rows: list[tuple[int, int]] = connection.execute(
+            "SELECT position, version FROM events WHERE stream = %s ORDER BY position",
+            (stream,),
+        ).fetchall()
+    return rows
+
+
+def test_commit_whose_answer_is_lost_is_stored_once_and_reported_committed(
+    postgres_url: str, proxy: CuttingProxy
+) -> None:
+    """The one-statement commit (the server commits it on its own) is found in the log
+    and reported; one inside a transaction (the locked path, taken right after a failure)
+    is rolled back by the server when the connection drops, and the writer's retry
+    stores it. Either way it is stored once."""
+    recorder = PostgresRecorder(proxy.url(postgres_url))
+    try:
+        with EventWriter(recorder) as writer:
+            writer.append_durable(halted("warm"))
+            proxy.marker = b"order-CUT-1"
+            keyed = writer.submit(
+                Append(stream="order-CUT-1", events=_events(2, "a"), idempotency_key="cut-1")
+            )
+            writer.append_durable(halted("between"))
+            proxy.marker = b"order-CUT-2"
+            guarded = writer.submit(
+                Append(stream="order-CUT-2", events=_events(2, "b"), expected_version=0)
+            )
+            writer.append_durable(halted("between"))
+            proxy.marker = b"order-CUT-3"
+            plain = writer.submit(Append(stream="order-CUT-3", events=_events(3, "c")))
+            settled_at_once = writer.stats().retries
+            proxy.marker = b"order-CUT-4"  # right after a failure: the locked path
+            locked = writer.submit(Append(stream="order-CUT-4", events=_events(2, "d")))
+            retries = writer.stats().retries
+        sound = verify_log(recorder).sound
+    finally:
+        recorder.close()
+
+    assert proxy.cuts == 4
+    assert settled_at_once == 0
+    assert retries == 1
+    assert keyed == Committed(2, 3, 2)
+    assert guarded == Committed(5, 6, 2)
+    assert plain == Committed(8, 10, 3)
+    assert locked == Committed(11, 12, 2)
+    assert _stored(postgres_url, "order-CUT-1") == [(2, 1), (3, 2)]
+    assert _stored(postgres_url, "order-CUT-3") == [(8, 1), (9, 2), (10, 3)]
+    assert _stored(postgres_url, "order-CUT-4") == [(11, 1), (12, 2)]
+    assert sound
+
+
+def test_commit_whose_answer_is_lost_while_the_server_is_out_of_reach_is_settled_later(
+    postgres_url: str, proxy: CuttingProxy
+) -> None:
+    config = PostgresConfig(acquire_timeout_s=1.0, connect_timeout_s=1)
+    recorder = PostgresRecorder(proxy.url(postgres_url), config=config)
+    batch = [Append(stream="order-LATE", events=_events(2, "late"))]
+    try:
+        recorder.commit([Append(stream="order-WARM", events=_events(1, "warm"))])
+        proxy.marker = b"order-LATE"
+        proxy.refusing = True
+        with pytest.raises(StoreError, match="whether it landed is checked before the next"):
+            recorder.commit(batch)
+        proxy.refusing = False
+        outcomes = recorder.commit(batch)  # the writer's retry: the same batch
+        after = recorder.commit([Append(stream="order-NEXT", events=_events(1, "next"))])
+    finally:
+        recorder.close()
+
+    assert outcomes == [Committed(2, 3, 2)]
+    assert after == [Committed(4, 4, 1)]
+    assert _stored(postgres_url, "order-LATE") == [(2, 1), (3, 2)]
+
+
+def test_connections_closed_by_the_server_are_replaced_without_failing_a_call(
+    postgres_url: str,
+) -> None:
+    recorder = PostgresRecorder(postgres_url, config=PostgresConfig(pool_min=4, pool_max=4))
+    name = urlsplit(postgres_url).path.lstrip("/")
+    try:
+        with EventWriter(recorder) as writer:
+            writer.append_durable(halted("before"))
+            with psycopg.connect(postgres_url, autocommit=True) as admin:
+                killed = admin.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (name,),
+                ).fetchone()
+            heads = [recorder.last_position() for _ in range(6)]
+            writer.append_durable(halted("after"))
+            retries = writer.stats().retries
+        reasons = [entry.message.reason for entry in recorder.read()]
+    finally:
+        recorder.close()
+
+    assert killed is not None and killed[0] >= 4
+    assert heads == [1] * 6
+    assert retries <= 1  # the commit's own connection is found dead by using it
+    assert reasons == ["before", "after"]
+
+
+def test_role_that_may_only_read_opens_and_verifies_an_existing_store(postgres_url: str) -> None:
+    recorder = open_store(postgres_url)
+    with EventWriter(recorder) as writer:
+        for message in order_flow():
+            writer.append(message)
+    recorder.close()
+    role = f"sw_reader_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN")
+        admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    try:
+        reader = open_store(postgres_url.replace("postgres@", f"{role}@", 1))
+        try:
+            report = verify_log(reader)
+        finally:
+            reader.close()
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {role}")
+            admin.execute(f"DROP ROLE {role}")
+
+    assert report.sound
+    assert report.entries == 11
+
+
+def test_role_that_may_not_create_the_store_gets_a_store_error(postgres_url: str) -> None:
+    role = f"sw_nobody_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN")
+        admin.execute(f"REVOKE CREATE ON SCHEMA public FROM {role}, PUBLIC")
+    try:
+        with pytest.raises(StoreError, match=r"cannot open the store .*permission denied"):
+            open_store(postgres_url.replace("postgres@", f"{role}@", 1))
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {role}")
+            admin.execute(f"DROP ROLE {role}")
+
+
+def test_url_session_options_are_kept_so_the_store_lives_in_the_named_schema(
+    postgres_url: str,
+) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("CREATE SCHEMA desk")
+    recorder = open_store(f"{postgres_url}?options=-csearch_path%3Ddesk")
+    try:
+        recorder.commit([Append(stream="order-S", events=_events(1, "s"))])
+        with recorder._pool.connection() as connection:  # type: ignore[attr-defined]
+            timeout = connection.execute("SHOW statement_timeout").fetchone()
+    finally:
+        recorder.close()
+    with psycopg.connect(postgres_url) as connection:
+        where = connection.execute(
+            "SELECT to_regclass('desk.events') IS NOT NULL, to_regclass('public.events')"
+        ).fetchone()
+
+    assert where == (True, None)
+    assert timeout == ("5s",)
+
+
+def test_store_opened_with_another_partition_layout_keeps_its_own_and_says_so(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    PostgresRecorder(postgres_url, config=PostgresConfig(hash_partitions=4)).close()
+    other = PostgresConfig(hash_partitions=16, high_volume_categories=("order", "pair"))
+
+    with caplog.at_level(logging.WARNING, logger="spreadwire.persistence.postgres"):
+        recorder = PostgresRecorder(postgres_url, config=other)
+    try:
+        recorder.commit([Append(stream="pair-1", events=_events(1, "p"))])
+    finally:
+        recorder.close()
+    with psycopg.connect(postgres_url) as connection:
+        ways = connection.execute(
+            "SELECT count(*) FROM pg_inherits WHERE inhparent = 'events_order'::regclass"
+        ).fetchone()
+
+    assert ways == (4,)
+    assert "hash_partitions: the store at" in caplog.text
+    assert "splits 'order' 4 ways, not 16" in caplog.text
+    assert "high_volume_categories: the store at" in caplog.text
+    assert "no partition of its own for 'pair'" in caplog.text
