@@ -374,3 +374,58 @@ def test_cli_data_query_root_without_tick_history_exits_2_naming_root(tmp_path: 
 
     _assert_one_line_error(missing, "data", "--root", "is not a directory")
     _assert_one_line_error(not_history, "data", "--root", "no tick history", str(run / "ticks"))
+
+
+def test_cli_data_query_corrupt_parquet_file_exits_2_naming_the_history(tmp_path: Path) -> None:
+    root = tmp_path / "tape"
+    assert _cli(tmp_path, "data", "synth", "--root", str(root), "--rows", "20").returncode == 0
+    (next(root.rglob("*.parquet"))).write_bytes(b"PAR1 torn")
+
+    result = _cli(
+        tmp_path,
+        "data",
+        "query",
+        "--root",
+        str(root),
+        "--vwap",
+        "--start",
+        "2024-01-01",
+        "--end",
+        "2024-01-05",
+    )
+
+    _assert_one_line_error(result, "data", "cannot read tick history under", str(root))
+
+
+def test_cli_data_synth_refuses_a_root_that_already_holds_trades(tmp_path: Path) -> None:
+    root = tmp_path / "tape"
+    first = _cli(tmp_path, "data", "synth", "--root", str(root), "--rows", "20")
+    files = _files(root)
+    second = _cli(tmp_path, "data", "synth", "--root", str(root), "--rows", "20")
+    on_a_file = _cli(tmp_path, "data", "synth", "--root", str(next(iter(files))), "--rows", "5")
+    too_late = _cli(
+        tmp_path, "data", "synth", "--root", str(tmp_path / "late"), "--start", str(2**63 - 10)
+    )
+
+    assert first.returncode == 0, first.stderr
+    _assert_one_line_error(second, "data", "--root", "already holds trades")
+    _assert_one_line_error(on_a_file, "data", "--root", "is not a directory")
+    _assert_one_line_error(too_late, "data", "--start", "passes 2262-04-11")
+    assert _files(root) == files
+
+
+def test_cli_data_query_output_cut_short_by_the_reader_is_no_traceback(tmp_path: Path) -> None:
+    root = tmp_path / "tape"
+    assert _cli(tmp_path, "data", "synth", "--root", str(root), "--rows", "5000").returncode == 0
+    command = [sys.executable, "-m", "spreadwire.cli.main", "data", "query", "--root", str(root)]
+    command += ["--instrument", "SYN0.SIM", "--start", "2024-01-01", "--end", "2024-01-05"]
+    command += ["--limit", "5000"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.readline()
+        process.stdout.close()  # the reader goes away, as `| head -1` does
+        errors = process.stderr.read().decode()
+        status = process.wait(timeout=120)
+
+    assert "Traceback" not in errors
+    assert status == 1

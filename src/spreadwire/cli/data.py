@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 from pathlib import Path
@@ -24,7 +25,8 @@ from spreadwire.domain.values import Price, Quantity
 from spreadwire.errors import ConfigError
 from spreadwire.persistence.ticks import TickHistory, TickWriter, utc_ns
 
-#: Tick timestamps are int64 ns since the epoch: 1677-09-21 .. 2262-04-11 UTC.
+#: Tick timestamps are int64 ns since the epoch:
+#: 1677-09-21T00:12:43.145224192Z .. 2262-04-11T23:47:16.854775807Z.
 TIME_MIN_NS = -(2**63)
 TIME_MAX_NS = 2**63 - 1
 
@@ -38,8 +40,8 @@ def _time(text: str) -> int:
         ) from None
     if not TIME_MIN_NS <= value <= TIME_MAX_NS:
         raise argparse.ArgumentTypeError(
-            "must be within the int64 ns range of tick timestamps"
-            f" (1677-09-21 .. 2262-04-11 UTC), got {text!r}"
+            "must be within the int64 ns range of tick timestamps (1677-09-21T00:12:43.145224192Z"
+            f" .. 2262-04-11T23:47:16.854775807Z), got {text!r}"
         )
     return value
 
@@ -97,16 +99,36 @@ def run_query(args: argparse.Namespace) -> int:
                 )
                 out.write(line + "\n")
             return 0
-        table = history.trades(args.instrument, args.start, args.end)
-        out.write(f"{table.num_rows} trades\n")
-        for row in table.slice(0, args.limit).to_pylist():
+        count = history.count_trades(args.instrument, args.start, args.end)
+        out.write(f"{count} trades\n")
+        table = history.trades(args.instrument, args.start, args.end, limit=args.limit)
+        for row in table.to_pylist():
             out.write(msgspec.json.encode(row).decode() + "\n")
     finally:
         history.close()
     return 0
 
 
+def _check_synth_root(root: Path) -> None:
+    """``root`` must be a directory that can be made, holding no trades yet (a second
+    tape written into it would double every trade)."""
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"--root: {root} is not a directory")
+    if (root / "trades").is_dir() and any((root / "trades").iterdir()):
+        raise ConfigError(f"--root: {root} already holds trades; name a new directory")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"--root: cannot create {root}: {error.strerror}") from error
+    if not os.access(root, os.W_OK | os.X_OK):
+        raise ConfigError(f"--root: {root} is not writable")
+
+
 def run_synth(args: argparse.Namespace) -> int:
+    _check_synth_root(Path(args.root))
+    # the tape advances up to 20 ms a trade: it must end within int64 ns
+    if args.start > TIME_MAX_NS - args.rows * 20_000_000:
+        raise ConfigError(f"--start: a tape of {args.rows} trades from there passes 2262-04-11")
     rng = random.Random(args.seed)
     writer = TickWriter(args.root)
     prices = [100_000 + 1_000 * n for n in range(args.instruments)]  # in 0.01 ticks

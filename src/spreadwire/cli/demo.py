@@ -170,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_ticks:
         ticks = TickRecorder(out_dir / "ticks")
         node.bus.subscribe((QuoteTick, TradeTick), ticks.record)
+        _expire_on_timer(node, ticks)
     if args.resume:
         if ticks is not None:
             _continue_after_ticks(node, out_dir / "ticks")
@@ -249,6 +250,18 @@ def _refuse_previous_run(out_dir: Path, url: str, store_option: str, *, ticks: b
         raise ConfigError(f"--out: {ticks_dir} already holds a previous run's ticks; {again}")
     if (out_dir / "summary.json").exists():
         raise ConfigError(f"--out: {out_dir} already holds a previous run's summary.json; {again}")
+
+
+def _expire_on_timer(node: TradingNode, ticks: TickRecorder) -> None:
+    """Hand a quiet feed's last ticks to the recorder's writer on the node's timer (the
+    dispatch thread), not only when the next tick comes."""
+    interval = node.config.timer_interval_ns
+
+    def expire() -> None:
+        ticks.expire(node.clock.timestamp_ns())
+        node.scheduler.after(interval, expire)
+
+    node.scheduler.after(interval, expire)
 
 
 def _continue_after_ticks(node: TradingNode, root: Path) -> None:

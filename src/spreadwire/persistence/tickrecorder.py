@@ -10,6 +10,14 @@ once ``flush_s`` of wall time passed since its last write, so a process killed w
 ``close`` loses at most about ``max_delay_ns`` + ``flush_s`` of ticks (12 s by default),
 not a whole batch. Each timed flush writes one Parquet file per partition that has rows,
 so a shorter ``flush_s`` means more, smaller files.
+
+When the feed goes quiet no tick comes to trigger the hand-off: the node's timer calls
+:meth:`TickRecorder.expire` with its clock (on the dispatch thread, like ``record``), and
+a list older than ``max_delay_ns`` goes then.
+
+If the writer fails (a full disk, say), it stops writing but keeps taking what is handed
+to it, so a producer never blocks on a queue nobody drains; the next hand-off and
+``close`` raise :class:`~spreadwire.errors.StoreError` with the cause.
 """
 
 from __future__ import annotations
@@ -83,6 +91,12 @@ class TickRecorder:
         elif tick.ts_init >= self._due:
             self._hand_off()
 
+    def expire(self, now_ns: int) -> None:
+        """Hand the list to the writer if its oldest tick is ``max_delay_ns`` older than
+        ``now_ns`` (the node's clock; called on the dispatch thread by its timer)."""
+        if self._buffer and now_ns >= self._due:
+            self._hand_off()
+
     def _hand_off(self) -> None:
         if self._error is not None:
             raise StoreError(f"tick recorder failed: {self._error}") from self._error
@@ -110,7 +124,14 @@ class TickRecorder:
                     pending = False
             except BaseException as error:  # surfaced to the producer on its next handoff
                 self._error = error
+                self._drain()
                 return
+
+    def _drain(self) -> None:
+        """After a failure: take what is handed over until ``close``, so that no producer
+        waits on a full queue (those ticks cannot be written; the producer is told)."""
+        while self._queue.get() is not None:
+            pass
 
     def close(self) -> int:
         """Write everything recorded so far; return the number of ticks."""

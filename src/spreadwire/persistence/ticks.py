@@ -6,6 +6,13 @@ Layout (Hive partitioning, one immutable file per flush and partition)::
     <root>/trades/date=2024-05-01/instrument_id=AAA.SIM/part-<first ts>-<n>.parquet
     <root>/quotes/date=2024-05-01/instrument_id=AAA.SIM/part-<first ts>-<n>.parquet
 
+The instrument id is percent-encoded in its folder name (``BTC/USD`` becomes
+``instrument_id=BTC%2FUSD``; letters, digits and ``.-_~`` stay as they are), so any id
+makes one folder and reads back as itself: DuckDB decodes Hive values. A query lists the
+folders of the days and instruments it asks for and hands DuckDB exactly those files, so
+its cost follows the slice, not the whole history, and a file it cannot read is an error
+naming it rather than a silently smaller answer.
+
 Prices and sizes are stored exactly as raw fixed-point int64 (scale 1e9) with their
 precision; VWAP is computed in DuckDB's 128-bit HUGEINT, so it is exact before the final
 division. Ticks are never inserted row by row: :class:`TickWriter` buffers them and
@@ -15,12 +22,15 @@ writes a batch of at least ``batch_rows`` rows (or on ``flush``/``close``).
 from __future__ import annotations
 
 import itertools
+import os
+import re
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from pathlib import Path
 from typing import Any, final
+from urllib.parse import quote
 
 import duckdb
 import msgspec
@@ -130,17 +140,19 @@ class TickWriter:
         buffer = self._buffers.setdefault(key, [])
         buffer.append(row)
         if len(buffer) >= self._batch_rows:
-            self._write(key, self._buffers.pop(key))
+            self._write(key, buffer)
+            del self._buffers[key]
 
     def record_many(self, ticks: Iterable[TradeTick | QuoteTick]) -> None:
         for tick in ticks:
             self.record(tick)
 
     def flush(self) -> None:
-        """Write every buffered row."""
-        buffers, self._buffers = self._buffers, {}
-        for key, rows in buffers.items():
-            self._write(key, rows)
+        """Write every buffered row. A partition whose write fails keeps its rows, as do
+        those not written yet, so a later flush can still write them."""
+        for key in list(self._buffers):
+            self._write(key, self._buffers[key])
+            del self._buffers[key]
 
     def _write(self, key: tuple[str, date, str], rows: list[tuple[Any, ...]]) -> None:
         kind, day, instrument_id = key
@@ -153,10 +165,10 @@ class TickWriter:
             ],
             schema=schema,
         )
-        folder = self._root / kind / f"date={day.isoformat()}" / f"instrument_id={instrument_id}"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = self._root / kind / f"date={day.isoformat()}" / partition(instrument_id)
         name = f"part-{rows[0][0]}-{self._token}-{next(self._counter)}.parquet"
         try:
+            folder.mkdir(parents=True, exist_ok=True)
             pq.write_table(table, folder / f".{name}.tmp", compression=self._compression)
             (folder / f".{name}.tmp").rename(folder / name)
         except OSError as error:
@@ -182,9 +194,25 @@ class Vwap(msgspec.Struct, frozen=True, kw_only=True):
     trades: int
 
 
-def _days(start_ns: int, end_ns: int) -> list[str]:
-    first, last = day_of(start_ns), day_of(max(start_ns, end_ns - 1))
-    return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+def partition(instrument_id: str) -> str:
+    """The folder name of an instrument's partition (percent-encoded, see the module notes)."""
+    return "instrument_id=" + quote(instrument_id, safe="")
+
+
+#: How DuckDB reads the Hive columns: never guessed from the values (an instrument id that
+#: looks like a date or a number stays a string).
+_HIVE = "hive_partitioning = true, hive_types = {'date': DATE, 'instrument_id': VARCHAR}"
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    """The entries of ``folder`` in name order; an unreadable folder is an error."""
+    try:
+        with os.scandir(folder) as found:
+            return sorted(found, key=lambda entry: entry.name)
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise StoreError(f"cannot read tick history folder {folder}: {error.strerror}") from error
 
 
 @final
@@ -197,53 +225,116 @@ class TickHistory:
         self._root = Path(root)
         self._connection = duckdb.connect()
 
-    def _source(self, kind: str) -> str:
-        pattern = self._root / kind / "**" / "*.parquet"
-        return f"read_parquet('{pattern.as_posix()}', hive_partitioning = true)"
+    def files(
+        self,
+        kind: str,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+        instrument_id: str | None = None,
+    ) -> list[str]:
+        """The Parquet files of ``kind`` (``trades`` or ``quotes``) holding the days of
+        ``[start_ns, end_ns)`` (every day without them), of one instrument or all."""
+        first = last = None
+        if start_ns is not None and end_ns is not None:
+            first, last = day_of(start_ns), day_of(max(start_ns, end_ns - 1))
+        files: list[str] = []
+        for day_folder in _entries(self._root / kind):
+            if not day_folder.name.startswith("date=") or not day_folder.is_dir():
+                continue
+            try:
+                day = date.fromisoformat(day_folder.name[5:])
+            except ValueError:
+                continue
+            if first is not None and last is not None and not first <= day <= last:
+                continue
+            folders = (
+                [Path(day_folder.path) / partition(instrument_id)]
+                if instrument_id is not None
+                else [
+                    Path(entry.path)
+                    for entry in _entries(Path(day_folder.path))
+                    if entry.name.startswith("instrument_id=") and entry.is_dir()
+                ]
+            )
+            for folder in folders:
+                files.extend(
+                    entry.path
+                    for entry in _entries(folder)
+                    if entry.name.endswith(".parquet") and not entry.name.startswith(".")
+                )
+        return files
 
-    def _has(self, kind: str) -> bool:
-        return any((self._root / kind).glob("**/*.parquet"))
+    def _query(self, sql: str, files: list[str], params: list[Any]) -> duckdb.DuckDBPyRelation:
+        try:
+            return self._connection.sql(sql, params=[files, *params])
+        except duckdb.Error as error:
+            raise StoreError(f"cannot read tick history under {self._root}: {error}") from error
 
-    def trades(self, instrument_id: str, start_ns: int, end_ns: int) -> pa.Table:
-        """Trades of one instrument with ``start_ns <= ts_event < end_ns``, in time order."""
-        if not self._has("trades"):
+    def count_trades(self, instrument_id: str, start_ns: int, end_ns: int) -> int:
+        """How many trades of one instrument have ``start_ns <= ts_event < end_ns``."""
+        files = self.files("trades", start_ns, end_ns, instrument_id)
+        if not files:
+            return 0
+        sql = f"SELECT count(*) FROM read_parquet(?, {_HIVE}) WHERE ts_event >= ? AND ts_event < ?"
+        row = self._fetch(self._query(sql, files, [start_ns, end_ns]))
+        return int(row[0][0])
+
+    def trades(
+        self, instrument_id: str, start_ns: int, end_ns: int, limit: int | None = None
+    ) -> pa.Table:
+        """Trades of one instrument with ``start_ns <= ts_event < end_ns``, in time order
+        (the first ``limit`` of them when given)."""
+        files = self.files("trades", start_ns, end_ns, instrument_id)
+        if not files:
             return TRADE_SCHEMA.empty_table()
         sql = (
-            f"SELECT * EXCLUDE (date, instrument_id) FROM {self._source('trades')}"
-            " WHERE instrument_id = ? AND date::VARCHAR IN (SELECT unnest(?))"
-            " AND ts_event >= ? AND ts_event < ? ORDER BY ts_event, trade_id"
+            f"SELECT {', '.join(TRADE_SCHEMA.names)} FROM read_parquet(?, {_HIVE})"
+            " WHERE ts_event >= ? AND ts_event < ? ORDER BY ts_event, trade_id"
+            + (" LIMIT ?" if limit is not None else "")
         )
-        params = [instrument_id, _days(start_ns, end_ns), start_ns, end_ns]
-        return self._connection.sql(sql, params=params).to_arrow_table()
+        params: list[Any] = [start_ns, end_ns] + ([limit] if limit is not None else [])
+        relation = self._query(sql, files, params)
+        try:
+            return relation.to_arrow_table()
+        except duckdb.Error as error:
+            raise StoreError(f"cannot read tick history under {self._root}: {error}") from error
 
     def vwap(self, start_ns: int, end_ns: int, instrument_id: str | None = None) -> list[Vwap]:
         """Volume-weighted average price per instrument over ``[start_ns, end_ns)``."""
-        if not self._has("trades"):
+        files = self.files("trades", start_ns, end_ns, instrument_id)
+        if not files:
             return []
         sql = (
             "SELECT instrument_id, sum(price_raw::HUGEINT * size_raw) AS notional,"
             " sum(size_raw::HUGEINT) AS volume, count(*) AS trades,"
             " max(price_precision) AS pp, max(size_precision) AS sp"
-            f" FROM {self._source('trades')}"
-            " WHERE date::VARCHAR IN (SELECT unnest(?)) AND ts_event >= ? AND ts_event < ?"
-            " AND (? IS NULL OR instrument_id = ?)"
+            f" FROM read_parquet(?, {_HIVE})"
+            " WHERE ts_event >= ? AND ts_event < ?"
             " GROUP BY instrument_id ORDER BY instrument_id"
         )
-        params = [_days(start_ns, end_ns), start_ns, end_ns, instrument_id, instrument_id]
-        rows = self._connection.execute(sql, params).fetchall()
+        rows = self._fetch(self._query(sql, files, [start_ns, end_ns]))
         return [_vwap_row(row) for row in rows if row[2]]
 
     def last_ts(self) -> int | None:
         """The newest ``ts_init`` recorded (trades and quotes), None when there is none."""
         newest: int | None = None
         for kind in ("trades", "quotes"):
-            if not self._has(kind):
+            files = self.files(kind)
+            if not files:
                 continue
-            query = f"SELECT max(ts_init) FROM {self._source(kind)}"
-            row = self._connection.execute(query).fetchone()
-            if row is not None and row[0] is not None:
-                newest = int(row[0]) if newest is None else max(newest, int(row[0]))
+            rows = self._fetch(
+                self._query(f"SELECT max(ts_init) FROM read_parquet(?, {_HIVE})", files, [])
+            )
+            if rows and rows[0][0] is not None:
+                value = int(rows[0][0])
+                newest = value if newest is None else max(newest, value)
         return newest
+
+    def _fetch(self, relation: duckdb.DuckDBPyRelation) -> list[tuple[Any, ...]]:
+        try:
+            return relation.fetchall()
+        except duckdb.Error as error:
+            raise StoreError(f"cannot read tick history under {self._root}: {error}") from error
 
     def close(self) -> None:
         self._connection.close()
@@ -254,7 +345,8 @@ def _exact(numerator: int, denominator: int, decimals: int) -> str:
     with localcontext() as context:
         context.prec = 60
         value = Decimal(numerator) / Decimal(denominator)
-        return str(value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN))
+        rounded = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
+        return format(rounded, "f")  # never the exponent form (1.5E-9)
 
 
 def _vwap_row(row: tuple[Any, ...]) -> Vwap:
@@ -268,12 +360,25 @@ def _vwap_row(row: tuple[Any, ...]) -> Vwap:
     )
 
 
+#: The fraction of a second in an ISO 8601 time: its digits, and what follows them.
+_FRACTION = re.compile(r"([T ]\d\d:\d\d:\d\d)[.,](\d+)")
+
+
 def utc_ns(text: str) -> int:
-    """Nanoseconds since the epoch from an int or an ISO 8601 time (naive = UTC)."""
+    """Nanoseconds since the epoch from an int or an ISO 8601 time (naive = UTC). Up to
+    nine digits of a second are kept exactly; more are refused rather than cut."""
     if text.lstrip("-").isdigit():
         return int(text)
+    nanos = 0
+    found = _FRACTION.search(text)
+    if found is not None:
+        digits = found.group(2)
+        if len(digits) > 9:
+            raise ValueError(f"more than nine digits of a second in {text!r}")
+        nanos = int(digits.ljust(9, "0"))
+        text = text[: found.start(2) - 1] + text[found.end(2) :]
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + nanos

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from spreadwire.domain.enums import OrderSide
 from spreadwire.domain.market import QuoteTick, TradeTick
 from spreadwire.domain.values import Price, Quantity
+from spreadwire.errors import StoreError
 from spreadwire.persistence.ticks import NS_PER_DAY, TickHistory, TickWriter, utc_ns
 
 DAY = utc_ns("2024-05-01T00:00:00")
@@ -112,3 +115,112 @@ def test_utc_ns_accepts_iso_and_integer_nanoseconds() -> None:
     assert utc_ns("1970-01-01T00:00:01") == 1_000_000_000
     assert utc_ns("1970-01-01T01:00:00+01:00") == 0
     assert utc_ns("42") == 42
+
+
+@pytest.mark.parametrize(
+    "instrument",
+    ["X=1.SIM", "a*b?[c]", "BTC/USD.SIM", "A%2FB.SIM", "A\\B.SIM", "2024-01-01", "007"],
+)
+def test_tick_history_any_instrument_id_reads_back_as_itself(
+    tmp_path: Path, instrument: str
+) -> None:
+    writer = TickWriter(tmp_path)
+    writer.record_many(
+        [trade(instrument, DAY + 1, "10", "1", 0), trade("AAA.SIM", DAY, "5", "1", 1)]
+    )
+    writer.close()
+    history = TickHistory(tmp_path)
+
+    rows = history.trades(instrument, DAY, DAY + NS_PER_DAY).to_pylist()
+    vwaps = {row.instrument_id: row.vwap for row in history.vwap(DAY, DAY + NS_PER_DAY)}
+
+    assert [row["trade_id"] for row in rows] == ["T0"]
+    assert history.count_trades(instrument, DAY, DAY + NS_PER_DAY) == 1
+    assert vwaps == {instrument: "10.0000", "AAA.SIM": "5.0000"}
+
+
+def test_tick_history_root_with_quote_and_brackets_is_read(tmp_path: Path) -> None:
+    root = tmp_path / "desk's [1] ticks"
+    writer = TickWriter(root)
+    writer.record(trade("AAA.SIM", DAY, "10", "2", 0))
+    writer.close()
+
+    assert TickHistory(root).count_trades("AAA.SIM", DAY, DAY + 1) == 1
+
+
+def test_tick_history_reads_only_the_days_asked_for(tmp_path: Path) -> None:
+    writer = TickWriter(tmp_path)
+    writer.record_many([trade("AAA.SIM", DAY + n * NS_PER_DAY, "10", "1", n) for n in range(5)])
+    writer.close()
+    broken = tmp_path / "trades" / "date=2020-01-01" / "instrument_id=AAA.SIM" / "part-0.parquet"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"not parquet")
+    history = TickHistory(tmp_path)
+
+    files = history.files("trades", DAY + NS_PER_DAY, DAY + 3 * NS_PER_DAY)
+
+    assert len(files) == 2
+    assert history.count_trades("AAA.SIM", DAY, DAY + 5 * NS_PER_DAY) == 5
+    with pytest.raises(StoreError, match="cannot read tick history under"):
+        history.vwap(utc_ns("2020-01-01"), DAY)
+
+
+def test_tick_history_limit_returns_the_first_trades_in_time_order(history: TickHistory) -> None:
+    rows = history.trades("AAA.SIM", DAY - 10, DAY + 2 * NS_PER_DAY, limit=2).to_pylist()
+
+    assert [row["trade_id"] for row in rows] == ["T0", "T1"]
+
+
+def test_tick_history_unreadable_folder_is_an_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = TickWriter(tmp_path)
+    writer.record(trade("AAA.SIM", DAY, "10", "1", 0))
+    writer.close()
+    folder = tmp_path / "trades" / "date=2024-05-01"
+    scandir = os.scandir
+
+    def refuse(path: Any) -> Any:  # what a folder without read permission does
+        if Path(path) == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refuse)
+
+    with pytest.raises(StoreError, match=r"cannot read tick history folder .*date=2024-05-01"):
+        TickHistory(tmp_path).vwap(DAY, DAY + 1)
+
+
+def test_tick_writer_failed_partition_keeps_every_row_for_the_next_flush(tmp_path: Path) -> None:
+    writer = TickWriter(tmp_path)
+    writer.record(trade("AAA.SIM", DAY, "10", "1", 0))
+    writer.record(trade("BBB.SIM", DAY, "10", "1", 1))
+    blocker = tmp_path / "trades"
+    blocker.write_text("a file where the folder goes")
+
+    with pytest.raises(StoreError, match="cannot write tick history"):
+        writer.flush()
+    assert writer.stats().buffered == 2
+
+    blocker.unlink()
+    writer.flush()
+    assert writer.stats().written_rows == 2
+    assert writer.stats().buffered == 0
+
+
+def test_tick_history_small_prices_print_as_plain_decimals(tmp_path: Path) -> None:
+    writer = TickWriter(tmp_path)
+    writer.record(trade("TINY", DAY, "0.000000002", "0.000000003", 0))
+    writer.close()
+
+    (row,) = TickHistory(tmp_path).vwap(DAY, DAY + 1)
+
+    assert (row.vwap, row.volume) == ("0.0000000020000", "0.000000003")
+
+
+def test_utc_ns_keeps_nanoseconds_and_refuses_more_digits() -> None:
+    assert utc_ns("2024-01-02T23:59:59.999999999") == utc_ns("2024-01-03") - 1
+    assert utc_ns("2024-01-02T00:00:00.5+01:00") == utc_ns("2024-01-01T23:00:00") + 500_000_000
+    assert utc_ns("1969-12-31T23:59:59.000000001Z") == -999_999_999
+    with pytest.raises(ValueError, match="more than nine digits"):
+        utc_ns("2024-01-02T00:00:00.0000000001")
