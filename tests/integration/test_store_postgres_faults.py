@@ -18,11 +18,15 @@ import pytest
 
 from spreadwire.errors import StoreError
 from spreadwire.eventstore.codec import Codec
+from spreadwire.eventstore.compare import compare_read_models
+from spreadwire.eventstore.memory import MemoryRecorder
+from spreadwire.eventstore.projection import ProjectionRunner
+from spreadwire.eventstore.readmodels import standard_projections
 from spreadwire.eventstore.records import Append, Committed, NewEvent
 from spreadwire.eventstore.verify import verify_log
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence.postgres import PostgresConfig, PostgresRecorder
-from spreadwire.persistence.store import open_store
+from spreadwire.persistence.store import open_read_models, open_store
 from tests.unit.eventstore.builders import halted, order_flow
 
 pytestmark = pytest.mark.postgres
@@ -295,3 +299,70 @@ def test_store_opened_with_another_partition_layout_keeps_its_own_and_says_so(
     assert "splits 'order' 4 ways, not 16" in caplog.text
     assert "high_volume_categories: the store at" in caplog.text
     assert "no partition of its own for 'pair'" in caplog.text
+
+
+def _terminate_others(url: str) -> int:
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(url, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_read_models_connection_closed_by_the_server_is_replaced_and_nothing_applies_twice(
+    postgres_url: str,
+) -> None:
+    log = MemoryRecorder()
+    with EventWriter(log) as writer:
+        for message in order_flow():
+            writer.append(message)
+    models = open_read_models(postgres_url)
+    try:
+        runner = ProjectionRunner(log, models, standard_projections(), batch=4)
+        runner.catch_up(until=4)
+        killed = _terminate_others(postgres_url)
+        position = runner.catch_up()
+        killed += _terminate_others(postgres_url)
+        orders = models.rows("orders")
+        scratch = open_read_models("memory://")
+        differences = compare_read_models(log, models, scratch, standard_projections())
+        scratch.close()
+    finally:
+        models.close()
+
+    assert killed == 2
+    assert position == 11
+    assert set(orders) == {"O-1", "O-2"}
+    assert differences == []
+
+
+def test_read_models_role_that_may_only_read_opens_them(postgres_url: str) -> None:
+    log = MemoryRecorder()
+    with EventWriter(log) as writer:
+        for message in order_flow():
+            writer.append(message)
+    models = open_read_models(postgres_url)
+    ProjectionRunner(log, models, standard_projections()).catch_up()
+    models.close()
+    role = f"sw_reader_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN")
+        admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+        admin.execute(f"REVOKE CREATE ON SCHEMA public FROM {role}, PUBLIC")
+    try:
+        reader = open_read_models(postgres_url.replace("postgres@", f"{role}@", 1))
+        try:
+            tracking = reader.tracking()
+            orders = reader.rows("orders")
+        finally:
+            reader.close()
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(f"DROP OWNED BY {role}")
+            admin.execute(f"DROP ROLE {role}")
+
+    assert set(tracking.values()) == {11}
+    assert set(orders) == {"O-1", "O-2"}

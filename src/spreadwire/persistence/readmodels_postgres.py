@@ -1,11 +1,17 @@
 """Read models in PostgreSQL: ``rm_<table>(key, doc)`` plus ``rm_tracking``, changed
-together in one transaction per batch (exactly-once projections)."""
+together in one transaction per batch (exactly-once projections).
+
+One connection, used under a lock. When the server closes it (a restart, a failover,
+``pg_terminate_backend``), the call is made again once on a new connection: every call
+is safe to repeat, ``apply`` included, since it reads the tracking positions again
+inside its transaction and skips what a lost-but-committed attempt already applied.
+Tables that exist are not created again, so a role allowed only to read can open them."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from typing import Any, final
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, final
 
 import msgspec
 import psycopg
@@ -27,30 +33,63 @@ _TRACKING = """CREATE TABLE IF NOT EXISTS rm_tracking (
 _LOCK = "SELECT pg_advisory_xact_lock(7263500918)"
 #: One applier at a time: tracking is read after this lock, so no batch applies twice.
 _APPLY_LOCK = "SELECT pg_advisory_xact_lock(7263500919)"
+_EXISTS = "SELECT to_regclass(%s) IS NOT NULL"
+
+T = TypeVar("T")
 
 
 @final
 class PostgresReadModelStore:
-    __slots__ = ("_connection", "_decoder", "_encoder", "_lock", "_tables", "_url")
+    __slots__ = (
+        "_connection",
+        "_decoder",
+        "_encoder",
+        "_lock",
+        "_statement_timeout_ms",
+        "_tables",
+        "_url",
+    )
 
     def __init__(self, url: str, *, statement_timeout_ms: int = 30_000) -> None:
         self._url = url
+        self._statement_timeout_ms = statement_timeout_ms
         try:
-            conninfo = url.replace("postgres://", "postgresql://", 1)
-            self._connection: psycopg.Connection[Any] = psycopg.connect(
-                conninfo,
-                autocommit=True,
-                **session_kwargs(conninfo, f"-c statement_timeout={statement_timeout_ms}", 10),
-            )
-            with self._connection.transaction():
-                self._connection.execute(_LOCK)
-                self._connection.execute(_TRACKING)
+            self._connection = self._connect()
+            if not self._exists("rm_tracking"):
+                with self._connection.transaction():
+                    self._connection.execute(_LOCK)
+                    self._connection.execute(_TRACKING)
         except psycopg.Error as error:
             raise StoreError(f"cannot open read models {redact(url)}: {error}") from error
         self._lock = threading.Lock()
         self._tables: set[str] = set()
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder(dict)
+
+    def _exists(self, table: str) -> bool:
+        row = self._connection.execute(_EXISTS, (table,)).fetchone()
+        return bool(row and row[0])
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        conninfo = self._url.replace("postgres://", "postgresql://", 1)
+        options = f"-c statement_timeout={self._statement_timeout_ms}"
+        return psycopg.connect(conninfo, autocommit=True, **session_kwargs(conninfo, options, 10))
+
+    def _call(self, work: Callable[[], T]) -> T:
+        """``work()`` under the lock; once more on a new connection if the server closed
+        this one; any other database error as a :class:`StoreError`."""
+        with self._lock:
+            try:
+                try:
+                    return work()
+                except psycopg.OperationalError:
+                    if not self._connection.broken and not self._connection.closed:
+                        raise
+                self._connection.close()
+                self._connection = self._connect()
+                return work()
+            except psycopg.Error as error:
+                raise StoreError(f"read models {self.url}: {error}") from error
 
     @property
     def url(self) -> str:
@@ -59,18 +98,22 @@ class PostgresReadModelStore:
     def _ensure(self, table: str) -> str:
         name = f"rm_{check_table_name(table)}"
         if table not in self._tables:
-            with self._connection.transaction():
-                self._connection.execute(_LOCK)
-                self._connection.execute(
-                    f"CREATE TABLE IF NOT EXISTS {name} (key text PRIMARY KEY, doc text NOT NULL)"
-                )
+            if not self._exists(name):
+                with self._connection.transaction():
+                    self._connection.execute(_LOCK)
+                    self._connection.execute(
+                        f"CREATE TABLE IF NOT EXISTS {name}"
+                        " (key text PRIMARY KEY, doc text NOT NULL)"
+                    )
             self._tables.add(table)
         return name
 
     def tracking(self) -> dict[str, int]:
-        with self._lock:
+        def work() -> dict[str, int]:
             rows = self._connection.execute("SELECT name, position FROM rm_tracking").fetchall()
             return {name: int(position) for name, position in rows}
+
+        return self._call(work)
 
     def _load(self, table: str, key: str) -> Doc | None:
         row = self._connection.execute(
@@ -79,7 +122,7 @@ class PostgresReadModelStore:
         return None if row is None else self._decoder.decode(row[0])
 
     def apply(self, projections: Sequence[Projection], entries: Sequence[Entry]) -> None:
-        with self._lock:
+        def work() -> None:
             for projection in projections:
                 for table in projection.tables:
                     self._ensure(table)
@@ -101,6 +144,8 @@ class PostgresReadModelStore:
                         list(positions.items()),
                     )
 
+        self._call(work)
+
     def _flush(self, view: BatchView) -> None:
         encode = self._encoder.encode
         puts: dict[str, list[tuple[str, str]]] = {}
@@ -121,19 +166,23 @@ class PostgresReadModelStore:
                 )
 
     def get(self, table: str, key: str) -> Doc | None:
-        with self._lock:
+        def work() -> Doc | None:
             self._ensure(table)
             return self._load(table, key)
 
+        return self._call(work)
+
     def rows(self, table: str) -> dict[str, Doc]:
-        with self._lock:
+        def work() -> dict[str, Doc]:
             name = self._ensure(table)
             decode = self._decoder.decode
             rows = self._connection.execute(f"SELECT key, doc FROM {name} ORDER BY key")
             return {key: decode(doc) for key, doc in rows}
 
+        return self._call(work)
+
     def reset(self, projections: Sequence[Projection]) -> None:
-        with self._lock:
+        def work() -> None:
             for projection in projections:
                 for table in projection.tables:
                     self._ensure(table)
@@ -144,6 +193,8 @@ class PostgresReadModelStore:
                     self._connection.execute(
                         "DELETE FROM rm_tracking WHERE name = %s", (projection.name,)
                     )
+
+        self._call(work)
 
     def close(self) -> None:
         with self._lock:
