@@ -22,7 +22,7 @@ from spreadwire.eventstore.compare import compare_read_models
 from spreadwire.eventstore.memory import MemoryRecorder
 from spreadwire.eventstore.projection import ProjectionRunner
 from spreadwire.eventstore.readmodels import standard_projections
-from spreadwire.eventstore.records import Append, Committed, NewEvent
+from spreadwire.eventstore.records import Append, Committed, NewEvent, Outcome
 from spreadwire.eventstore.verify import verify_log
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence.postgres import PostgresConfig, PostgresRecorder
@@ -180,7 +180,14 @@ def test_commit_whose_answer_is_lost_while_the_server_is_out_of_reach_is_settled
         with pytest.raises(StoreError, match="whether it landed is checked before the next"):
             recorder.commit(batch)
         proxy.refusing = False
-        outcomes = recorder.commit(batch)  # the writer's retry: the same batch
+        # the writer's retries (the same batch); the pool may take a moment to reconnect
+        outcomes: list[Outcome] | None = None
+        for _ in range(30):
+            try:
+                outcomes = recorder.commit(batch)
+                break
+            except StoreError as error:
+                assert "whether it landed is checked" in str(error)
         after = recorder.commit([Append(stream="order-NEXT", events=_events(1, "next"))])
     finally:
         recorder.close()
