@@ -187,9 +187,6 @@ class PostgresRecorder:
             max_size=max(config.pool_max, config.pool_min),
             kwargs={**kwargs, "prepare_threshold": 0},
             configure=_configure,
-            # A pooled connection the server closed (a restart, a failover, an
-            # administrator) is found and replaced when it is handed out.
-            check=ConnectionPool.check_connection,
             open=False,
             name="event-store",
         )
@@ -204,6 +201,24 @@ class PostgresRecorder:
         if self._closed:
             raise StoreError("the recorder is closed")
         return self._pool.connection(timeout=self._config.acquire_timeout_s)
+
+    def _live_connection(self) -> Any:
+        """A pool connection known to be alive (one round trip to ask). Pooled connections
+        the server closed (a restart, a failover, an administrator) are handed back, and
+        the pool drops them; used where a dead connection would cost more than the check:
+        the commit connection, and the look after a lost answer. Reads instead retry on a
+        broken connection (:meth:`_fetch`), so that they cost no extra round trip."""
+        if self._closed:
+            raise StoreError("the recorder is closed")
+        for _ in range(self._config.pool_max):
+            connection = self._pool.getconn(timeout=self._config.acquire_timeout_s)
+            try:
+                ConnectionPool.check_connection(connection)
+            except psycopg.Error:
+                self._pool.putconn(connection)
+                continue
+            return connection
+        return self._pool.getconn(timeout=self._config.acquire_timeout_s)
 
     def _create_schema(self) -> None:
         """Create the store's tables, unless they exist: then nothing is changed (a role
@@ -356,12 +371,16 @@ class PostgresRecorder:
         transaction the server is still finishing (it committed after the connection
         broke, or it is rolling back) is waited for rather than missed."""
         first, last = plan.rows[0], plan.rows[-1]
-        with self._connection() as connection, connection.transaction():
-            head = connection.execute(sql.LOCK_HEAD).fetchone()[0]
-            if head < last[POSITION]:
-                return False
-            wanted = [first[POSITION], last[POSITION]]
-            found = dict(connection.execute(sql.SELECT_CHECKSUMS, (wanted,)).fetchall())
+        connection = self._live_connection()
+        try:
+            with connection.transaction():
+                head = connection.execute(sql.LOCK_HEAD).fetchone()[0]
+                if head < last[POSITION]:
+                    return False
+                wanted = [first[POSITION], last[POSITION]]
+                found = dict(connection.execute(sql.SELECT_CHECKSUMS, (wanted,)).fetchall())
+        finally:
+            self._pool.putconn(connection)
         return found == {first[POSITION]: first[CHECKSUM], last[POSITION]: last[CHECKSUM]}
 
     def _commit_connection(self) -> Any:
@@ -370,7 +389,7 @@ class PostgresRecorder:
         if self._closed:
             raise StoreError("the recorder is closed")
         if self._committer is None:
-            connection = self._pool.getconn(timeout=self._config.acquire_timeout_s)
+            connection = self._live_connection()
             self._committer = connection
             self._commit_cursor = connection.cursor()
         return self._committer
@@ -481,12 +500,22 @@ class PostgresRecorder:
     # --------------------------------------------------------------------- reads
 
     def _fetch(self, query: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
-        try:
-            with self._connection() as connection:
-                rows: list[tuple[Any, ...]] = connection.execute(query, params).fetchall()
-                return rows
-        except psycopg.Error as error:
-            raise StoreError(f"PostgreSQL read failed: {error}") from error
+        """Rows of one read. A connection the server had closed is dropped by the pool and
+        the read made again on the next one (reads repeat safely)."""
+        attempts = self._config.pool_max + 1
+        for attempt in range(1, attempts + 1):
+            connection: Any = None
+            try:
+                with self._connection() as connection:
+                    rows: list[tuple[Any, ...]] = connection.execute(query, params).fetchall()
+                    return rows
+            except psycopg.OperationalError as error:
+                if connection is not None and connection.broken and attempt < attempts:
+                    continue
+                raise StoreError(f"PostgreSQL read failed: {error}") from error
+            except psycopg.Error as error:
+                raise StoreError(f"PostgreSQL read failed: {error}") from error
+        raise AssertionError("unreachable")
 
     def records(self, after: int = 0, limit: int | None = None) -> Iterator[Record]:
         for row in paged_rows(self._fetch_after, after, limit, _PAGE):
