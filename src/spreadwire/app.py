@@ -29,8 +29,13 @@ from spreadwire.domain.admin import (
     StartStrategy,
     StopStrategy,
 )
-from spreadwire.domain.commands import CancelAllOrders, CancelOrder, SubmitOrder
-from spreadwire.domain.enums import ReportKind
+from spreadwire.domain.commands import (
+    CancelAllOrders,
+    CancelOrder,
+    EngageKillSwitch,
+    SubmitOrder,
+)
+from spreadwire.domain.enums import ReportKind, TradingState
 from spreadwire.domain.events import (
     ORDER_EVENT_TYPES,
     OrderDenied,
@@ -47,7 +52,7 @@ from spreadwire.domain.market import BookDelta, BookSnapshot, DataGap, QuoteTick
 from spreadwire.domain.position import PositionRow
 from spreadwire.domain.reports import ExecutionReport
 from spreadwire.domain.values import Money
-from spreadwire.errors import ValidationError, validation_error
+from spreadwire.errors import StoreError, ValidationError, validation_error
 from spreadwire.eventstore.projection import ProjectionRunner
 from spreadwire.eventstore.queries import ReadModelQueries
 from spreadwire.eventstore.readmodels import standard_projections
@@ -212,6 +217,11 @@ class TradingNode:
         self._started = False
         self.writer_open = True
         self.restored = 0
+        #: why the event store stopped taking events (None while it works); trading is
+        #: halted from then on (see ``_store_failed``)
+        self.store_error: str | None = None
+        #: messages handed to recording after the store failed (not recorded)
+        self.unrecorded = 0
 
     # ------------------------------------------------------------------ wiring
 
@@ -501,9 +511,44 @@ class TradingNode:
         stage latencies go into their histograms (kept off the path they measure)."""
         if self._timings:
             self._record_timings()
+        outbox = self._outbox
+        if self.store_error is not None:
+            self.unrecorded += len(outbox)
+            outbox.clear()
+            return
         append = self.writer.append
-        for message in self._outbox:
-            append(message)
+        try:
+            for message in outbox:
+                append(message)
+        except StoreError as error:
+            self._store_failed(error)
+            return
+        outbox.clear()
+
+    def _store_failed(self, error: StoreError) -> None:
+        """The event writer stopped (the store failed): what happens now could no longer
+        be recorded, so trading stops. Working orders are cancelled (kill switch), the
+        breaker goes to HALTED, a critical alert goes out, and the node keeps serving
+        its API. A restart from the log reconciles with the venue."""
+        self.store_error = str(error)
+        now = self.clock.timestamp_ns()
+        log.critical("event store failed, trading halted: %s", error)
+        reason = f"EVENT_STORE_FAILED: {error}"
+        self.risk.engage_kill_switch(
+            EngageKillSwitch(operator="event-store", reason=reason, ts_init=now)
+        )
+        self.risk.trip(TradingState.HALTED, reason)
+        self.bus.publish(
+            TradingAlert(
+                source="store",
+                code="EVENT_STORE_FAILED",
+                message=f"the event store failed; trading halted: {error}",
+                severity="critical",
+                ts_event=now,
+                ts_init=now,
+            )
+        )
+        self.unrecorded += len(self._outbox)
         self._outbox.clear()
 
     def _record_timings(self) -> None:

@@ -12,6 +12,7 @@ from spreadwire.app import TradingNode
 from spreadwire.config import NodeConfig
 from spreadwire.domain.admin import ChangeRiskLimits, ChangeStrategyParams, StartStrategy
 from spreadwire.domain.commands import EngageKillSwitch
+from spreadwire.domain.enums import TradingState
 from spreadwire.domain.events import OrderInitialized
 from spreadwire.errors import ValidationError
 from spreadwire.node import Driver, Speed
@@ -129,3 +130,26 @@ def test_node_restarts_past_a_strategy_change_that_was_refused(tmp_path: Path) -
     assert stored == refused
     assert after is not None
     assert after.config == before
+
+
+def test_node_whose_event_store_fails_halts_trading_and_keeps_running(tmp_path: Path) -> None:
+    node = _node(tmp_path / "events.db")
+    node.start()
+    _run(node, 25.0)
+    before = node.store_error
+    trading = len(node.oms.orders())
+    node.recorder.close()  # the store goes away under the running node
+
+    _run(node, 5.0)  # the writer fails on its next commit: trading stops
+    orders_when_halted = len(node.oms.orders())
+    _run(node, 20.0)  # the node keeps running; nothing new goes to the venue
+    node.close()
+
+    assert before is None and trading > 0
+    assert node.store_error is not None and "closed" in node.store_error
+    assert node.risk.trading_state is TradingState.HALTED
+    assert node.risk.kill_switch.is_engaged("all", None)
+    assert [a.code for a in node.alerts].count("EVENT_STORE_FAILED") == 1
+    assert len(node.oms.orders()) == orders_when_halted
+    assert not any(o.is_open for o in node.oms.orders())
+    assert node.unrecorded > 0

@@ -203,6 +203,11 @@ def run(args: argparse.Namespace) -> int:
     print_summary(console, summary)
     console.print(f"summary: {out_dir / 'summary.json'}")
     node.recorder.close()
+    if node.store_error is not None:
+        raise StoreError(
+            f"the event store failed during the run, so trading was halted: {node.store_error}"
+            f" ({node.unrecorded} messages after the failure were not recorded)"
+        )
     return 0
 
 
