@@ -4,6 +4,7 @@ trading state come back, then open orders are reconciled with the venue."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -140,7 +141,15 @@ def test_node_whose_event_store_fails_halts_trading_and_keeps_running(tmp_path: 
     trading = len(node.oms.orders())
     node.recorder.close()  # the store goes away under the running node
 
-    _run(node, 5.0)  # the writer fails on its next commit: trading stops
+    _run(node, 1.0)  # the writer fails on its next commit (after its retries)
+    for _ in range(600):  # the retries run on the writer's thread, in wall time
+        if node.writer.stats().failed:
+            break
+        threading.Event().wait(0.05)
+    for _ in range(60):  # the next hand-off finds the writer stopped: trading stops
+        if node.store_error is not None:
+            break
+        _run(node, 0.5)
     orders_when_halted = len(node.oms.orders())
     _run(node, 20.0)  # the node keeps running; nothing new goes to the venue
     node.close()
