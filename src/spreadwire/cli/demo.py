@@ -185,12 +185,7 @@ def run(args: argparse.Namespace) -> int:
             _serve_and_run(node, args, speed=speed, progress=progress, console=console, live=live)
         )
     node.close()
-    if ticks is not None:
-        count = ticks.close()
-        console.print(
-            f"recorded {count} ticks to {out_dir / 'ticks'} "
-            f"(query: spreadwire data query --root {out_dir / 'ticks'} --start ... --end ...)"
-        )
+    tick_error = _close_ticks(ticks, console, out_dir) if ticks is not None else None
     summary = summarize(
         node,
         run_id=run_id,
@@ -208,7 +203,24 @@ def run(args: argparse.Namespace) -> int:
             f"the event store failed during the run, so trading was halted: {node.store_error}"
             f" ({node.unrecorded} messages after the failure were not recorded)"
         )
+    if tick_error is not None:
+        raise tick_error
     return 0
+
+
+def _close_ticks(ticks: TickRecorder, console: Console, out_dir: Path) -> StoreError | None:
+    """Close the tick history; its failure, if any (the run itself went on: it is
+    summarized first, then reported)."""
+    try:
+        count = ticks.close()
+    except StoreError as error:
+        console.print(f"[red]{error}[/red]")
+        return error
+    console.print(
+        f"recorded {count} ticks to {out_dir / 'ticks'} "
+        f"(query: spreadwire data query --root {out_dir / 'ticks'} --start ... --end ...)"
+    )
+    return None
 
 
 def _store_url(args: argparse.Namespace, config: NodeConfig, out_dir: Path) -> tuple[str, str]:

@@ -15,13 +15,16 @@ When the feed goes quiet no tick comes to trigger the hand-off: the node's timer
 :meth:`TickRecorder.expire` with its clock (on the dispatch thread, like ``record``), and
 a list older than ``max_delay_ns`` goes then.
 
-If the writer fails (a full disk, say), it stops writing but keeps taking what is handed
-to it, so a producer never blocks on a queue nobody drains; the next hand-off and
-``close`` raise :class:`~spreadwire.errors.StoreError` with the cause.
+If the writer fails (a full disk, say), the history stops there, and trading does not:
+the failure is logged once, ``record`` and ``expire`` go on taking ticks without raising
+into the dispatch loop and count them in ``dropped``, the writer thread keeps draining the
+queue so that no producer ever blocks on it, and ``close`` raises
+:class:`~spreadwire.errors.StoreError` with the cause and the count.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -34,15 +37,19 @@ from spreadwire.persistence.ticks import TickWriter
 
 Tick = QuoteTick | TradeTick
 
+_log = logging.getLogger("spreadwire.persistence.tickrecorder")
+
 
 @final
 class TickRecorder:
     __slots__ = (
         "_buffer",
+        "_dropped",
         "_due",
         "_error",
         "_flush_s",
         "_handoff",
+        "_lost",
         "_max_delay_ns",
         "_queue",
         "_thread",
@@ -76,6 +83,11 @@ class TickRecorder:
         self._queue: queue.Queue[list[Tick] | None] = queue.Queue(max_pending_batches)
         self._error: BaseException | None = None
         self.recorded = 0
+        #: ticks taken after the writer failed (counted by the producer)
+        self._dropped = 0
+        #: ticks handed over but not written because the writer had failed (counted by
+        #: the writer thread: each counter has one writer)
+        self._lost = 0
         self._thread = threading.Thread(target=self._run, name="tick-recorder", daemon=True)
         self._thread.start()
 
@@ -97,10 +109,16 @@ class TickRecorder:
         if self._buffer and now_ns >= self._due:
             self._hand_off()
 
+    @property
+    def dropped(self) -> int:
+        """Ticks taken after the writer failed (not written)."""
+        return self._dropped + self._lost
+
     def _hand_off(self) -> None:
-        if self._error is not None:
-            raise StoreError(f"tick recorder failed: {self._error}") from self._error
         batch, self._buffer = self._buffer, []
+        if self._error is not None:
+            self._dropped += len(batch)
+            return
         self.recorded += len(batch)
         self._queue.put(batch)
 
@@ -122,24 +140,29 @@ class TickRecorder:
                     writer.flush()
                     written = time.monotonic()
                     pending = False
-            except BaseException as error:  # surfaced to the producer on its next handoff
+            except BaseException as error:  # reported by close(); trading goes on
+                _log.error("tick history stopped, ticks are no longer written: %s", error)
                 self._error = error
                 self._drain()
                 return
 
     def _drain(self) -> None:
         """After a failure: take what is handed over until ``close``, so that no producer
-        waits on a full queue (those ticks cannot be written; the producer is told)."""
-        while self._queue.get() is not None:
-            pass
+        waits on a full queue (those ticks cannot be written: counted in ``dropped``)."""
+        while (batch := self._queue.get()) is not None:
+            self._lost += len(batch)
 
     def close(self) -> int:
-        """Write everything recorded so far; return the number of ticks."""
+        """Write everything recorded so far; return the number of ticks handed to the
+        writer (a failure raises, with the count of ticks not written)."""
         if self._buffer:
             self._hand_off()
         self._queue.put(None)
         self._thread.join()
         if self._error is not None:
-            raise StoreError(f"tick recorder failed: {self._error}") from self._error
+            raise StoreError(
+                f"tick history failed: {self._error}; {self.dropped} ticks taken after that"
+                " were not written"
+            ) from self._error
         self._writer.close()
         return self.recorded
