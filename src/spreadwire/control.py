@@ -252,9 +252,21 @@ class NodeControl:
             ts_engaged=0 if entry is None else entry[0],
         )
 
+    def _require_store(self, field: str) -> None:
+        """Trading stays halted while the event store is failed: nothing done now could
+        be recorded (the node halted itself when the store failed)."""
+        failure = self._node.store_error
+        if failure is not None:
+            raise ConflictError(
+                f"the event store failed ({failure}); trading stays halted until the node"
+                " restarts from its log",
+                field=field,
+            )
+
     def set_trading_state(self, change: TradingStateChange, *, actor: str) -> TradingStateView:
         node = self._node
         if change.state is TradingState.ACTIVE:
+            self._require_store("state")
             node.submit_command(
                 ResetTradingState(operator=actor, reason=change.reason, ts_init=node.now())
             )
@@ -267,6 +279,7 @@ class NodeControl:
         return self._kill_switch(EngageKillSwitch, request, actor)
 
     def release_kill_switch(self, request: KillSwitchRequest, *, actor: str) -> KillSwitchResult:
+        self._require_store("scope")
         return self._kill_switch(ReleaseKillSwitch, request, actor)
 
     def _kill_switch(

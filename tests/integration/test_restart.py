@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from spreadwire.api.errors import ConflictError
+from spreadwire.api.schemas import KillSwitchRequest, TradingStateChange
 from spreadwire.app import TradingNode
 from spreadwire.config import NodeConfig
+from spreadwire.control import NodeControl
 from spreadwire.domain.admin import ChangeRiskLimits, ChangeStrategyParams, StartStrategy
 from spreadwire.domain.commands import EngageKillSwitch
 from spreadwire.domain.enums import TradingState
@@ -162,3 +165,33 @@ def test_node_whose_event_store_fails_halts_trading_and_keeps_running(tmp_path: 
     assert len(node.oms.orders()) == orders_when_halted
     assert not any(o.is_open for o in node.oms.orders())
     assert node.unrecorded > 0
+
+
+def test_operator_cannot_resume_trading_while_the_event_store_is_failed(tmp_path: Path) -> None:
+    node = _node(tmp_path / "events.db")
+    node.start()
+    _run(node, 5.0)
+    control = NodeControl(node)
+    node.recorder.close()
+    node.writer.close()  # its last commit fails: the writer stops
+    _run(node, 1.0)
+    for _ in range(60):
+        if node.store_error is not None:
+            break
+        _run(node, 0.5)
+
+    with pytest.raises(ConflictError, match="the event store failed") as resume:
+        control.set_trading_state(
+            TradingStateChange(state=TradingState.ACTIVE, reason="ok"), actor="ops"
+        )
+    with pytest.raises(ConflictError, match="trading stays halted") as release:
+        control.release_kill_switch(KillSwitchRequest(scope="all", reason="ok"), actor="ops")
+    halted = control.set_trading_state(
+        TradingStateChange(state=TradingState.HALTED, reason="still"), actor="ops"
+    )
+    node.close()
+
+    assert (resume.value.field, release.value.field) == ("state", "scope")
+    assert node.risk.trading_state is TradingState.HALTED
+    assert node.risk.kill_switch.is_engaged("all", None)
+    assert halted.state is TradingState.HALTED
