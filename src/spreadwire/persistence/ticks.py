@@ -199,6 +199,16 @@ def partition(instrument_id: str) -> str:
     return "instrument_id=" + quote(instrument_id, safe="")
 
 
+def _folder_names(instrument_id: str) -> list[str]:
+    """The partition folder of ``instrument_id``, and the unencoded name a tree written
+    before percent-encoding used for it (an id with a space, say), if that differs."""
+    encoded = partition(instrument_id)
+    legacy = f"instrument_id={instrument_id}"
+    if legacy == encoded or "/" in instrument_id or "%" in instrument_id:
+        return [encoded]
+    return [encoded, legacy]
+
+
 #: How DuckDB reads the Hive columns: never guessed from the values (an instrument id that
 #: looks like a date or a number stays a string).
 _HIVE = "hive_partitioning = true, hive_types = {'date': DATE, 'instrument_id': VARCHAR}"
@@ -248,7 +258,7 @@ class TickHistory:
             if first is not None and last is not None and not first <= day <= last:
                 continue
             folders = (
-                [Path(day_folder.path) / partition(instrument_id)]
+                [Path(day_folder.path) / name for name in _folder_names(instrument_id)]
                 if instrument_id is not None
                 else [
                     Path(entry.path)

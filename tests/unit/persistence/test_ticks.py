@@ -224,3 +224,15 @@ def test_utc_ns_keeps_nanoseconds_and_refuses_more_digits() -> None:
     assert utc_ns("1969-12-31T23:59:59.000000001Z") == -999_999_999
     with pytest.raises(ValueError, match="more than nine digits"):
         utc_ns("2024-01-02T00:00:00.0000000001")
+
+
+def test_tick_history_reads_an_unencoded_folder_of_an_older_tree(tmp_path: Path) -> None:
+    writer = TickWriter(tmp_path)
+    writer.record(trade("sp ace", DAY, "10", "1", 0))
+    writer.close()
+    encoded = next((tmp_path / "trades").rglob("instrument_id=*"))
+    encoded.rename(encoded.with_name("instrument_id=sp ace"))  # as written before encoding
+    history = TickHistory(tmp_path)
+
+    assert history.count_trades("sp ace", DAY, DAY + 1) == 1
+    assert [row.instrument_id for row in history.vwap(DAY, DAY + 1)] == ["sp ace"]
