@@ -33,6 +33,8 @@ from spreadwire.domain.commands import (
     CancelAllOrders,
     CancelOrder,
     EngageKillSwitch,
+    ReleaseKillSwitch,
+    ResetTradingState,
     SubmitOrder,
 )
 from spreadwire.domain.enums import ReportKind, TradingState
@@ -220,7 +222,8 @@ class TradingNode:
         #: why the event store stopped taking events (None while it works); trading is
         #: halted from then on (see ``_store_failed``)
         self.store_error: str | None = None
-        #: messages handed to recording after the store failed (not recorded)
+        #: messages not recorded because the store failed: those the writer held when it
+        #: stopped, and every one handed to recording after that
         self.unrecorded = 0
 
     # ------------------------------------------------------------------ wiring
@@ -350,7 +353,15 @@ class TradingNode:
         self._t_submit = 0
 
     def execute(self, command: object) -> None:
-        """An operator or API command: recorded, then through the risk gate."""
+        """An operator or API command: recorded, then through the risk gate. While the
+        event store is failed, nothing that would resume trading is applied."""
+        if self.store_error is not None and isinstance(
+            command, (ResetTradingState, ReleaseKillSwitch)
+        ):
+            log.warning(
+                "%s refused: the event store failed (%s)", type(command).__name__, self.store_error
+            )
+            return
         self._outbox.append(command)
         self._t_submit = perf_counter_ns()
         self.risk.execute(command)
@@ -517,10 +528,13 @@ class TradingNode:
             outbox.clear()
             return
         append = self.writer.append
+        handed = 0
         try:
             for message in outbox:
                 append(message)
+                handed += 1
         except StoreError as error:
+            del outbox[:handed]  # those are counted with what the writer held
             self._store_failed(error)
             return
         outbox.clear()
@@ -548,7 +562,9 @@ class TradingNode:
                 ts_init=now,
             )
         )
-        self.unrecorded += len(self._outbox)
+        # what the stopped writer held but never committed, and this dispatch's rest
+        stats = self.writer.stats()
+        self.unrecorded += stats.appended - stats.committed + len(self._outbox)
         self._outbox.clear()
 
     def _record_timings(self) -> None:

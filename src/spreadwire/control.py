@@ -131,6 +131,7 @@ class NodeControl:
         return [self._strategy_view(s) for s in self._node.strategies.strategies()]
 
     def add_strategy(self, spec: StrategySpec, *, actor: str) -> StrategyView:
+        self._require_store("strategy_id")
         if any(s.strategy_id == spec.strategy_id for s in self._node.strategies.strategies()):
             raise ConflictError(f"strategy {spec.strategy_id!r} exists", field="strategy_id")
         params = msgspec.structs.asdict(spec)
@@ -151,6 +152,7 @@ class NodeControl:
         return self._strategy_view(self._strategy(spec.strategy_id))
 
     def start_strategy(self, strategy_id: str, *, actor: str) -> StrategyView:
+        self._require_store("strategy_id")
         self._strategy(strategy_id)
         self._node.admin(
             StartStrategy(operator=actor, strategy_id=strategy_id, ts_init=self._node.now())
@@ -167,6 +169,7 @@ class NodeControl:
     def set_strategy_params(
         self, strategy_id: str, params: StrategyParams, *, actor: str
     ) -> StrategyView:
+        self._require_store("params")
         self._strategy(strategy_id)
         changes = {k: v for k, v in msgspec.structs.asdict(params).items() if v is not None}
         if not changes:
@@ -209,6 +212,7 @@ class NodeControl:
         )
 
     def set_risk_limits(self, patch: RiskLimitsPatch, *, actor: str) -> RiskLimits:
+        self._require_store("limits")
         changes = msgspec.to_builtins(patch)
         changes = {k: v for k, v in changes.items() if v is not None}
         if not changes:
@@ -322,6 +326,7 @@ class NodeControl:
             raise NotFoundError(f"no {request.scope} {request.target!r}", field="target")
 
     def reset_breaker(self, request: BreakerReset, *, actor: str) -> TradingStateView:
+        self._require_store("reason")
         node = self._node
         node.submit_command(
             ResetTradingState(operator=actor, reason=request.reason, ts_init=node.now())
@@ -377,6 +382,7 @@ class NodeControl:
         return _order_doc_view(doc)
 
     def submit_order(self, request: OrderRequest, *, actor: str) -> OrderView:
+        self._require_store("client_order_id")
         node = self._node
         instrument = node.instruments.get(request.instrument_id)
         if instrument is None:

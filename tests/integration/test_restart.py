@@ -10,12 +10,17 @@ from pathlib import Path
 import pytest
 
 from spreadwire.api.errors import ConflictError
-from spreadwire.api.schemas import KillSwitchRequest, TradingStateChange
+from spreadwire.api.schemas import (
+    BreakerReset,
+    KillSwitchRequest,
+    RiskLimitsPatch,
+    TradingStateChange,
+)
 from spreadwire.app import TradingNode
 from spreadwire.config import NodeConfig
 from spreadwire.control import NodeControl
 from spreadwire.domain.admin import ChangeRiskLimits, ChangeStrategyParams, StartStrategy
-from spreadwire.domain.commands import EngageKillSwitch
+from spreadwire.domain.commands import EngageKillSwitch, ResetTradingState
 from spreadwire.domain.enums import TradingState
 from spreadwire.domain.events import OrderInitialized
 from spreadwire.errors import ValidationError
@@ -186,12 +191,19 @@ def test_operator_cannot_resume_trading_while_the_event_store_is_failed(tmp_path
         )
     with pytest.raises(ConflictError, match="trading stays halted") as release:
         control.release_kill_switch(KillSwitchRequest(scope="all", reason="ok"), actor="ops")
+    with pytest.raises(ConflictError, match="the event store failed") as reset:
+        control.reset_breaker(BreakerReset(reason="ok"), actor="ops")
+    with pytest.raises(ConflictError, match="the event store failed") as limits:
+        control.set_risk_limits(RiskLimitsPatch(collar_bps=500), actor="ops")
+    # a reset that reaches the node another way (not through the API) is ignored too
+    node.submit_command(ResetTradingState(operator="ops", reason="ok", ts_init=node.now()))
     halted = control.set_trading_state(
         TradingStateChange(state=TradingState.HALTED, reason="still"), actor="ops"
     )
     node.close()
 
     assert (resume.value.field, release.value.field) == ("state", "scope")
+    assert (reset.value.field, limits.value.field) == ("reason", "limits")
     assert node.risk.trading_state is TradingState.HALTED
     assert node.risk.kill_switch.is_engaged("all", None)
     assert halted.state is TradingState.HALTED

@@ -55,11 +55,15 @@ class PostgresReadModelStore:
         self._statement_timeout_ms = statement_timeout_ms
         try:
             self._connection = self._connect()
+        except psycopg.Error as error:
+            raise StoreError(f"cannot open read models {redact(url)}: {error}") from error
+        try:
             if not self._exists("rm_tracking"):
                 with self._connection.transaction():
                     self._connection.execute(_LOCK)
                     self._connection.execute(_TRACKING)
         except psycopg.Error as error:
+            self._connection.close()
             raise StoreError(f"cannot open read models {redact(url)}: {error}") from error
         self._lock = threading.Lock()
         self._tables: set[str] = set()

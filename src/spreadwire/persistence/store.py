@@ -20,9 +20,11 @@ from spreadwire.eventstore.recorder import Recorder
 
 SCHEMES = ("memory://", "sqlite:///", "postgresql://", "postgres://")
 #: ``scheme://user:password@`` in a URL, also inside a longer text (an error message).
-#: The password runs to the last ``@`` before the path: one holding an unencoded ``@`` is
-#: removed whole (such a URL is refused by :func:`require_database_name` anyway).
-_PASSWORD = re.compile(r"://([^:/@\s]+):[^/\s]*@")
+#: The password runs to the ``@`` that the host follows: the last one before the next
+#: ``/``, ``?``, ``#``, quote, whitespace or the end. So a password holding an unencoded
+#: ``@`` or ``/`` is removed whole, and the host is kept (such URLs are refused by
+#: :func:`require_database_name` anyway).
+_PASSWORD = re.compile(r"://([^:/@\s]+):\S*?@(?=[^@/?#\s\"']*(?:[/?#\s\"']|$))")
 
 
 def redact(text: str) -> str:
@@ -42,10 +44,10 @@ def require_database_name(url: str, field: str) -> None:
     """A PostgreSQL URL must name its database: without one, libpq connects to the
     database named like the user, and the store's tables would be created there."""
     parts = urlsplit(url)
-    if parts.netloc.count("@") > 1:
+    if parts.netloc.count("@") > 1 or "@" in parts.path:
         raise ConfigError(
-            f"{field}: the user or password in the PostgreSQL URL holds an unencoded '@';"
-            " write it as %40"
+            f"{field}: the user or password in the PostgreSQL URL holds an unencoded '@' or"
+            " '/'; write them as %40 and %2F"
         )
     query = parse_qs(parts.query, keep_blank_values=True)
     if parts.path.strip("/") or any(name.strip() for name in query.get("dbname", ())):

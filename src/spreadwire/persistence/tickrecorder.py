@@ -160,9 +160,11 @@ class TickRecorder:
         self._queue.put(None)
         self._thread.join()
         if self._error is not None:
+            # everything taken that is not in a file: what the writer held or was given
+            # when it failed, and what came after (the thread has ended: counts are final)
+            unwritten = self.recorded + self._dropped - self._writer.stats().written_rows
             raise StoreError(
-                f"tick history failed: {self._error}; {self.dropped} ticks taken after that"
-                " were not written"
+                f"tick history failed: {self._error}; {unwritten} ticks were not written"
             ) from self._error
         self._writer.close()
         return self.recorded

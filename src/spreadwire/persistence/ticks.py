@@ -371,7 +371,7 @@ def _vwap_row(row: tuple[Any, ...]) -> Vwap:
 
 
 #: The fraction of a second in an ISO 8601 time: its digits, and what follows them.
-_FRACTION = re.compile(r"([T ]\d\d:\d\d:\d\d)[.,](\d+)")
+_FRACTION = re.compile(r"([T ]\d\d:?\d\d:?\d\d)[.,](\d+)")
 
 
 def utc_ns(text: str) -> int:

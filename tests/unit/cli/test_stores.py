@@ -48,10 +48,26 @@ def test_open_recorder_refuses_memory_when_the_store_must_exist() -> None:
     open_recorder("memory://", must_exist=False).close()
 
 
-def test_redact_password_holding_an_unencoded_at_sign_is_removed_whole() -> None:
-    text = "cannot connect to postgresql://app:Sup3r@Secret-pw@127.0.0.1:5432/db: refused"
-
-    assert redact(text) == "cannot connect to postgresql://app@127.0.0.1:5432/db: refused"
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        (
+            "cannot connect to postgresql://app:Sup3r@Secret-pw@127.0.0.1:5432/db: refused",
+            "cannot connect to postgresql://app@127.0.0.1:5432/db: refused",
+        ),
+        (
+            "cannot connect to postgresql://audit:pa/ss@127.0.0.1:5432/db: x",
+            "cannot connect to postgresql://audit@127.0.0.1:5432/db: x",
+        ),
+        (
+            "postgresql://u:pw@db1.internal?dbname=x&application_name=me@desk: refused",
+            "postgresql://u@db1.internal?dbname=x&application_name=me@desk: refused",
+        ),
+        ("x postgresql://u:p@h", "x postgresql://u@h"),
+    ],
+)
+def test_redact_removes_the_whole_password_and_keeps_the_host(text: str, redacted: str) -> None:
+    assert redact(text) == redacted
 
 
 @pytest.mark.parametrize(
@@ -59,10 +75,11 @@ def test_redact_password_holding_an_unencoded_at_sign_is_removed_whole() -> None
     [
         "postgresql://app:s3cr@t@127.0.0.1:5432/db",
         "postgresql://a@b@127.0.0.1/db",
+        "postgresql://app:s3cr/t@127.0.0.1:5432/db",
     ],
 )
 def test_require_database_name_refuses_an_unencoded_at_sign_without_echoing_it(url: str) -> None:
-    with pytest.raises(ConfigError, match="unencoded '@'; write it as %40") as caught:
+    with pytest.raises(ConfigError, match="unencoded '@' or '/'; write them as %40") as caught:
         require_database_name(url, "--store")
 
     assert "s3cr" not in str(caught.value)

@@ -222,6 +222,7 @@ def test_utc_ns_keeps_nanoseconds_and_refuses_more_digits() -> None:
     assert utc_ns("2024-01-02T23:59:59.999999999") == utc_ns("2024-01-03") - 1
     assert utc_ns("2024-01-02T00:00:00.5+01:00") == utc_ns("2024-01-01T23:00:00") + 500_000_000
     assert utc_ns("1969-12-31T23:59:59.000000001Z") == -999_999_999
+    assert utc_ns("20240501T000000.5") == utc_ns("2024-05-01") + 500_000_000
     with pytest.raises(ValueError, match="more than nine digits"):
         utc_ns("2024-01-02T00:00:00.0000000001")
 
@@ -236,3 +237,13 @@ def test_tick_history_reads_an_unencoded_folder_of_an_older_tree(tmp_path: Path)
 
     assert history.count_trades("sp ace", DAY, DAY + 1) == 1
     assert [row.instrument_id for row in history.vwap(DAY, DAY + 1)] == ["sp ace"]
+
+
+def test_tick_history_reads_an_older_trees_folder_for_an_id_now_encoded(tmp_path: Path) -> None:
+    writer = TickWriter(tmp_path)
+    writer.record(trade("EUR:USD.SIM", DAY, "1.1", "1", 0))
+    writer.close()
+    encoded = next((tmp_path / "trades").rglob("instrument_id=*"))
+    encoded.rename(encoded.with_name("instrument_id=EUR:USD.SIM"))
+
+    assert TickHistory(tmp_path).count_trades("EUR:USD.SIM", DAY, DAY + 1) == 1
