@@ -222,6 +222,8 @@ class TradingNode:
         #: why the event store stopped taking events (None while it works); trading is
         #: halted from then on (see ``_store_failed``)
         self.store_error: str | None = None
+        #: whether the writer was retrying a failed commit at the last hand-off
+        self._store_retrying = False
         #: messages not recorded because the store failed: those the writer held when it
         #: stopped, and every one handed to recording after that
         self.unrecorded = 0
@@ -538,6 +540,32 @@ class TradingNode:
             self._store_failed(error)
             return
         outbox.clear()
+        if self.writer.retrying:
+            if not self._store_retrying:
+                self._store_retrying = True
+                self._store_stalled()
+        elif self._store_retrying:
+            self._store_retrying = False
+
+    def _store_stalled(self) -> None:
+        """A commit failed and the writer is retrying it: until the store confirms again,
+        nothing new is sent. The breaker goes to HALTED (working orders stay; an operator
+        resets it once the store is sound); if the writer gives up, ``_store_failed``
+        follows."""
+        now = self.clock.timestamp_ns()
+        reason = "EVENT_STORE_RETRYING: an event store commit failed and is being retried"
+        log.error("%s; trading halted", reason)
+        self.risk.trip(TradingState.HALTED, reason)
+        self.bus.publish(
+            TradingAlert(
+                source="store",
+                code="EVENT_STORE_RETRYING",
+                message="an event store commit failed; trading halted while it is retried",
+                severity="critical",
+                ts_event=now,
+                ts_init=now,
+            )
+        )
 
     def _store_failed(self, error: StoreError) -> None:
         """The event writer stopped (the store failed): what happens now could no longer
@@ -665,6 +693,10 @@ class TradingNode:
             self.oms.on_timer(now)
             if self._outbox:
                 self._record()
+            elif self.store_error is None and self.writer.failure is not None:
+                # the writer gave up with nothing new to hand it: halt now, not at the
+                # next event
+                self._store_failed(StoreError(f"the event writer stopped: {self.writer.failure}"))
             # between two dispatches: the collector's pause never lands inside a chain
             self.collector.tick()
             self.scheduler.after(interval, tick)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,8 @@ from spreadwire.domain.admin import ChangeRiskLimits, ChangeStrategyParams, Star
 from spreadwire.domain.commands import EngageKillSwitch, ResetTradingState
 from spreadwire.domain.enums import TradingState
 from spreadwire.domain.events import OrderInitialized
-from spreadwire.errors import ValidationError
+from spreadwire.errors import StoreError, ValidationError
+from spreadwire.eventstore.verify import verify_log
 from spreadwire.node import Driver, Speed
 from spreadwire.persistence.store import open_store
 
@@ -207,3 +209,55 @@ def test_operator_cannot_resume_trading_while_the_event_store_is_failed(tmp_path
     assert node.risk.trading_state is TradingState.HALTED
     assert node.risk.kill_switch.is_engaged("all", None)
     assert halted.state is TradingState.HALTED
+
+
+class _FailingOnce:
+    """A store whose commits fail while ``failing`` is set (a lost connection, say)."""
+
+    def __init__(self, recorder: Any) -> None:
+        self._recorder = recorder
+        self.failing = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._recorder, name)
+
+    def commit(self, appends: Any, **kwargs: Any) -> Any:
+        if self.failing:
+            self.failing = False
+            raise StoreError("connection lost")
+        return self._recorder.commit(appends, **kwargs)
+
+
+def test_node_halts_while_a_failed_commit_is_retried_and_resumes_by_hand(tmp_path: Path) -> None:
+    store = _FailingOnce(open_store(f"sqlite:///{tmp_path / 'events.db'}"))
+    node = TradingNode(
+        NodeConfig(seed=9, pairs=2),
+        store_url="sqlite:///unused.db",
+        recorder=store,
+        latency_breaker=False,
+    )
+    node.start()
+    _run(node, 25.0)
+    store.failing = True
+    for _ in range(120):  # until the node has seen the retry and halted
+        if node.risk.trading_state is TradingState.HALTED:
+            break
+        _run(node, 0.25)
+    halted = node.risk.trading_state
+    node.writer.flush()  # the retry succeeds: everything is stored
+    orders = len(node.oms.orders())
+    _run(node, 5.0)
+    still_halted = len(node.oms.orders()) == orders
+    NodeControl(node).reset_breaker(BreakerReset(reason="store is back"), actor="ops")
+    _run(node, 25.0)
+    node.close()
+    report = verify_log(store._recorder)
+    store._recorder.close()
+
+    assert halted is TradingState.HALTED
+    assert still_halted
+    assert node.store_error is None
+    assert [a.code for a in node.alerts].count("EVENT_STORE_RETRYING") == 1
+    assert len(node.oms.orders()) > orders, "trading resumed after the reset"
+    assert report.sound
+    assert node.writer.stats().committed == node.writer.stats().appended

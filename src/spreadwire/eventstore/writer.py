@@ -106,6 +106,9 @@ class EventWriter:
         self._peak = 0
         self._waits = 0
         self._retries = 0
+        #: Set while a failed commit is being retried (its callers are not acknowledged;
+        #: a node stops trading when it sees this), cleared when a commit succeeds.
+        self.retrying = False
         self._last_position = recorder.last_position()
         self._ack = LatencyHistogram("event_store_ack")
         self._retry_sleep = threading.Event()
@@ -358,14 +361,18 @@ class EventWriter:
         attempt = 0
         while True:
             try:
-                return self._recorder.commit(appends, durability=self._config.durability)
+                outcomes = self._recorder.commit(appends, durability=self._config.durability)
             except StoreError as error:
+                self.retrying = True
                 if attempt >= self._config.retries:
                     raise
                 attempt += 1
                 self._retries += 1
                 _log.warning("event store commit failed (attempt %d): %s", attempt, error)
                 self._retry_sleep.wait(self._config.retry_backoff_ns * attempt / 1e9)
+                continue
+            self.retrying = False
+            return outcomes
 
     def _fail(self, batch: list[_Item], error: BaseException) -> None:
         _log.error("event writer stopped: %s", error)
@@ -383,6 +390,11 @@ class EventWriter:
             self._space.notify_all()
 
     # ------------------------------------------------------------------ statistics
+
+    @property
+    def failure(self) -> BaseException | None:
+        """Why the writer stopped (None while it runs): the commit error it gave up on."""
+        return self._failure
 
     @property
     def last_position(self) -> int:
