@@ -79,13 +79,17 @@ class NodeControl:
 
     def readiness(self) -> Readiness:
         node = self._node
+        failure = node.store_error
         checks = {
             "venue": node.started,
-            "event_store": node.writer_open and not node.writer.stats().failed,
+            "event_store": node.writer_open and failure is None and not node.writer.stats().failed,
             "market_data": node.marketdata.stats().quotes > 0,
         }
         ready = all(checks.values())
-        return Readiness(ready=ready, checks=checks, detail="" if ready else "starting")
+        detail = "" if ready else "starting"
+        if failure is not None:
+            detail = f"the event store failed, trading is halted: {failure}"
+        return Readiness(ready=ready, checks=checks, detail=detail)
 
     def instruments(self) -> list[InstrumentView]:
         return [

@@ -206,6 +206,9 @@ def test_operator_cannot_resume_trading_while_the_event_store_is_failed(tmp_path
 
     assert (resume.value.field, release.value.field) == ("state", "scope")
     assert (reset.value.field, limits.value.field) == ("reason", "limits")
+    readiness = control.readiness()
+    assert not readiness.ready and not readiness.checks["event_store"]
+    assert readiness.detail.startswith("the event store failed, trading is halted")
     assert node.risk.trading_state is TradingState.HALTED
     assert node.risk.kill_switch.is_engaged("all", None)
     assert halted.state is TradingState.HALTED
