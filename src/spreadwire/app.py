@@ -556,15 +556,10 @@ class TradingNode:
         reason = "EVENT_STORE_RETRYING: an event store commit failed and is being retried"
         log.error("%s; trading halted", reason)
         self.risk.trip(TradingState.HALTED, reason)
-        self.bus.publish(
-            TradingAlert(
-                source="store",
-                code="EVENT_STORE_RETRYING",
-                message="an event store commit failed; trading halted while it is retried",
-                severity="critical",
-                ts_event=now,
-                ts_init=now,
-            )
+        self._store_alert(
+            "EVENT_STORE_RETRYING",
+            "an event store commit failed; trading halted while it is retried",
+            now,
         )
 
     def _store_failed(self, error: StoreError) -> None:
@@ -580,20 +575,25 @@ class TradingNode:
             EngageKillSwitch(operator="event-store", reason=reason, ts_init=now)
         )
         self.risk.trip(TradingState.HALTED, reason)
-        self.bus.publish(
-            TradingAlert(
-                source="store",
-                code="EVENT_STORE_FAILED",
-                message=f"the event store failed; trading halted: {error}",
-                severity="critical",
-                ts_event=now,
-                ts_init=now,
-            )
+        self._store_alert(
+            "EVENT_STORE_FAILED", f"the event store failed; trading halted: {error}", now
         )
         # what the stopped writer held but never committed, and this dispatch's rest
         stats = self.writer.stats()
         self.unrecorded += stats.appended - stats.committed + len(self._outbox)
         self._outbox.clear()
+
+    def _store_alert(self, code: str, message: str, now: int) -> None:
+        self.bus.publish(
+            TradingAlert(
+                source="store",
+                code=code,
+                message=message,
+                severity="critical",
+                ts_event=now,
+                ts_init=now,
+            )
+        )
 
     def _record_timings(self) -> None:
         tick_to_order = self._stage_tick_to_order
