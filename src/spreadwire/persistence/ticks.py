@@ -25,11 +25,11 @@ import itertools
 import os
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from pathlib import Path
-from typing import Any, final
+from typing import Any, TypeVar, final
 from urllib.parse import quote
 
 import duckdb
@@ -39,6 +39,8 @@ import pyarrow.parquet as pq
 
 from spreadwire.domain.market import QuoteTick, TradeTick
 from spreadwire.errors import StoreError
+
+T = TypeVar("T")
 
 NS_PER_DAY = 86_400 * 1_000_000_000
 _EPOCH = date(1970, 1, 1)
@@ -274,9 +276,20 @@ class TickHistory:
                 )
         return files
 
-    def _query(self, sql: str, files: list[str], params: list[Any]) -> duckdb.DuckDBPyRelation:
+    def _rows(self, sql: str, files: list[str], params: list[Any]) -> list[tuple[Any, ...]]:
+        return self._run(sql, files, params, duckdb.DuckDBPyRelation.fetchall)
+
+    def _run(
+        self,
+        sql: str,
+        files: list[str],
+        params: list[Any],
+        result: Callable[[duckdb.DuckDBPyRelation], T],
+    ) -> T:
+        """``result`` of ``sql`` over ``files`` (its first parameter); a DuckDB error, in
+        the query or while reading the files, is a :class:`StoreError`."""
         try:
-            return self._connection.sql(sql, params=[files, *params])
+            return result(self._connection.sql(sql, params=[files, *params]))
         except duckdb.Error as error:
             raise StoreError(f"cannot read tick history under {self._root}: {error}") from error
 
@@ -286,7 +299,7 @@ class TickHistory:
         if not files:
             return 0
         sql = f"SELECT count(*) FROM read_parquet(?, {_HIVE}) WHERE ts_event >= ? AND ts_event < ?"
-        row = self._fetch(self._query(sql, files, [start_ns, end_ns]))
+        row = self._rows(sql, files, [start_ns, end_ns])
         return int(row[0][0])
 
     def trades(
@@ -303,11 +316,7 @@ class TickHistory:
             + (" LIMIT ?" if limit is not None else "")
         )
         params: list[Any] = [start_ns, end_ns] + ([limit] if limit is not None else [])
-        relation = self._query(sql, files, params)
-        try:
-            return relation.to_arrow_table()
-        except duckdb.Error as error:
-            raise StoreError(f"cannot read tick history under {self._root}: {error}") from error
+        return self._run(sql, files, params, duckdb.DuckDBPyRelation.to_arrow_table)
 
     def vwap(self, start_ns: int, end_ns: int, instrument_id: str | None = None) -> list[Vwap]:
         """Volume-weighted average price per instrument over ``[start_ns, end_ns)``."""
@@ -322,7 +331,7 @@ class TickHistory:
             " WHERE ts_event >= ? AND ts_event < ?"
             " GROUP BY instrument_id ORDER BY instrument_id"
         )
-        rows = self._fetch(self._query(sql, files, [start_ns, end_ns]))
+        rows = self._rows(sql, files, [start_ns, end_ns])
         return [_vwap_row(row) for row in rows if row[2]]
 
     def last_ts(self) -> int | None:
@@ -332,19 +341,11 @@ class TickHistory:
             files = self.files(kind)
             if not files:
                 continue
-            rows = self._fetch(
-                self._query(f"SELECT max(ts_init) FROM read_parquet(?, {_HIVE})", files, [])
-            )
+            rows = self._rows(f"SELECT max(ts_init) FROM read_parquet(?, {_HIVE})", files, [])
             if rows and rows[0][0] is not None:
                 value = int(rows[0][0])
                 newest = value if newest is None else max(newest, value)
         return newest
-
-    def _fetch(self, relation: duckdb.DuckDBPyRelation) -> list[tuple[Any, ...]]:
-        try:
-            return relation.fetchall()
-        except duckdb.Error as error:
-            raise StoreError(f"cannot read tick history under {self._root}: {error}") from error
 
     def close(self) -> None:
         self._connection.close()
