@@ -101,3 +101,19 @@ def damaged(checked: int, position: int, head: int, store: str) -> RecoveryRepor
     )
     _log.warning("%s: %s", store, detail)
     return RecoveryReport(checked=checked, damaged_at=position, head=head, detail=detail)
+
+
+def verdict(
+    found: tuple[int, bool] | None, checked: int, head: int, store: str, *, repair: bool
+) -> RecoveryReport | int:
+    """What opening does with ``check_tail``'s finding: the report when nothing is to be
+    cut (a sound tail, damage inside the log, or a torn tail left as it is without
+    ``repair``), else the first position of the torn tail to cut."""
+    if found is None:
+        return RecoveryReport(checked=checked, head=head)
+    position, is_torn = found
+    if not is_torn:
+        return damaged(checked, position, head, store)
+    if not repair:
+        return torn(checked, position, head)
+    return position

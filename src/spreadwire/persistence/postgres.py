@@ -47,7 +47,7 @@ from spreadwire.eventstore.records import (
 )
 from spreadwire.eventstore.signal import CommitSignal
 from spreadwire.eventstore.streams import category_of
-from spreadwire.eventstore.tail import check_tail, damaged, torn, truncated
+from spreadwire.eventstore.tail import check_tail, truncated, verdict
 from spreadwire.persistence import postgres_schema as sql
 from spreadwire.persistence.pgarrays import bytea_array, int_array, text_array
 from spreadwire.persistence.store import redact
@@ -288,14 +288,9 @@ class PostgresRecorder:
             start = max(0, head - tail_check)
             rows = connection.execute(sql.SELECT_AFTER, (start, head - start)).fetchall()
             tail = [Record(*row) for row in rows]
-            found = check_tail(tail, start, head)
-            if found is None:
-                return RecoveryReport(checked=len(tail), head=head)
-            cut, is_torn = found
-            if not is_torn:
-                return damaged(len(tail), cut, head, self.url)
-            if not repair:
-                return torn(len(tail), cut, head)
+            cut = verdict(check_tail(tail, start, head), len(tail), head, self.url, repair=repair)
+            if isinstance(cut, RecoveryReport):
+                return cut
             deleted = connection.execute("DELETE FROM events WHERE position >= %s", (cut,))
             connection.execute("DELETE FROM idempotency WHERE last_position >= %s", (cut,))
             connection.execute(sql.SET_HEAD, (cut - 1,))

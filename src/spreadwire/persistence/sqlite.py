@@ -68,7 +68,7 @@ from spreadwire.eventstore.records import (
     Single,
 )
 from spreadwire.eventstore.signal import CommitSignal
-from spreadwire.eventstore.tail import check_tail, damaged, torn, truncated
+from spreadwire.eventstore.tail import check_tail, truncated, verdict
 from spreadwire.persistence import sqlite_schema as sql
 
 _log = logging.getLogger("spreadwire.persistence.sqlite")
@@ -378,14 +378,9 @@ class SQLiteRecorder:
         head = self.last_position()
         start = max(0, head - tail_check)
         tail = list(self.records(start))
-        found = check_tail(tail, start)
-        if found is None:
-            return RecoveryReport(checked=len(tail), head=head)
-        bad, is_torn = found
-        if not is_torn:
-            return damaged(len(tail), bad, head, self.url)
-        if not repair:
-            return torn(len(tail), bad, head)
+        found = verdict(check_tail(tail, start), len(tail), head, self.url, repair=repair)
+        if isinstance(found, RecoveryReport):
+            return found
         with self._write_lock:
             cut = self._cut_torn_tail(start)
         if cut is None:  # another process repaired it, or wrote after it, meanwhile
