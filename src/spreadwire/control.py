@@ -36,6 +36,8 @@ from spreadwire.api.schemas import (
     RiskLimits,
     RiskLimitsPatch,
     StageLatency,
+    StoreState,
+    StoreView,
     StrategyParams,
     StrategySpec,
     StrategyView,
@@ -62,6 +64,7 @@ from spreadwire.domain.enums import OrderStatus, TradingState
 from spreadwire.domain.order import Order
 from spreadwire.domain.values import FIXED_SCALAR, Price, Quantity
 from spreadwire.errors import ValidationError
+from spreadwire.eventstore.recorder import Pooled
 from spreadwire.strategy.pairs import PairsStrategy
 
 _STRATEGY_FIELDS = ("strategy_id", "leg_y", "leg_x")
@@ -518,6 +521,50 @@ class NodeControl:
                 )
                 for name, s in node.latency.summaries().items()
             ],
+            ts=node.now(),
+        )
+
+    def store(self) -> StoreView:
+        """The event store as the node sees it: no query is sent to the store (the
+        position is the highest this node's writer had acknowledged)."""
+        node = self._node
+        writer = node.writer
+        stats = writer.stats()
+        recorder = node.recorder
+        error = node.store_error or ""
+        state: StoreState
+        if error or stats.failed:
+            state = "failed"
+            if not error and writer.failure is not None:
+                error = str(writer.failure)
+        elif not node.writer_open:
+            state = "closed"
+        elif writer.retrying:
+            state = "retrying"
+        else:
+            state = "ok"
+        url = recorder.url
+        return StoreView(
+            url=url,
+            backend=url.partition(":")[0],
+            state=state,
+            error=error,
+            durability=stats.durability,
+            last_position=stats.last_position,
+            appended=stats.appended,
+            committed=stats.committed,
+            unrecorded=node.unrecorded,
+            commits=stats.batches,
+            largest_batch=stats.largest_batch,
+            queue_depth=stats.queue_depth,
+            queue_peak=stats.queue_peak,
+            capacity=stats.capacity,
+            backpressure_waits=stats.backpressure_waits,
+            retries=stats.retries,
+            ack_p50_ns=stats.ack_p50_ns,
+            ack_p99_ns=stats.ack_p99_ns,
+            ack_max_ns=stats.ack_max_ns,
+            pool=recorder.pool_stats() if isinstance(recorder, Pooled) else None,
             ts=node.now(),
         )
 

@@ -89,6 +89,17 @@ async def test_node_api_serves_instruments_and_readiness(running: Running) -> No
     assert {i["symbol"] for i in instruments.json()} == {"AAA", "BBB"}
 
 
+async def test_node_api_reports_its_event_store(running: Running) -> None:
+    store = (await running.http.get("/v1/store", headers=running.viewer)).json()
+    metrics = (await running.http.get("/metrics", headers=running.viewer)).text
+
+    assert (store["backend"], store["state"], store["error"]) == ("sqlite", "ok", "")
+    assert store["durability"] == "durable"
+    assert store["committed"] > 0 and store["last_position"] >= store["committed"]
+    assert store["pool"] is None
+    assert 'spreadwire_event_store_state{backend="sqlite",state="ok"} 1.0' in metrics
+
+
 async def test_node_api_manual_order_goes_through_risk_and_venue(running: Running) -> None:
     quote = running.node.marketdata.book("AAA.SIM")
     assert quote.best_ask is not None

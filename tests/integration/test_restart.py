@@ -204,6 +204,9 @@ def test_operator_cannot_resume_trading_while_the_event_store_is_failed(tmp_path
     )
     node.close()
 
+    store = control.store()
+    assert (store.state, store.backend) == ("failed", "sqlite")
+    assert "closed" in store.error
     assert (resume.value.field, release.value.field) == ("state", "scope")
     assert (reset.value.field, limits.value.field) == ("reason", "limits")
     readiness = control.readiness()
@@ -253,6 +256,7 @@ def test_node_halts_while_a_failed_commit_is_retried_and_resumes_by_hand(tmp_pat
     still_halted = len(node.oms.orders()) == orders
     NodeControl(node).reset_breaker(BreakerReset(reason="store is back"), actor="ops")
     _run(node, 25.0)
+    store_view = NodeControl(node).store()
     node.close()
     report = verify_log(store._recorder)
     store._recorder.close()
@@ -264,3 +268,20 @@ def test_node_halts_while_a_failed_commit_is_retried_and_resumes_by_hand(tmp_pat
     assert len(node.oms.orders()) > orders, "trading resumed after the reset"
     assert report.sound
     assert node.writer.stats().committed == node.writer.stats().appended
+    assert (store_view.state, store_view.retries) == ("ok", 1)
+
+
+def test_node_on_postgres_reports_its_connection_pool(postgres_url: str) -> None:
+    node = TradingNode(NodeConfig(seed=9, pairs=2), store_url=postgres_url, latency_breaker=False)
+    node.start()
+    _run(node, 10.0)
+    node.writer.flush()
+    store = NodeControl(node).store()
+    node.close()
+    node.recorder.close()
+
+    assert (store.backend, store.state) == ("postgresql", "ok")
+    assert store.committed == store.appended > 0
+    assert store.pool is not None
+    assert store.pool["pool_size"] >= 1 and store.pool["pool_max"] >= store.pool["pool_size"]
+    assert store.pool["connections_num"] >= 1 and store.pool["requests_num"] >= 1

@@ -20,7 +20,7 @@ from prometheus_client.core import (
     Metric,
 )
 
-from spreadwire.api.schemas import LatencyView
+from spreadwire.api.schemas import LatencyView, StoreView
 from spreadwire.core.histogram import LatencyHistogram
 
 CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
@@ -72,6 +72,7 @@ class ApiMetrics:
         "http_requests",
         "latency_source",
         "rejections",
+        "store_source",
         "ws_sources",
     )
 
@@ -81,6 +82,7 @@ class ApiMetrics:
         self.rejections: dict[str, int] = {}
         self.ws_sources: list[StatsSource] = []
         self.latency_source: Callable[[], LatencyView] | None = None
+        self.store_source: Callable[[], StoreView] | None = None
         self._registry = CollectorRegistry(auto_describe=False)
         self._registry.register(_Collector(self))
 
@@ -136,6 +138,8 @@ class _Collector:
         yield from _ws_families(metrics.ws_sources)
         if metrics.latency_source is not None:
             yield from _stage_families(metrics.latency_source())
+        if metrics.store_source is not None:
+            yield from _store_families(metrics.store_source())
 
 
 def _ws_families(sources: list[StatsSource]) -> Iterator[Metric]:
@@ -173,3 +177,77 @@ def _stage_families(view: LatencyView) -> Iterator[Metric]:
         counts.add_metric([stage.stage], stage.count)
     yield quantiles
     yield counts
+
+
+#: Event writer figures exported as counters (the rest of the integers are gauges).
+_STORE_COUNTERS: Final = {
+    "appended": "Events handed to the event writer",
+    "committed": "Events the event store acknowledged",
+    "unrecorded": "Events that could not be recorded because the store failed",
+    "commits": "Group commits of the event writer",
+    "backpressure_waits": "Times a producer waited for room in the writer's queue",
+    "retries": "Event store commits tried again after a failure",
+}
+_STORE_GAUGES: Final = {
+    "queue_depth": "Events queued for the event writer",
+    "queue_peak": "Most events ever queued for the event writer",
+    "capacity": "Capacity of the event writer's queue",
+    "largest_batch": "Most events in one group commit",
+    "last_position": "Highest global position this node's writer had acknowledged",
+}
+#: psycopg_pool statistics that only grow (the others are gauges: pool_size, ...).
+_POOL_COUNTERS: Final = frozenset(
+    {
+        "connections_errors",
+        "connections_lost",
+        "connections_ms",
+        "connections_num",
+        "requests_errors",
+        "requests_num",
+        "requests_queued",
+        "requests_wait_ms",
+        "returns_bad",
+        "usage_ms",
+    }
+)
+_STATES: Final = ("ok", "retrying", "failed", "closed")
+
+
+def _store_families(view: StoreView) -> Iterator[Metric]:
+    labels = ["backend"]
+    backend = [view.backend]
+    state = GaugeMetricFamily(
+        "spreadwire_event_store_state",
+        "1 for the event store's current state (ok, retrying, failed, closed)",
+        labels=["backend", "state"],
+    )
+    for name in _STATES:
+        state.add_metric([view.backend, name], 1.0 if view.state == name else 0.0)
+    yield state
+    for name, text in _STORE_COUNTERS.items():
+        counter = CounterMetricFamily(f"spreadwire_event_store_{name}", text, labels=labels)
+        counter.add_metric(backend, getattr(view, name))
+        yield counter
+    for name, text in _STORE_GAUGES.items():
+        gauge = GaugeMetricFamily(f"spreadwire_event_store_{name}", text, labels=labels)
+        gauge.add_metric(backend, getattr(view, name))
+        yield gauge
+    ack = GaugeMetricFamily(
+        "spreadwire_event_store_ack_seconds",
+        "Append-to-acknowledgement latency of the event writer",
+        labels=["backend", "quantile"],
+    )
+    ack.add_metric([view.backend, "0.5"], view.ack_p50_ns / 1e9)
+    ack.add_metric([view.backend, "0.99"], view.ack_p99_ns / 1e9)
+    ack.add_metric([view.backend, "1"], view.ack_max_ns / 1e9)
+    yield ack
+    for name, value in sorted((view.pool or {}).items()):
+        metric = f"spreadwire_event_store_pool_{name}"
+        text = f"Event store connection pool: {name} (psycopg_pool)"
+        family: Metric
+        if name in _POOL_COUNTERS:
+            family = CounterMetricFamily(metric, text, labels=labels)
+        else:
+            family = GaugeMetricFamily(metric, text, labels=labels)
+        family.add_metric(backend, value)
+        yield family

@@ -27,6 +27,7 @@ from spreadwire.api.schemas import (
     Readiness,
     RiskLimits,
     RiskLimitsPatch,
+    StoreView,
     StrategyParams,
     StrategySpec,
     StrategyView,
@@ -83,5 +84,7 @@ class NodeService(Protocol):
     def pnl(self) -> PnlView: ...
 
     def latency(self) -> LatencyView: ...
+
+    def store(self) -> StoreView: ...
 
     def events(self, after: int, limit: int) -> EventPage: ...

@@ -299,6 +299,41 @@ class LatencyView(msgspec.Struct, frozen=True, kw_only=True):
     ts: int = 0
 
 
+StoreState = Literal["ok", "retrying", "failed", "closed"]
+
+
+class StoreView(msgspec.Struct, frozen=True, kw_only=True):
+    """The node's event store and its writer: where it is, whether it is sound, and what
+    went through it. Counts are since the node started; durations are nanoseconds.
+
+    ``state``: ``ok``; ``retrying`` (a commit failed and is being tried again: trading is
+    halted); ``failed`` (the writer gave up: trading is halted until a restart, ``error``
+    says why); ``closed`` (the node is shutting down). ``pool`` holds the connection
+    pool's statistics (psycopg_pool's names) for a PostgreSQL store, else it is null."""
+
+    url: str
+    backend: str
+    state: StoreState
+    error: str = ""
+    durability: str
+    last_position: int
+    appended: int
+    committed: int
+    unrecorded: int
+    commits: int
+    largest_batch: int
+    queue_depth: int
+    queue_peak: int
+    capacity: int
+    backpressure_waits: int
+    retries: int
+    ack_p50_ns: int
+    ack_p99_ns: int
+    ack_max_ns: int
+    pool: dict[str, int] | None = None
+    ts: int = 0
+
+
 # --- audit log -------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ Guarantees every implementation gives:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from spreadwire.eventstore.codec import Codec
 from spreadwire.eventstore.records import (
@@ -30,6 +30,15 @@ from spreadwire.eventstore.records import (
     RecoveryReport,
     Single,
 )
+
+
+@runtime_checkable
+class Pooled(Protocol):
+    """A recorder behind a connection pool (PostgreSQL) that reports its statistics."""
+
+    def pool_stats(self) -> dict[str, int]:
+        """The pool's counters and gauges (connections, waiting requests, errors)."""
+        ...
 
 
 class Recorder(Protocol):

@@ -325,10 +325,37 @@ async def test_rest_metrics_count_requests_by_route_and_status(
     assert "spreadwire_http_request_duration_seconds_bucket" in text
 
 
+async def test_rest_store_reports_the_writer_and_pool_to_viewers_and_metrics(
+    api: tuple[httpx.AsyncClient, Keys, MemoryNodeService],
+) -> None:
+    client, keys, service = api
+    service.store_view = msgspec.structs.replace(
+        service.store_view, state="failed", error="disk full", unrecorded=3
+    )
+
+    body = (await client.get("/v1/store", headers=keys.header("viewer"))).json()
+    anonymous = await client.get("/v1/store")
+    text = (await client.get("/metrics", headers=keys.header("viewer"))).text
+
+    assert body["state"] == "failed"
+    assert body["error"] == "disk full"
+    assert body["pool"]["pool_size"] == 4
+    assert body["unrecorded"] == 3
+    assert anonymous.status_code == 401
+    assert 'spreadwire_event_store_state{backend="postgresql",state="failed"} 1.0' in text
+    assert 'spreadwire_event_store_state{backend="postgresql",state="ok"} 0.0' in text
+    assert 'spreadwire_event_store_unrecorded_total{backend="postgresql"} 3.0' in text
+    assert 'spreadwire_event_store_committed_total{backend="postgresql"} 42.0' in text
+    assert 'spreadwire_event_store_queue_peak{backend="postgresql"} 12.0' in text
+    assert 'spreadwire_event_store_ack_seconds{backend="postgresql",quantile="0.99"} 0.0009' in text
+    assert 'spreadwire_event_store_pool_pool_size{backend="postgresql"} 4.0' in text
+    assert 'spreadwire_event_store_pool_requests_num_total{backend="postgresql"} 55.0' in text
+
+
 @pytest.mark.parametrize(
     "path",
     ["/v1/instruments", "/v1/strategies", "/v1/risk/limits", "/v1/trading-state",
-     "/v1/positions", "/v1/pnl", "/v1/latency"],
+     "/v1/positions", "/v1/pnl", "/v1/latency", "/v1/store"],
 )  # fmt: skip
 async def test_rest_fast_reads_answer_the_same_bytes_as_the_routed_handlers(path: str) -> None:
     service = MemoryNodeService()

@@ -32,6 +32,7 @@ from spreadwire.api.schemas import (
     RiskLimits,
     RiskLimitsPatch,
     StageLatency,
+    StoreView,
     StrategyParams,
     StrategySpec,
     StrategyView,
@@ -91,6 +92,27 @@ class MemoryNodeService:
         self.order_views: dict[str, OrderView] = {}
         self.audit: list[tuple[str, str]] = []
         self.event_log: list[EventView] = []
+        self.store_view = StoreView(
+            url="postgresql://trader@db.example:5432/desk",
+            backend="postgresql",
+            state="ok",
+            durability="durable",
+            last_position=42,
+            appended=42,
+            committed=42,
+            unrecorded=0,
+            commits=7,
+            largest_batch=12,
+            queue_depth=0,
+            queue_peak=12,
+            capacity=65_536,
+            backpressure_waits=0,
+            retries=1,
+            ack_p50_ns=300_000,
+            ack_p99_ns=900_000,
+            ack_max_ns=1_500_000,
+            pool={"pool_size": 4, "pool_available": 3, "requests_num": 55, "requests_waiting": 0},
+        )
         self._next_order = 0
         self.position_views = [
             PositionView(
@@ -309,6 +331,9 @@ class MemoryNodeService:
                 )
             ]
         )
+
+    def store(self) -> StoreView:
+        return self.store_view
 
     def events(self, after: int, limit: int) -> EventPage:
         page = [e for e in self.event_log if e.position > after][:limit]

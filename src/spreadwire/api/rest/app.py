@@ -121,6 +121,8 @@ def create_app(
     metrics = metrics if metrics is not None else ApiMetrics()
     if metrics.latency_source is None:
         metrics.latency_source = service.latency
+    if metrics.store_source is None:
+        metrics.store_source = service.store
     authenticator = Authenticator(key_store, clock, gateway_config.jwt)
     gateway = Gateway(gateway_config, authenticator, now_ns=monotonic_ns, metrics=metrics)
     public_metrics = gateway_config.public_metrics

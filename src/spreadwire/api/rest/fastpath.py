@@ -33,6 +33,7 @@ def fast_reads(service: NodeService) -> dict[str, Callable[[], object]]:
         "/v1/positions": service.positions,
         "/v1/pnl": service.pnl,
         "/v1/latency": service.latency,
+        "/v1/store": service.store,
     }
 
 

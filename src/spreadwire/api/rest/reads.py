@@ -19,6 +19,7 @@ from spreadwire.api.schemas import (
     PnlView,
     PositionView,
     RiskLimits,
+    StoreView,
     StrategyView,
     TradingStateView,
 )
@@ -105,9 +106,14 @@ def _trading_reads(service: NodeService) -> list[HTTPRouteHandler]:
         """Per-stage latency percentiles of the hot path, in nanoseconds."""
         return service.latency()
 
+    @get("/v1/store", opt=VIEWER, responses=READ_ERRORS, tags=["telemetry"])
+    async def store() -> StoreView:
+        """The event store: state (ok, retrying, failed), writer figures, pool statistics."""
+        return service.store()
+
     @get("/v1/events", opt=VIEWER, responses=READ_ERRORS, tags=["audit"])
     async def events(after: After = 0, limit: Limit = 100) -> EventPage:
         """The audit log: stored events after a global position, in commit order."""
         return service.events(after, limit)
 
-    return [orders, order, positions, pnl, latency, events]
+    return [orders, order, positions, pnl, latency, store, events]
