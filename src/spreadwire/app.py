@@ -20,6 +20,7 @@ from spreadwire.core.bus import MessageBus
 from spreadwire.core.clock import SimClock, perf_counter_ns
 from spreadwire.core.gcpolicy import ControlledCollector
 from spreadwire.core.histogram import LatencyHistogram
+from spreadwire.core.ids import IdGenerator
 from spreadwire.core.scheduler import Scheduler
 from spreadwire.domain.admin import (
     AddStrategy,
@@ -182,6 +183,9 @@ class TradingNode:
         self.cancels_sent = 0
         #: client order id -> reason code of orders the risk gate denied (bounded)
         self.denials: dict[str, str] = {}
+        #: client order ids of orders sent through the API without one (``manual-<n>``);
+        #: a restore moves it past every id in the log, so none is issued twice
+        self.manual_ids = IdGenerator("manual")
         self._read_models: ReadModelQueries | None = None
         self._projections: ProjectionRunner | None = None
         self.trading_events: list[TradingStateChanged] = []
@@ -479,6 +483,7 @@ class TradingNode:
         self.oms.restore(message)
         self.risk.restore(message)
         if isinstance(message, OrderEvent):
+            self.manual_ids.advance_past(message.client_order_id)
             strategy = self.strategies.find(message.strategy_id)
             if strategy is not None:
                 strategy.restore(message)

@@ -45,7 +45,6 @@ from spreadwire.api.schemas import (
     TradingStateView,
 )
 from spreadwire.app import CURRENCY, TradingNode, money_text
-from spreadwire.core.ids import IdGenerator
 from spreadwire.domain.admin import (
     AddStrategy,
     ChangeRiskLimits,
@@ -76,7 +75,6 @@ class NodeControl:
 
     def __init__(self, node: TradingNode) -> None:
         self._node = node
-        self._manual_ids = IdGenerator("manual")
 
     # ------------------------------------------------------------------ system
 
@@ -394,7 +392,8 @@ class NodeControl:
         instrument = node.instruments.get(request.instrument_id)
         if instrument is None:
             raise ValidationError("instrument_id", f"unknown instrument {request.instrument_id!r}")
-        client_order_id = request.client_order_id or self._manual_ids.next()
+        client_order_id = request.client_order_id or node.manual_ids.next()
+        node.manual_ids.advance_past(client_order_id)  # a given "manual-<n>" is used up too
         if node.oms.order(client_order_id) is not None or client_order_id in node.denials:
             raise ConflictError(f"order {client_order_id!r} exists", field="client_order_id")
         command = SubmitOrder(

@@ -8,12 +8,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from spreadwire.api.errors import ConflictError
 from spreadwire.api.schemas import (
     BreakerReset,
     KillSwitchRequest,
+    OrderRequest,
     RiskLimitsPatch,
     TradingStateChange,
 )
@@ -22,7 +24,7 @@ from spreadwire.config import NodeConfig
 from spreadwire.control import NodeControl
 from spreadwire.domain.admin import ChangeRiskLimits, ChangeStrategyParams, StartStrategy
 from spreadwire.domain.commands import EngageKillSwitch, ResetTradingState
-from spreadwire.domain.enums import TradingState
+from spreadwire.domain.enums import OrderStatus, TradingState
 from spreadwire.domain.events import OrderInitialized
 from spreadwire.errors import StoreError, ValidationError
 from spreadwire.eventstore.verify import verify_log
@@ -285,3 +287,44 @@ def test_node_on_postgres_reports_its_connection_pool(postgres_url: str) -> None
     assert store.pool is not None
     assert store.pool["pool_size"] >= 1 and store.pool["pool_max"] >= store.pool["pool_size"]
     assert store.pool["connections_num"] >= 1 and store.pool["requests_num"] >= 1
+
+
+def test_manual_order_ids_continue_after_a_restart(tmp_path: Path) -> None:
+    """An order sent through the API without a client order id gets ``manual-<n>``; a
+    restarted node goes on after the ids in its log instead of answering 409."""
+    store = tmp_path / "events.db"
+
+    def request(node: TradingNode, below: float) -> OrderRequest:
+        bid = node.marketdata.book("AAA.SIM").best_bid
+        assert bid is not None
+        price = f"{bid / 1e9 * (1 - below):.2f}"
+        return OrderRequest(instrument_id="AAA.SIM", side="BUY", quantity="1", price=price)
+
+    first = _node(store)
+    first.start()
+    _run(first, 5.0)
+    control = NodeControl(first)
+    # one the collar denies (10% below the bid), one that rests (2% below)
+    before = [control.submit_order(request(first, b), actor="ops") for b in (0.1, 0.02)]
+    _run(first, 1.0)
+    first.close()
+    first.recorder.close()
+
+    second = _node(store)
+    second.restore()
+    second.start()
+    _run(second, 1.0)
+    control = NodeControl(second)
+    after = control.submit_order(request(second, 0.02), actor="ops")
+    given = msgspec.structs.replace(request(second, 0.02), client_order_id="manual-9")
+    control.submit_order(given, actor="ops")
+    following = control.submit_order(request(second, 0.02), actor="ops")
+    second.close()
+    second.recorder.close()
+
+    assert [(o.client_order_id, o.status) for o in before] == [
+        ("manual-1", OrderStatus.DENIED),
+        ("manual-2", OrderStatus.SUBMITTED),
+    ]
+    assert after.client_order_id == "manual-3"
+    assert following.client_order_id == "manual-10"
