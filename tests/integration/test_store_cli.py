@@ -133,3 +133,27 @@ def test_store_cli_data_synth_then_vwap_and_slice_queries(
     )
     assert status == 0
     assert out.splitlines()[0] == "1000 trades"
+
+
+def test_store_cli_long_passes_report_progress_on_stderr_only(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import spreadwire.cli.meter as meter
+    import spreadwire.eventstore.verify as verify
+
+    url = f"sqlite:///{tmp_path / 'events.db'}"
+    acked = _exercise(capsys, url, [])
+    monkeypatch.setattr(meter, "INTERVAL_S", 0.0)
+    monkeypatch.setattr(verify, "PROGRESS_EVERY", 100)
+
+    assert main(["projections", "rebuild", "--store", url]) == 0
+    rebuilt = capsys.readouterr()
+    assert main(["events", "verify", "--store", url]) == 0
+    verified = capsys.readouterr()
+
+    head = f"of {max(acked):,}"
+    assert f"applying: {max(acked):,} {head} (100%)" in rebuilt.err
+    assert f"checking the log: 100 {head}" in verified.err
+    assert "rebuilding orders to compare" in verified.err
+    assert rebuilt.out.startswith("rebuilt ") and verified.out.endswith("sound\n")
+    assert "applying" not in rebuilt.out and "checking" not in verified.out

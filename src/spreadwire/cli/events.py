@@ -13,6 +13,7 @@ import sys
 from typing import Any, TextIO
 
 from spreadwire.cli.args import store_url
+from spreadwire.cli.meter import Meter
 from spreadwire.cli.stores import open_models, open_recorder
 from spreadwire.eventstore.compare import MAX_LISTED, compare_read_models, read_model_lag
 from spreadwire.eventstore.readmodels import standard_projections
@@ -63,12 +64,18 @@ def _read_models_exist(url: str, option: str) -> bool:
         store.close()
 
 
-def _check_read_models(recorder: Recorder, url: str, option: str) -> tuple[list[str], int]:
+def _check_read_models(
+    recorder: Recorder, url: str, option: str, meter: Meter
+) -> tuple[list[str], int]:
     """The differences from a rebuild, and how far the read models are behind the log."""
     live = open_models(url, option)
     scratch = open_models("memory://", option)
+
+    def progress(name: str, position: int, tracked: int) -> None:
+        meter.update(f"rebuilding {name} to compare", position, tracked)
+
     try:
-        differences = compare_read_models(recorder, live, scratch, standard_projections())
+        differences = compare_read_models(recorder, live, scratch, standard_projections(), progress)
         return differences, read_model_lag(recorder, live)
     finally:
         live.close()
@@ -92,8 +99,9 @@ def _write_differences(out: TextIO, differences: list[str], lag: int) -> None:
 
 def run_verify(args: argparse.Namespace) -> int:
     recorder = open_recorder(args.store, repair=False)
+    meter = Meter()
     try:
-        report = verify_log(recorder)
+        report = verify_log(recorder, meter.stage("checking the log", recorder.last_position()))
         out = sys.stdout
         out.write(
             f"log: {report.entries} entries, {report.streams} streams, head {report.head},"
@@ -109,9 +117,10 @@ def run_verify(args: argparse.Namespace) -> int:
         elif not _read_models_exist(url, option):
             out.write(f"read models: none at {url}, nothing to compare\n")
         else:
-            differences, lag = _check_read_models(recorder, url, option)
+            differences, lag = _check_read_models(recorder, url, option, meter)
             _write_differences(out, differences, lag)
     finally:
+        meter.close()
         recorder.close()
     sound = report.sound and not differences
     out.write("sound\n" if sound else "NOT sound\n")

@@ -12,6 +12,7 @@ import argparse
 from typing import Any
 
 from spreadwire.cli.args import store_url
+from spreadwire.cli.meter import Meter
 from spreadwire.cli.stores import open_models, open_recorder
 from spreadwire.core.clock import perf_counter_ns
 from spreadwire.eventstore.projection import ProjectionRunner, ReadModelStore
@@ -57,7 +58,9 @@ def _run(args: argparse.Namespace, *, rebuild: bool) -> int:
         runner = ProjectionRunner(recorder, store, standard_projections())
         started = perf_counter_ns()
         before = 0 if rebuild else runner.position()
-        position = runner.rebuild() if rebuild else runner.catch_up()
+        with Meter() as meter:
+            step = meter.stage("applying", recorder.last_position())
+            position = runner.rebuild(progress=step) if rebuild else runner.catch_up(progress=step)
         seconds = (perf_counter_ns() - started) / 1e9
         applied = position - before
         rate = applied / seconds if seconds > 0 else 0.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from spreadwire.eventstore.projection import Projection, ProjectionRunner, ReadModelStore
 from spreadwire.eventstore.recorder import Recorder
@@ -16,10 +16,12 @@ def compare_read_models(
     live: ReadModelStore,
     scratch: ReadModelStore,
     projections: Sequence[Projection],
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> list[str]:
     """Rebuild ``projections`` into ``scratch`` up to each projection's tracked position in
     ``live`` and list every difference (empty when they agree; all of them, a report cuts
-    the list at ``MAX_LISTED``)."""
+    the list at ``MAX_LISTED``). ``progress(name, position, tracked)`` follows each
+    rebuild."""
     differences: list[str] = []
     tracking = live.tracking()
     for projection in projections:
@@ -28,10 +30,17 @@ def compare_read_models(
         if tracked > head:
             differences.append(f"{projection.name}: tracked {tracked} is beyond the log {head}")
             continue
-        ProjectionRunner(recorder, scratch, [projection]).rebuild(until=tracked)
+        step = None if progress is None else _step(progress, projection.name, tracked)
+        ProjectionRunner(recorder, scratch, [projection]).rebuild(until=tracked, progress=step)
         for table in projection.tables:
             differences.extend(_diff(f"{projection.name}.{table}", live, scratch, table))
     return differences
+
+
+def _step(
+    progress: Callable[[str, int, int], None], name: str, tracked: int
+) -> Callable[[int], None]:
+    return lambda position: progress(name, position, tracked)
 
 
 def read_model_lag(recorder: Recorder, live: ReadModelStore) -> int:

@@ -153,8 +153,11 @@ class ProjectionRunner:
         tracking = self._store.tracking()
         return min((tracking.get(p.name, 0) for p in self._projections), default=0)
 
-    def catch_up(self, until: int | None = None) -> int:
-        """Apply everything above the lowest tracking position (up to ``until``)."""
+    def catch_up(
+        self, until: int | None = None, *, progress: Callable[[int], None] | None = None
+    ) -> int:
+        """Apply everything above the lowest tracking position (up to ``until``);
+        ``progress`` is called with the position reached after each batch."""
         position = self.position()
         while until is None or position < until:
             limit = self._batch if until is None else min(self._batch, until - position)
@@ -163,12 +166,16 @@ class ProjectionRunner:
                 break
             self._store.apply(self._projections, entries)
             position = entries[-1].position
+            if progress is not None:
+                progress(position)
         return position
 
-    def rebuild(self, until: int | None = None) -> int:
+    def rebuild(
+        self, until: int | None = None, *, progress: Callable[[int], None] | None = None
+    ) -> int:
         """Empty the read models and rebuild them from the start of the log."""
         self._store.reset(self._projections)
-        return self.catch_up(until)
+        return self.catch_up(until, progress=progress)
 
     def run(self, stop: threading.Event, *, idle_timeout_s: float = 0.2) -> int:
         """Follow the log until ``stop`` is set; return the last applied position."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 
 from spreadwire.errors import StoreError
 from spreadwire.eventstore.recorder import Recorder
+from spreadwire.eventstore.records import Record
 from spreadwire.eventstore.tail import record_is_sound
 
 #: Stop listing problems after this many (the count is still exact).
@@ -29,8 +32,13 @@ class LogReport(msgspec.Struct, kw_only=True):
             self.details.append(text)
 
 
-def verify_log(recorder: Recorder) -> LogReport:
-    """Read the whole log and report every broken invariant."""
+#: Entries between two calls of ``verify_log``'s ``progress``.
+PROGRESS_EVERY = 50_000
+
+
+def verify_log(recorder: Recorder, progress: Callable[[int], None] | None = None) -> LogReport:
+    """Read the whole log and report every broken invariant; ``progress`` is called with
+    the position reached every :data:`PROGRESS_EVERY` entries."""
     report = LogReport(head=recorder.last_position())
     recovery = recorder.recovery
     if recovery.torn_at and not recovery.truncated:
@@ -40,17 +48,10 @@ def verify_log(recorder: Recorder) -> LogReport:
     codec = recorder.codec
     for record in recorder.records():
         report.entries += 1
-        if record.position != expected:
-            report.problem(f"position {record.position}: expected {expected} (gap or reorder)")
+        if progress is not None and not report.entries % PROGRESS_EVERY:
+            progress(record.position)
+        _check_record(report, record, expected, versions.get(record.stream, 0))
         expected = record.position + 1
-        if not record_is_sound(record):
-            report.problem(f"position {record.position}: checksum mismatch")
-        previous = versions.get(record.stream, 0)
-        if record.version != previous + 1:
-            report.problem(
-                f"position {record.position}: stream {record.stream!r} version"
-                f" {record.version} follows {previous}"
-            )
         versions[record.stream] = record.version
         try:
             codec.decode(record.type, record.schema, record.payload)
@@ -69,3 +70,16 @@ def verify_log(recorder: Recorder) -> LogReport:
             )
     report.streams = len(versions)
     return report
+
+
+def _check_record(report: LogReport, record: Record, expected: int, previous: int) -> None:
+    """Position, checksum and stream version of one entry."""
+    if record.position != expected:
+        report.problem(f"position {record.position}: expected {expected} (gap or reorder)")
+    if not record_is_sound(record):
+        report.problem(f"position {record.position}: checksum mismatch")
+    if record.version != previous + 1:
+        report.problem(
+            f"position {record.position}: stream {record.stream!r} version"
+            f" {record.version} follows {previous}"
+        )

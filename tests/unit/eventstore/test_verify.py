@@ -100,3 +100,28 @@ def test_replay_feeds_every_message_in_order_from_a_position() -> None:
     assert (result.count, result.last_position) == (11, 11)
     assert positions == [9, 10, 11]
     assert tail.count == 3
+
+
+def test_verify_log_and_the_rebuilds_report_their_progress(monkeypatch: Any) -> None:
+    import spreadwire.eventstore.verify as verify
+
+    monkeypatch.setattr(verify, "PROGRESS_EVERY", 4)
+    recorder = stored()
+    checked: list[int] = []
+    applied: list[int] = []
+    compared: list[tuple[str, int, int]] = []
+    live = SQLiteReadModelStore(":memory:")
+    scratch = SQLiteReadModelStore(":memory:")
+
+    verify.verify_log(recorder, checked.append)
+    ProjectionRunner(recorder, live, standard_projections(), batch=5).rebuild(
+        progress=applied.append
+    )
+    compare_read_models(
+        recorder, live, scratch, standard_projections()[:1], lambda *a: compared.append(a)
+    )
+
+    assert checked == [4, 8]  # every 4 of the 11 entries
+    assert applied == [5, 10, 11]  # after each batch, up to the head
+    name = standard_projections()[0].name
+    assert compared and compared[-1] == (name, 11, 11)
