@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from spreadwire.cli import meter
 from spreadwire.cli.main import main
+from spreadwire.eventstore import verify
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
@@ -138,8 +140,6 @@ def test_store_cli_data_synth_then_vwap_and_slice_queries(
 def test_store_cli_long_passes_report_progress_on_stderr_only(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import spreadwire.cli.meter as meter
-    import spreadwire.eventstore.verify as verify
 
     url = f"sqlite:///{tmp_path / 'events.db'}"
     acked = _exercise(capsys, url, [])

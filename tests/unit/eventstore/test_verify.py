@@ -4,6 +4,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
+from spreadwire.eventstore import verify
 from spreadwire.eventstore.codec import Codec
 from spreadwire.eventstore.compare import compare_read_models
 from spreadwire.eventstore.memory import MemoryRecorder
@@ -103,7 +104,6 @@ def test_replay_feeds_every_message_in_order_from_a_position() -> None:
 
 
 def test_verify_log_and_the_rebuilds_report_their_progress(monkeypatch: Any) -> None:
-    import spreadwire.eventstore.verify as verify
 
     monkeypatch.setattr(verify, "PROGRESS_EVERY", 4)
     recorder = stored()
