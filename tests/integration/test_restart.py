@@ -24,7 +24,7 @@ from spreadwire.config import NodeConfig
 from spreadwire.control import NodeControl
 from spreadwire.domain.admin import ChangeRiskLimits, ChangeStrategyParams, StartStrategy
 from spreadwire.domain.commands import EngageKillSwitch, ResetTradingState
-from spreadwire.domain.enums import OrderStatus, TradingState
+from spreadwire.domain.enums import OrderSide, OrderStatus, TradingState
 from spreadwire.domain.events import OrderInitialized
 from spreadwire.errors import StoreError, ValidationError
 from spreadwire.eventstore.verify import verify_log
@@ -298,7 +298,7 @@ def test_manual_order_ids_continue_after_a_restart(tmp_path: Path) -> None:
         bid = node.marketdata.book("AAA.SIM").best_bid
         assert bid is not None
         price = f"{bid / 1e9 * (1 - below):.2f}"
-        return OrderRequest(instrument_id="AAA.SIM", side="BUY", quantity="1", price=price)
+        return OrderRequest(instrument_id="AAA.SIM", side=OrderSide.BUY, quantity="1", price=price)
 
     first = _node(store)
     first.start()
