@@ -30,7 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from pathlib import Path
 from typing import Any, TypeVar, final
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import duckdb
 import msgspec
@@ -211,9 +211,10 @@ def _folder_names(instrument_id: str) -> list[str]:
     return [encoded, legacy]
 
 
-#: How DuckDB reads the Hive columns: never guessed from the values (an instrument id that
-#: looks like a date or a number stays a string).
-_HIVE = "hive_partitioning = true, hive_types = {'date': DATE, 'instrument_id': VARCHAR}"
+#: How DuckDB reads the files: no Hive columns (it would take ``key=value`` folders from
+#: the whole path, above the root too, and guess their types); a query that needs the
+#: instrument gets it from the partition folder, as :meth:`TickHistory.located` names it.
+_READ = "read_parquet(?, filename = true, hive_partitioning = false)"
 
 
 def _entries(folder: Path) -> list[os.DirEntry[str]]:
@@ -246,10 +247,21 @@ class TickHistory:
     ) -> list[str]:
         """The Parquet files of ``kind`` (``trades`` or ``quotes``) holding the days of
         ``[start_ns, end_ns)`` (every day without them), of one instrument or all."""
+        return [path for path, _ in self.located(kind, start_ns, end_ns, instrument_id)]
+
+    def located(
+        self,
+        kind: str,
+        start_ns: int | None = None,
+        end_ns: int | None = None,
+        instrument_id: str | None = None,
+    ) -> list[tuple[str, str]]:
+        """:meth:`files` with the instrument of each: ``(path, instrument_id)``, the id
+        decoded from the partition folder's name."""
         first = last = None
         if start_ns is not None and end_ns is not None:
             first, last = day_of(start_ns), day_of(max(start_ns, end_ns - 1))
-        files: list[str] = []
+        files: list[tuple[str, str]] = []
         for day_folder in _entries(self._root / kind):
             if not day_folder.name.startswith("date=") or not day_folder.is_dir():
                 continue
@@ -269,8 +281,9 @@ class TickHistory:
                 ]
             )
             for folder in folders:
+                instrument = unquote(folder.name.removeprefix("instrument_id="))
                 files.extend(
-                    entry.path
+                    (entry.path, instrument)
                     for entry in _entries(folder)
                     if entry.name.endswith(".parquet") and not entry.name.startswith(".")
                 )
@@ -298,7 +311,7 @@ class TickHistory:
         files = self.files("trades", start_ns, end_ns, instrument_id)
         if not files:
             return 0
-        sql = f"SELECT count(*) FROM read_parquet(?, {_HIVE}) WHERE ts_event >= ? AND ts_event < ?"
+        sql = f"SELECT count(*) FROM {_READ} WHERE ts_event >= ? AND ts_event < ?"
         row = self._rows(sql, files, [start_ns, end_ns])
         return int(row[0][0])
 
@@ -311,7 +324,7 @@ class TickHistory:
         if not files:
             return TRADE_SCHEMA.empty_table()
         sql = (
-            f"SELECT {', '.join(TRADE_SCHEMA.names)} FROM read_parquet(?, {_HIVE})"
+            f"SELECT {', '.join(TRADE_SCHEMA.names)} FROM {_READ}"
             " WHERE ts_event >= ? AND ts_event < ? ORDER BY ts_event, trade_id"
             + (" LIMIT ?" if limit is not None else "")
         )
@@ -320,19 +333,31 @@ class TickHistory:
 
     def vwap(self, start_ns: int, end_ns: int, instrument_id: str | None = None) -> list[Vwap]:
         """Volume-weighted average price per instrument over ``[start_ns, end_ns)``."""
-        files = self.files("trades", start_ns, end_ns, instrument_id)
-        if not files:
+        located = self.located("trades", start_ns, end_ns, instrument_id)
+        if not located:
             return []
+        instrument_of = dict(located)
         sql = (
-            "SELECT instrument_id, sum(price_raw::HUGEINT * size_raw) AS notional,"
-            " sum(size_raw::HUGEINT) AS volume, count(*) AS trades,"
-            " max(price_precision) AS pp, max(size_precision) AS sp"
-            f" FROM read_parquet(?, {_HIVE})"
-            " WHERE ts_event >= ? AND ts_event < ?"
-            " GROUP BY instrument_id ORDER BY instrument_id"
+            "SELECT filename, sum(price_raw::HUGEINT * size_raw), sum(size_raw::HUGEINT),"
+            f" count(*), max(price_precision), max(size_precision) FROM {_READ}"
+            " WHERE ts_event >= ? AND ts_event < ? GROUP BY filename"
         )
-        rows = self._rows(sql, files, [start_ns, end_ns])
-        return [_vwap_row(row) for row in rows if row[2]]
+        # summed per file by DuckDB, per instrument here (exact integers either way)
+        totals: dict[str, list[int]] = {}
+        for filename, notional, volume, trades, pp, sp in self._rows(
+            sql, list(instrument_of), [start_ns, end_ns]
+        ):
+            total = totals.setdefault(instrument_of[filename], [0, 0, 0, 0, 0])
+            total[0] += int(notional)
+            total[1] += int(volume)
+            total[2] += int(trades)
+            total[3] = max(total[3], int(pp))
+            total[4] = max(total[4], int(sp))
+        return [
+            _vwap_row((instrument, *total))
+            for instrument, total in sorted(totals.items())
+            if total[1]
+        ]
 
     def last_ts(self) -> int | None:
         """The newest ``ts_init`` recorded (trades and quotes), None when there is none."""
@@ -341,7 +366,7 @@ class TickHistory:
             files = self.files(kind)
             if not files:
                 continue
-            rows = self._rows(f"SELECT max(ts_init) FROM read_parquet(?, {_HIVE})", files, [])
+            rows = self._rows(f"SELECT max(ts_init) FROM {_READ}", files, [])
             if rows and rows[0][0] is not None:
                 value = int(rows[0][0])
                 newest = value if newest is None else max(newest, value)

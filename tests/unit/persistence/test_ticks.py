@@ -145,7 +145,11 @@ def test_tick_history_root_with_quote_and_brackets_is_read(tmp_path: Path) -> No
     writer.record(trade("AAA.SIM", DAY, "10", "2", 0))
     writer.close()
 
-    assert TickHistory(root).count_trades("AAA.SIM", DAY, DAY + 1) == 1
+    history = TickHistory(root)
+    assert history.count_trades("AAA.SIM", DAY, DAY + 1) == 1
+    assert [(v.instrument_id, v.vwap) for v in history.vwap(DAY, DAY + 1)] == [
+        ("AAA.SIM", "10.0000")
+    ]
 
 
 def test_tick_history_reads_only_the_days_asked_for(tmp_path: Path) -> None:
@@ -247,3 +251,19 @@ def test_tick_history_reads_an_older_trees_folder_for_an_id_now_encoded(tmp_path
     encoded.rename(encoded.with_name("instrument_id=EUR:USD.SIM"))
 
     assert TickHistory(tmp_path).count_trades("EUR:USD.SIM", DAY, DAY + 1) == 1
+
+
+def test_tick_history_under_a_folder_that_looks_like_a_partition(tmp_path: Path) -> None:
+    """The instrument comes from the partition folder below the root, not from a
+    ``key=value`` folder the root happens to sit in."""
+    root = tmp_path / "instrument_id=desk" / "date=2020-01-01" / "ticks"
+    writer = TickWriter(root)
+    writer.record(trade("AAA.SIM", DAY, "10", "1", 0))
+    writer.record(trade("BBB.SIM", DAY, "20", "2", 1))
+    writer.close()
+    history = TickHistory(root)
+
+    assert [row.instrument_id for row in history.vwap(DAY, DAY + 1)] == ["AAA.SIM", "BBB.SIM"]
+    assert history.count_trades("BBB.SIM", DAY, DAY + 1) == 1
+    assert history.trades("AAA.SIM", DAY, DAY + 1).num_rows == 1
+    assert history.last_ts() is not None
