@@ -244,6 +244,33 @@ def test_recorder_committed_entries_survive_reopening(url: str) -> None:
         reopened.close()
 
 
+def test_recorder_expected_version_of_a_stream_written_before_reopening_is_checked(
+    url: str,
+) -> None:
+    """After a restart, a guarded append to a stream the new recorder has not touched yet
+    is checked against the stored version (PostgreSQL's one-round-trip path took such a
+    stream to be new and reported a Conflict with actual version 0)."""
+    if url == "memory://":
+        pytest.skip("the in-memory store keeps nothing across instances")
+    store = open_store(url)
+    store.commit([append(store, "order-1", make_accepted("1"), make_accepted("1", 2))])
+    store.close()
+
+    reopened = open_store(url)
+    try:
+        assert reopened.commit([append(reopened, "order-2", make_accepted("2", 3))]) == [
+            Committed(3, 3, 1)
+        ]
+        assert reopened.commit(
+            [append(reopened, "order-1", make_accepted("1", 4), expected=2)]
+        ) == [Committed(4, 4, 3)]
+        assert reopened.commit(
+            [append(reopened, "order-1", make_accepted("1", 5), expected=2)]
+        ) == [Conflict("order-1", 2, 3)]
+    finally:
+        reopened.close()
+
+
 def test_recorder_closed_store_refuses_commits(url: str) -> None:
     store = open_store(url)
     store.close()

@@ -9,6 +9,8 @@ import msgspec
 
 from spreadwire.core.clock import Clock
 from spreadwire.domain.commands import (
+    PRICED_TYPES,
+    TRIGGERED_TYPES,
     CancelOrder,
     EngageKillSwitch,
     ModifyOrder,
@@ -73,7 +75,24 @@ class OrderAggregate:
         assert state is not None
         if not state.can_apply(pending):
             return Decision(refused=f"ORDER_{state.status}")
+        if isinstance(command, ModifyOrder):
+            problem = _modify_problem(state, command)
+            if problem is not None:
+                return Decision(refused="INVALID_ORDER", detail=problem)
         return Decision((command, pending))
+
+
+def _modify_problem(order: Order, command: ModifyOrder) -> str | None:
+    """What makes the amended order one no venue would take (None: nothing)."""
+    if command.quantity is None and command.price is None and command.trigger_price is None:
+        return "nothing to change: give quantity, price or trigger_price"
+    if command.quantity is not None and command.quantity.raw <= 0:
+        return f"quantity must be > 0, got {command.quantity}"
+    if command.price is not None and order.order_type not in PRICED_TYPES:
+        return f"a {order.order_type} order takes no price"
+    if command.trigger_price is not None and order.order_type not in TRIGGERED_TYPES:
+        return f"a {order.order_type} order takes no trigger_price"
+    return None
 
 
 def _ids(command: CancelOrder | ModifyOrder) -> dict[str, str]:
@@ -120,6 +139,11 @@ class TradingStateAggregate:
                     return Decision(refused="KILL_SWITCH_NOT_ENGAGED")
                 return Decision((command,))
             case EngageKillSwitch() | ReleaseKillSwitch():
+                if not command.target:
+                    return Decision(
+                        refused="INVALID_COMMAND",
+                        detail=f"target: a {command.scope} kill switch names the {command.scope}",
+                    )
                 return Decision((command,))
             case ResetTradingState():
                 if state.kill_switch:

@@ -24,7 +24,7 @@ from spreadwire.core.clock import Clock
 from spreadwire.errors import ConfigError, StoreError, ValidationError
 from spreadwire.eventstore.codec import message_types
 from spreadwire.eventstore.recorder import Recorder, encode_append
-from spreadwire.eventstore.records import Committed, Conflict, Duplicate, Outcome
+from spreadwire.eventstore.records import Committed, Conflict, Duplicate, KeyRecord, Outcome
 from spreadwire.eventstore.writer import EventWriter
 
 S = TypeVar("S")
@@ -84,6 +84,15 @@ def decode_command(data: bytes | str, types: Sequence[type] | None = None) -> An
         raise ValidationError("command", f"not valid JSON: {error}") from None
 
 
+def _same_command(stored: Any, command: Any) -> bool:
+    """Whether ``command`` repeats ``stored`` (``ts_init`` aside)."""
+    if type(stored) is not type(command):
+        return False
+    if isinstance(stored, msgspec.Struct) and hasattr(stored, "ts_init"):
+        stored = msgspec.structs.replace(stored, ts_init=command.ts_init)
+    return bool(stored == command)
+
+
 def _union(types: tuple[type, ...]) -> Any:
     union: Any = types[0]
     for each in types[1:]:
@@ -115,6 +124,8 @@ class CommandBus:
         retries: int = 3,
         cache_size: int = 10_000,
     ) -> None:
+        if cache_size < 1:
+            raise ConfigError(f"cache_size: must be at least 1, got {cache_size}")
         self._recorder = recorder
         self._clock = clock
         self._writer = writer
@@ -140,18 +151,7 @@ class CommandBus:
             # duplicate client order id instead of reported as already done).
             known = self._recorder.find_key(idempotency_key)
             if known is not None:
-                if known.stream != stream:
-                    raise ValidationError(
-                        "idempotency_key",
-                        f"{idempotency_key!r} was used for stream {known.stream!r};"
-                        f" this command is for {stream!r}",
-                    )
-                return CommandResult(
-                    accepted=True,
-                    duplicate=True,
-                    first_position=known.first_position,
-                    last_position=known.last_position,
-                )
+                return self._retried(known, stream, command, attempt=1)
         for attempt in range(1, self._retries + 2):
             cached = self._load(aggregate, stream)
             decision = aggregate.decide(cached.state, command)
@@ -166,8 +166,43 @@ class CommandBus:
             if isinstance(outcome, Conflict):
                 self._cache.pop(stream, None)
                 continue
+            if isinstance(outcome, Duplicate):
+                # the key was stored meanwhile (another caller, maybe for another stream)
+                self._cache.pop(stream, None)
+                known = self._recorder.find_key(idempotency_key or "")
+                if known is not None:
+                    return self._retried(known, stream, command, attempt=attempt)
             return self._result(aggregate, stream, cached, decision, outcome, attempt=attempt)
         raise StoreError(f"{stream}: still conflicting after {self._retries} retries")
+
+    def _retried(
+        self, known: KeyRecord, stream: str, command: Any, *, attempt: int
+    ) -> CommandResult:
+        """The first outcome of the command that used ``known.key``, if ``command`` is
+        that command again; a :class:`ValidationError` on ``idempotency_key`` otherwise."""
+        key = known.key
+        if known.stream != stream:
+            raise ValidationError(
+                "idempotency_key",
+                f"{key!r} was used for stream {known.stream!r}; this command is for {stream!r}",
+            )
+        first = next(iter(self._recorder.read(after=known.first_position - 1, limit=1)), None)
+        stored = None if first is None else first.message
+        # the standard aggregates store the command first; compare it (not its ts_init,
+        # which a client's retry stamps again) when it is one of this bus's commands
+        if type(stored) in self._routes and not _same_command(stored, command):
+            raise ValidationError(
+                "idempotency_key",
+                f"{key!r} was used for another command on stream {stream!r}"
+                f" ({type(stored).__name__} at position {known.first_position})",
+            )
+        return CommandResult(
+            accepted=True,
+            duplicate=True,
+            first_position=known.first_position,
+            last_position=known.last_position,
+            attempts=attempt,
+        )
 
     def _result(
         self,

@@ -37,6 +37,7 @@ from spreadwire.eventstore.planner import (
 from spreadwire.eventstore.recorder import paged_rows
 from spreadwire.eventstore.records import (
     Append,
+    Conflict,
     Durability,
     Entry,
     KeyRecord,
@@ -431,6 +432,12 @@ class PostgresRecorder:
         plan = self._planner.plan(
             head, appends, _assume_new, lambda keys: self._keys(connection, keys)
         )
+        if any(type(o) is Conflict and o.actual_version == 0 for o in plan.outcomes):
+            # A stream taken to be new may exist: a conflict with version 0 proves nothing
+            # (no row of that stream was planned, so the primary key cannot object). The
+            # locked path loads the stream's real version and decides.
+            self._planner.forget()
+            return None
         if not plan.rows:
             if connection.execute(sql.SELECT_HEAD).fetchone()[0] == head:
                 return plan

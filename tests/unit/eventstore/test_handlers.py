@@ -9,6 +9,7 @@ from spreadwire.core.clock import SimClock
 from spreadwire.domain.commands import (
     CancelOrder,
     EngageKillSwitch,
+    ModifyOrder,
     ReleaseKillSwitch,
     ResetTradingState,
     SubmitOrder,
@@ -25,7 +26,7 @@ from spreadwire.eventstore.aggregates import standard_command_bus
 from spreadwire.eventstore.handlers import CommandBus, decode_command
 from spreadwire.eventstore.memory import MemoryRecorder
 from spreadwire.eventstore.recorder import encode_append
-from spreadwire.eventstore.records import Entry
+from spreadwire.eventstore.records import Append, Entry, KeyRecord
 from spreadwire.eventstore.writer import EventWriter
 from tests.unit.eventstore.builders import accepted, filled, submitted
 
@@ -114,6 +115,57 @@ def test_command_bus_idempotency_key_reused_for_another_stream_is_refused() -> N
     assert error.value.field == "idempotency_key"
     assert recorder.stream_version("order-O-2") == 0
     assert recorder.last_position() == 2
+
+
+def test_command_bus_idempotency_key_reused_for_another_command_on_the_stream_is_refused() -> None:
+    """Keys are global: a cancel sent with the key of the order's submit is not a retry
+    of that submit (it was reported as a duplicate and the cancel never happened)."""
+    recorder = MemoryRecorder()
+    bus = make_bus(recorder)
+    bus.handle(submit(), idempotency_key="req-1")
+    with EventWriter(recorder) as writer:
+        writer.append(submitted("O-1"))
+        writer.append(accepted("O-1"))
+
+    with pytest.raises(ValidationError, match="'req-1' was used for") as error:
+        bus.handle(cancel(), idempotency_key="req-1")
+
+    assert error.value.field == "idempotency_key"
+    assert recorder.last_position() == 4
+    retry = bus.handle(msgspec.structs.replace(submit(), ts_init=9), idempotency_key="req-1")
+    assert retry.duplicate and (retry.first_position, retry.last_position) == (1, 2)
+
+
+class KeyRacingRecorder:
+    """Another node commits ``rival`` with the same idempotency key right after the bus
+    looked the key up (two requests reusing one key, racing)."""
+
+    def __init__(self, inner: MemoryRecorder, rival: Append) -> None:
+        self.inner = inner
+        self.rival: Append | None = rival
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def find_key(self, key: str) -> KeyRecord | None:
+        found = self.inner.find_key(key)
+        if self.rival is not None:
+            rival, self.rival = self.rival, None
+            self.inner.commit([rival])
+        return found
+
+
+def test_command_bus_idempotency_key_taken_for_another_stream_meanwhile_is_refused() -> None:
+    recorder = MemoryRecorder()
+    rival = encode_append(recorder.codec, "order-O-1", [submit("O-1")], 1, idempotency_key="k")
+    clock = SimClock(100)
+    racing = KeyRacingRecorder(recorder, rival)
+    bus = standard_command_bus(CommandBus(racing, clock=clock), clock)  # type: ignore[arg-type]
+
+    with pytest.raises(ValidationError, match="'k' was used for stream 'order-O-1'") as error:
+        bus.handle(submit("O-2"), idempotency_key="k")
+
+    assert error.value.field == "idempotency_key"
 
 
 def test_command_bus_duplicate_client_order_id_is_refused_with_a_reason() -> None:
@@ -264,3 +316,68 @@ def test_command_bus_refuses_an_order_no_venue_would_take(
     assert result.reason == "INVALID_ORDER"
     assert detail in result.detail
     assert recorder.last_position() == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "detail"),
+    [
+        ({"quantity": Quantity.parse("0")}, "quantity must be > 0"),
+        ({"trigger_price": Price.parse("10.4")}, "a LIMIT order takes no trigger_price"),
+    ],
+)
+def test_command_bus_refuses_a_modify_no_venue_would_take(
+    changes: dict[str, object], detail: str
+) -> None:
+    recorder = MemoryRecorder()
+    bus = make_bus(recorder)
+    bus.handle(submit())
+    with EventWriter(recorder) as writer:
+        writer.append(submitted("O-1"))
+        writer.append(accepted("O-1"))
+    command = ModifyOrder(
+        strategy_id="pairs-1", instrument_id="AAA.SIM", client_order_id="O-1", ts_init=3
+    )
+
+    result = bus.handle(msgspec.structs.replace(command, **changes))
+
+    assert not result.accepted
+    assert result.reason == "INVALID_ORDER"
+    assert detail in result.detail
+    assert recorder.last_position() == 4
+
+
+def test_command_bus_refuses_a_modify_that_changes_nothing() -> None:
+    recorder = MemoryRecorder()
+    bus = make_bus(recorder)
+    bus.handle(submit())
+    with EventWriter(recorder) as writer:
+        writer.append(submitted("O-1"))
+        writer.append(accepted("O-1"))
+
+    result = bus.handle(
+        ModifyOrder(
+            strategy_id="pairs-1", instrument_id="AAA.SIM", client_order_id="O-1", ts_init=3
+        )
+    )
+
+    assert (result.accepted, result.reason) == (False, "INVALID_ORDER")
+    assert "nothing to change" in result.detail
+    assert recorder.last_position() == 4
+
+
+@pytest.mark.parametrize("scope", ["strategy", "instrument"])
+def test_command_bus_refuses_a_scoped_kill_switch_without_target(scope: str) -> None:
+    recorder = MemoryRecorder()
+    bus = make_bus(recorder)
+
+    engage = bus.handle(EngageKillSwitch(scope=scope, operator="ops", ts_init=1))  # type: ignore[arg-type]
+    release = bus.handle(ReleaseKillSwitch(scope=scope, operator="ops", ts_init=2))  # type: ignore[arg-type]
+
+    assert (engage.reason, release.reason) == ("INVALID_COMMAND", "INVALID_COMMAND")
+    assert engage.detail.startswith("target:")
+    assert recorder.last_position() == 0
+
+
+def test_command_bus_cache_size_below_one_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="cache_size"):
+        CommandBus(MemoryRecorder(), clock=SimClock(0), cache_size=0)
