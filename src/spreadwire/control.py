@@ -394,8 +394,6 @@ class NodeControl:
             raise ValidationError("instrument_id", f"unknown instrument {request.instrument_id!r}")
         client_order_id = request.client_order_id or node.manual_ids.next()
         node.manual_ids.advance_past(client_order_id)  # a given "manual-<n>" is used up too
-        if node.oms.order(client_order_id) is not None or client_order_id in node.denials:
-            raise ConflictError(f"order {client_order_id!r} exists", field="client_order_id")
         command = SubmitOrder(
             strategy_id=request.strategy_id,
             instrument_id=instrument.instrument_id,
@@ -419,6 +417,22 @@ class NodeControl:
             reduce_only=request.reduce_only,
             ts_init=node.now(),
         )
+        existing = node.oms.order(client_order_id)
+        if existing is not None:
+            if request.client_order_id is not None and _repeats(existing, command):
+                # a retry (its answer lost, say): the order as it stands, sent once
+                return self._order_view(existing, node.denials.get(client_order_id, ""))
+            raise ConflictError(
+                f"order {client_order_id!r} exists with other parameters;"
+                " a retry must repeat the order exactly, a new order needs a new id",
+                field="client_order_id",
+            )
+        denied = node.denials.get(client_order_id)
+        if denied is not None:
+            raise ConflictError(
+                f"order {client_order_id!r} was denied ({denied}); a new order needs a new id",
+                field="client_order_id",
+            )
         node.submit_command(command)
         order = node.oms.order(client_order_id)
         if order is not None:
@@ -580,6 +594,23 @@ class NodeControl:
             for entry in node.recorder.read(after=after, limit=limit)
         ]
         return EventPage(events=views, next_after=views[-1].position if views else after)
+
+
+def _repeats(order: Order, command: SubmitOrder) -> bool:
+    """Whether ``command`` asks for ``order`` again, field by field."""
+    return (
+        order.strategy_id == command.strategy_id
+        and order.instrument_id == command.instrument_id
+        and order.side is command.side
+        and order.order_type is command.order_type
+        and order.quantity == command.quantity
+        and order.price == command.price
+        and order.trigger_price == command.trigger_price
+        and order.time_in_force is command.time_in_force
+        and order.expire_time_ns == command.expire_time_ns
+        and order.post_only == command.post_only
+        and order.reduce_only == command.reduce_only
+    )
 
 
 def _parse(parse: Any, text: str, field: str, precision: int) -> Any:

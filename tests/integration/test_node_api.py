@@ -125,6 +125,43 @@ async def test_node_api_manual_order_goes_through_risk_and_venue(running: Runnin
     assert order.json()["status"] in ("FILLED", "PARTIALLY_FILLED", "CANCELED")
 
 
+async def test_node_api_order_retried_with_its_client_order_id_is_sent_once(
+    running: Running,
+) -> None:
+    bid = running.node.marketdata.book("AAA.SIM").best_bid
+    assert bid is not None
+    body = {
+        "instrument_id": "AAA.SIM",
+        "side": "BUY",
+        "quantity": "3",
+        "price": f"{bid / 1e9 * 0.99:.2f}",  # rests below the touch
+        "client_order_id": "api-retry",
+    }
+
+    first = await running.http.post("/v1/orders", headers=running.admin, json=body)
+    await running.advance(0.5)
+    retry = await running.http.post("/v1/orders", headers=running.admin, json=body)
+    other = await running.http.post(
+        "/v1/orders", headers=running.admin, json={**body, "quantity": "4"}
+    )
+    await running.advance(0.5)
+    running.node.writer.flush()
+    initialized = [
+        e
+        for e in running.node.recorder.read()
+        if type(e.message).__name__ == "OrderInitialized"
+        and e.message.client_order_id == "api-retry"
+    ]
+
+    assert (first.status_code, retry.status_code) == (201, 201)
+    assert retry.json()["client_order_id"] == "api-retry"
+    assert retry.json()["status"] == "ACCEPTED"  # the order as it stands by then
+    assert len(initialized) == 1
+    assert other.status_code == 409
+    assert other.json()["field"] == "client_order_id"
+    assert "other parameters" in other.json()["message"]
+
+
 async def test_node_api_denied_order_names_the_reason(running: Running) -> None:
     response = await running.http.post(
         "/v1/orders",
