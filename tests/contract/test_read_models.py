@@ -93,8 +93,44 @@ def test_read_models_reset_empties_tables_and_tracking(
     store: ReadModelStore, recorder: MemoryRecorder
 ) -> None:
     ProjectionRunner(recorder, store, standard_projections()).catch_up()
+    assert store.marks()[1] == 0
 
     store.reset(standard_projections())
+    store.reset(standard_projections())
 
+    assert store.marks()[1] == 2
     assert store.tracking() == {}
     assert store.rows("orders") == {}
+
+
+def test_read_models_batch_read_before_a_reset_skips_nothing(
+    store: ReadModelStore, recorder: MemoryRecorder
+) -> None:
+    """A runner read entries 6..11 after its position 5; a rebuild reset the read models
+    before it applied them: they are not applied over the hole, and a catch-up from
+    where the store is builds what a rebuild builds."""
+    entries = list(recorder.read())
+    store.apply(standard_projections(), entries[:5])
+    store.reset(standard_projections())
+
+    tracked = store.apply(standard_projections(), entries[5:], after=5)
+    ProjectionRunner(recorder, store, standard_projections()).catch_up()
+
+    assert tracked == {p.name: 0 for p in standard_projections()}
+    reference = open_read_models("memory://")
+    ProjectionRunner(recorder, reference, standard_projections()).catch_up()
+    for projection in standard_projections():
+        for table in projection.tables:
+            assert store.rows(table) == reference.rows(table), table
+    reference.close()
+
+
+def test_read_models_holds_any_looks_without_creating(
+    store: ReadModelStore, recorder: MemoryRecorder
+) -> None:
+    assert not store.holds_any(["orders", "never_made"])
+
+    ProjectionRunner(recorder, store, standard_projections()).catch_up()
+
+    assert store.holds_any(["never_made", "orders"])
+    assert not store.holds_any(["never_made"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from spreadwire.cli import meter
@@ -157,3 +158,18 @@ def test_store_cli_long_passes_report_progress_on_stderr_only(
     assert "rebuilding orders to compare" in verified.err
     assert rebuilt.out.startswith("rebuilt ") and verified.out.endswith("sound\n")
     assert "applying" not in rebuilt.out and "checking" not in verified.out
+
+
+@pytest.mark.postgres
+def test_store_cli_postgres_verify_reports_documents_without_tracking_with_exit_1(
+    capsys: pytest.CaptureFixture[str], postgres_url: str
+) -> None:
+    """Documents whose tracking positions are gone are not a rebuild: as with SQLite."""
+    _exercise(capsys, postgres_url, ["--read-models", postgres_url])
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("DELETE FROM rm_tracking")
+
+    status, out = run(capsys, "events", "verify", "--store", postgres_url)
+
+    assert status == 1, out
+    assert "orders.orders[stress-0]: not in a rebuild" in out

@@ -59,7 +59,9 @@ def _read_models_exist(url: str, option: str) -> bool:
         return sqlite_path(url).exists()
     store = open_models(url, option)
     try:
-        return bool(store.tracking())
+        # documents without tracking positions are read models too (and not a rebuild)
+        tables = [table for projection in standard_projections() for table in projection.tables]
+        return bool(store.tracking()) or store.holds_any(tables)
     finally:
         store.close()
 

@@ -25,6 +25,9 @@ from spreadwire.eventstore.records import Entry
 
 Doc = dict[str, Any]
 _TABLE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+#: The tracking row that counts resets (its position is the count); no projection's name
+#: can start with ``#``.
+RESETS = "#resets"
 
 
 def check_table_name(name: str) -> str:
@@ -65,8 +68,16 @@ class ReadModelStore(Protocol):
         """Tracking position of every projection seen so far (name -> position)."""
         ...
 
-    def apply(self, projections: Sequence[Projection], entries: Sequence[Entry]) -> None:
-        """Apply ``entries`` to every projection not yet past them; one transaction."""
+    def apply(
+        self,
+        projections: Sequence[Projection],
+        entries: Sequence[Entry],
+        *,
+        after: int | None = None,
+    ) -> dict[str, int]:
+        """Apply ``entries`` to every projection not yet past them; one transaction.
+        ``after`` is the position the entries were read after: a projection tracked below
+        it is left alone. Returns the tracking positions as committed."""
         ...
 
     def get(self, table: str, key: str) -> Doc | None: ...
@@ -76,7 +87,17 @@ class ReadModelStore(Protocol):
         ...
 
     def reset(self, projections: Sequence[Projection]) -> None:
-        """Empty the projections' tables and tracking positions."""
+        """Empty the projections' tables and tracking positions, and count the reset."""
+        ...
+
+    def holds_any(self, tables: Sequence[str]) -> bool:
+        """Whether any of ``tables`` exists and holds a document (nothing is created)."""
+        ...
+
+    def marks(self) -> tuple[dict[str, int], int]:
+        """:meth:`tracking` and how many times read models of this store were reset, in
+        one read: a rebuild back to the same tracking position is still a change (query
+        caches compare both)."""
         ...
 
     def close(self) -> None: ...
@@ -115,12 +136,18 @@ def apply_batch(
     tracked: Mapping[str, int],
     entries: Sequence[Entry],
     view: ReadModelView,
+    after: int | None = None,
 ) -> dict[str, int]:
-    """Apply each entry to the projections that have not seen it; new tracking positions."""
+    """Apply each entry to the projections that have not seen it; new tracking positions.
+
+    Entries read after position ``after`` are not applied to a projection tracked below
+    it: the entries in between would be skipped (a runner whose position went stale
+    because the read models were reset meanwhile, as by a rebuild)."""
     positions = {p.name: tracked.get(p.name, 0) for p in projections}
+    behind = set() if after is None else {n for n, at in positions.items() if at < after}
     for entry in entries:
         for projection in projections:
-            if entry.position > positions[projection.name]:
+            if projection.name not in behind and entry.position > positions[projection.name]:
                 projection.apply(entry, view)
                 positions[projection.name] = entry.position
     return positions
@@ -143,6 +170,8 @@ class ProjectionRunner:
         names = [p.name for p in projections]
         if len(set(names)) != len(names):
             raise ConfigError(f"projections: duplicate names in {names}")
+        if any(name.startswith("#") for name in names):
+            raise ConfigError(f"projections: a name cannot start with '#' (in {names})")
         self._recorder = recorder
         self._store = store
         self._projections = tuple(projections)
@@ -164,8 +193,10 @@ class ProjectionRunner:
             entries = list(self._recorder.read(position, limit))
             if not entries:
                 break
-            self._store.apply(self._projections, entries)
-            position = entries[-1].position
+            tracked = self._store.apply(self._projections, entries, after=position)
+            # where the store is, not the batch's end: a runner whose position went stale
+            # (the read models were reset meanwhile) goes back to where they are
+            position = min(tracked.get(p.name, 0) for p in self._projections)
             if progress is not None:
                 progress(position)
         return position

@@ -33,13 +33,13 @@ class QueryCache:
     __slots__ = ("_entries", "_hits", "_invalidations", "_max", "_misses")
 
     def __init__(self, max_entries: int = 1_024) -> None:
-        self._entries: OrderedDict[Hashable, tuple[int, Any]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Hashable, Any]] = OrderedDict()
         self._max = max_entries
         self._hits = 0
         self._misses = 0
         self._invalidations = 0
 
-    def get(self, key: Hashable, position: int, load: Callable[[], T]) -> T:
+    def get(self, key: Hashable, position: Hashable, load: Callable[[], T]) -> T:
         cached = self._entries.get(key)
         if cached is not None:
             if cached[0] == position:
@@ -65,6 +65,11 @@ class QueryCache:
         )
 
 
+def _opened_at(doc: Doc) -> int:
+    opened: int = doc.get("opened_position") or doc.get("last_position") or 0
+    return opened
+
+
 @final
 class ReadModelQueries:
     """Answers about orders, fills, positions, PnL, risk state and the audit log.
@@ -79,7 +84,9 @@ class ReadModelQueries:
         self._cache = QueryCache(cache_size)
 
     def _query(self, projection: str, key: Hashable, load: Callable[[], T]) -> T:
-        position = self._store.tracking().get(projection, 0)
+        # a rebuild ends at the same position with other documents: the reset count too
+        tracking, resets = self._store.marks()
+        position = (tracking.get(projection, 0), resets)
         return self._cache.get((projection, key), position, load)
 
     def tracking(self) -> dict[str, int]:
@@ -91,9 +98,12 @@ class ReadModelQueries:
         )
 
     def orders(self, status: str | None = None) -> list[Doc]:
+        """Orders in the order they were opened (their ``OrderInitialized`` position)."""
+
         def load() -> list[Doc]:
             docs = self._store.rows("orders").values()
-            return [d for d in docs if status is None or d.get("status") == status]
+            found = [d for d in docs if status is None or d.get("status") == status]
+            return sorted(found, key=_opened_at)
 
         return self._query("orders", ("orders", status), load)
 

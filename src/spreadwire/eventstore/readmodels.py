@@ -76,6 +76,7 @@ class OrdersProjection:
             "venue_order_id": None,
             "reason": None,
             "anomalies": 0,
+            "opened_position": entry.position,
             "last_position": entry.position,
             "ts_last": message.ts_event,
         }

@@ -18,6 +18,7 @@ import psycopg
 
 from spreadwire.errors import StoreError
 from spreadwire.eventstore.projection import (
+    RESETS,
     BatchView,
     Doc,
     Projection,
@@ -113,11 +114,28 @@ class PostgresReadModelStore:
         return name
 
     def tracking(self) -> dict[str, int]:
+        return self.marks()[0]
+
+    def holds_any(self, tables: Sequence[str]) -> bool:
+        def work() -> bool:
+            for table in tables:
+                name = f"rm_{check_table_name(table)}"
+                if (
+                    self._exists(name)
+                    and self._connection.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchone()
+                ):
+                    return True
+            return False
+
+        return self._call(work)
+
+    def marks(self) -> tuple[dict[str, int], int]:
         def work() -> dict[str, int]:
             rows = self._connection.execute("SELECT name, position FROM rm_tracking").fetchall()
             return {name: int(position) for name, position in rows}
 
-        return self._call(work)
+        tracking = self._call(work)
+        return tracking, tracking.pop(RESETS, 0)
 
     def _load(self, table: str, key: str) -> Doc | None:
         row = self._connection.execute(
@@ -125,8 +143,14 @@ class PostgresReadModelStore:
         ).fetchone()
         return None if row is None else self._decoder.decode(row[0])
 
-    def apply(self, projections: Sequence[Projection], entries: Sequence[Entry]) -> None:
-        def work() -> None:
+    def apply(
+        self,
+        projections: Sequence[Projection],
+        entries: Sequence[Entry],
+        *,
+        after: int | None = None,
+    ) -> dict[str, int]:
+        def work() -> dict[str, int]:
             for projection in projections:
                 for table in projection.tables:
                     self._ensure(table)
@@ -139,7 +163,7 @@ class PostgresReadModelStore:
                 ).fetchall()
                 tracked = {name: int(position) for name, position in rows}
                 view = BatchView(self._load)
-                positions = apply_batch(projections, tracked, entries, view)
+                positions = apply_batch(projections, tracked, entries, view, after)
                 self._flush(view)
                 with connection.cursor() as cursor:
                     cursor.executemany(
@@ -147,8 +171,9 @@ class PostgresReadModelStore:
                         " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
                         list(positions.items()),
                     )
+            return positions
 
-        self._call(work)
+        return self._call(work)
 
     def _flush(self, view: BatchView) -> None:
         encode = self._encoder.encode
@@ -191,12 +216,18 @@ class PostgresReadModelStore:
                 for table in projection.tables:
                     self._ensure(table)
             with self._connection.transaction():
+                self._connection.execute(_APPLY_LOCK)
                 for projection in projections:
                     for table in projection.tables:
                         self._connection.execute(f"DELETE FROM rm_{table}")
                     self._connection.execute(
                         "DELETE FROM rm_tracking WHERE name = %s", (projection.name,)
                     )
+                self._connection.execute(
+                    "INSERT INTO rm_tracking (name, position) VALUES (%s, 1) ON CONFLICT (name)"
+                    " DO UPDATE SET position = rm_tracking.position + 1",
+                    (RESETS,),
+                )
 
         self._call(work)
 

@@ -18,6 +18,7 @@ import msgspec
 
 from spreadwire.errors import StoreError
 from spreadwire.eventstore.projection import (
+    RESETS,
     BatchView,
     Doc,
     Projection,
@@ -28,6 +29,12 @@ from spreadwire.eventstore.records import Entry
 
 _TRACKING = """CREATE TABLE IF NOT EXISTS rm_tracking (
     name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID"""
+
+
+_COUNT_RESET = (
+    "INSERT INTO rm_tracking (name, position) VALUES (?, 1)"
+    " ON CONFLICT (name) DO UPDATE SET position = rm_tracking.position + 1"
+)
 
 
 @final
@@ -66,8 +73,23 @@ class SQLiteReadModelStore:
         return name
 
     def tracking(self) -> dict[str, int]:
+        return self.marks()[0]
+
+    def holds_any(self, tables: Sequence[str]) -> bool:
         with self._lock:
-            return dict(self._connection.execute("SELECT name, position FROM rm_tracking"))
+            for table in tables:
+                name = f"rm_{check_table_name(table)}"
+                exists = self._connection.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+                ).fetchone()
+                if exists and self._connection.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchone():
+                    return True
+        return False
+
+    def marks(self) -> tuple[dict[str, int], int]:
+        with self._lock:
+            tracking = dict(self._connection.execute("SELECT name, position FROM rm_tracking"))
+        return tracking, tracking.pop(RESETS, 0)
 
     def _load(self, table: str, key: str) -> Doc | None:
         row = self._connection.execute(
@@ -75,7 +97,13 @@ class SQLiteReadModelStore:
         ).fetchone()
         return None if row is None else self._decoder.decode(row[0])
 
-    def apply(self, projections: Sequence[Projection], entries: Sequence[Entry]) -> None:
+    def apply(
+        self,
+        projections: Sequence[Projection],
+        entries: Sequence[Entry],
+        *,
+        after: int | None = None,
+    ) -> dict[str, int]:
         with self._lock:
             connection = self._connection
             for projection in projections:
@@ -85,7 +113,7 @@ class SQLiteReadModelStore:
                 connection.execute("BEGIN IMMEDIATE")
                 tracked = dict(connection.execute("SELECT name, position FROM rm_tracking"))
                 view = BatchView(self._load)
-                positions = apply_batch(projections, tracked, entries, view)
+                positions = apply_batch(projections, tracked, entries, view, after)
                 self._flush(view)
                 connection.executemany(
                     "INSERT INTO rm_tracking (name, position) VALUES (?, ?) ON CONFLICT (name)"
@@ -97,6 +125,7 @@ class SQLiteReadModelStore:
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
                 raise
+            return positions
 
     def _flush(self, view: BatchView) -> None:
         encode = self._encoder.encode
@@ -139,6 +168,7 @@ class SQLiteReadModelStore:
                 for table in projection.tables:
                     connection.execute(f"DELETE FROM {self._ensure(table)}")
                 connection.execute("DELETE FROM rm_tracking WHERE name = ?", (projection.name,))
+            connection.execute(_COUNT_RESET, (RESETS,))
             connection.execute("COMMIT")
 
     def close(self) -> None:

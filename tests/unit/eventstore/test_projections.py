@@ -1,10 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from spreadwire.errors import ConfigError
+from spreadwire.eventstore.compare import compare_read_models
 from spreadwire.eventstore.memory import MemoryRecorder
 from spreadwire.eventstore.projection import ProjectionRunner, ReadModelStore, ReadModelView
 from spreadwire.eventstore.readmodels import standard_projections
@@ -124,3 +127,51 @@ def test_projections_duplicate_names_are_refused(
     projections = standard_projections()
     with pytest.raises(ConfigError, match="duplicate"):
         ProjectionRunner(recorder, store, (*projections, projections[0]))
+
+
+class _ResetOnRead:
+    """A recorder whose next ``read`` runs ``action`` once the entries are read (another
+    process resetting the read models while this runner holds a batch)."""
+
+    def __init__(self, inner: MemoryRecorder, action: Callable[[], None]) -> None:
+        self._inner = inner
+        self._action: Callable[[], None] | None = action
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def read(self, after: int = 0, limit: int | None = None) -> Iterator[Entry]:
+        entries = list(self._inner.read(after, limit))
+        if self._action is not None:
+            action, self._action = self._action, None
+            action()
+        return iter(entries)
+
+
+def test_projections_rebuild_while_the_node_catches_up_applies_every_entry(
+    tmp_path: Path,
+) -> None:
+    """`projections rebuild` resets the read models while the node's runner holds entries
+    read after its old position: neither may skip the entries before them."""
+    flow = order_flow()
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        for message in flow[:8]:
+            writer.append(message)
+    node_store = SQLiteReadModelStore(tmp_path / "rm.db")
+    cli_store = SQLiteReadModelStore(tmp_path / "rm.db")
+    ProjectionRunner(recorder, node_store, standard_projections()).catch_up()
+    with EventWriter(recorder) as writer:
+        for message in flow[8:]:
+            writer.append(message)
+    cli = ProjectionRunner(recorder, cli_store, standard_projections())
+
+    hooked = _ResetOnRead(recorder, lambda: cli_store.reset(standard_projections()))
+    ProjectionRunner(hooked, node_store, standard_projections()).catch_up()
+    cli.catch_up()  # the rest of the rebuild
+
+    scratch = SQLiteReadModelStore(":memory:")
+    assert compare_read_models(recorder, cli_store, scratch, standard_projections()) == []
+    assert sorted(cli_store.rows("fills")) == ["O-1:T-1", "O-1:T-2", "O-2:T-3"]
+    for store in (node_store, cli_store, scratch):
+        store.close()
