@@ -61,7 +61,7 @@ from spreadwire.domain.commands import (
 )
 from spreadwire.domain.enums import OrderStatus, TradingState
 from spreadwire.domain.order import Order
-from spreadwire.domain.values import FIXED_SCALAR, Price, Quantity
+from spreadwire.domain.values import FIXED_SCALAR, Price, Quantity, decimal_text
 from spreadwire.errors import ValidationError
 from spreadwire.eventstore.recorder import Pooled
 from spreadwire.strategy.pairs import PairsStrategy
@@ -342,7 +342,7 @@ class NodeControl:
 
     @staticmethod
     def _order_view(order: Order, reason: str = "") -> OrderView:
-        avg = order.avg_px
+        filled = order.filled_qty.raw
         return OrderView(
             client_order_id=order.client_order_id,
             strategy_id=order.strategy_id,
@@ -355,7 +355,9 @@ class NodeControl:
             time_in_force=order.time_in_force,
             status=order.status,
             filled_quantity=str(order.filled_qty),
-            avg_price=None if avg is None else f"{avg:.9f}".rstrip("0").rstrip("."),
+            avg_price=decimal_text(Fraction(order.avg_px_numerator, filled * FIXED_SCALAR))
+            if filled
+            else None,
             venue_order_id=order.venue_order_id,
             reason=reason,
             ts_last=order.ts_last,

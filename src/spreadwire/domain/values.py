@@ -55,6 +55,14 @@ def _round_div(numerator: int, denominator: int) -> int:
     return quotient
 
 
+def decimal_text(amount: Fraction) -> str:
+    """``amount`` rounded half to even at nine decimals, without trailing zeros (``1.5``,
+    ``-0.000000001``, ``12``): exact at any size, where a float keeps ~15 digits."""
+    raw = _round_div(amount.numerator * FIXED_SCALAR, amount.denominator)
+    text = _format(raw, FIXED_PRECISION)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _parse_decimal(text: str, field: str) -> tuple[int, int]:
     """Parse ``text`` into (raw, decimals); reject NaN, infinity and over-precise input."""
     try:

@@ -15,7 +15,7 @@ from spreadwire.domain.enums import OrderSide, OrderStatus
 from spreadwire.domain.events import OrderEvent, OrderFill, OrderInitialized, OrderUpdated
 from spreadwire.domain.order import PREVIOUS, TRANSITIONS
 from spreadwire.domain.position import Position
-from spreadwire.domain.values import FIXED_SCALAR, Money, Quantity
+from spreadwire.domain.values import FIXED_SCALAR, Money, Quantity, decimal_text
 from spreadwire.eventstore.projection import Doc, Projection, ReadModelView
 from spreadwire.eventstore.records import Entry
 
@@ -29,10 +29,6 @@ def _fraction(text: str) -> Fraction:
 
 def _money(amount: Fraction) -> str:
     return Money.from_fraction(amount, MONEY_PRECISION, CURRENCY).amount()
-
-
-def _decimal(amount: Fraction) -> str:
-    return f"{float(amount):.9f}".rstrip("0").rstrip(".")
 
 
 @final
@@ -117,7 +113,9 @@ class OrdersProjection:
             doc["filled_qty_raw"] = filled
             doc["filled_qty"] = str(Quantity(raw=filled, precision=message.last_qty.precision))
             doc["notional"] = str(notional)
-            doc["avg_px"] = _decimal(notional / Fraction(filled, FIXED_SCALAR)) if filled else None
+            doc["avg_px"] = (
+                decimal_text(notional / Fraction(filled, FIXED_SCALAR)) if filled else None
+            )
 
 
 @final
@@ -197,7 +195,7 @@ class PositionsProjection:
                 "quantity": str(position.quantity),
                 "quantity_raw": position.quantity_raw,
                 "cost_basis": str(position.cost_basis),
-                "avg_open_price": None if average is None else _decimal(average),
+                "avg_open_price": None if average is None else decimal_text(average),
                 "realized_exact": str(position.realized),
                 "realized_pnl": _money(position.realized),
                 "buy_qty_raw": position.buy_qty_raw,

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Callable
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from typing import TypeAlias
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from spreadwire.domain.values import (
     RAW_MAX,
@@ -16,6 +18,7 @@ from spreadwire.domain.values import (
     Price,
     Quantity,
     coerce_positive,
+    decimal_text,
     notional_fraction,
 )
 from spreadwire.errors import SpreadwireError, ValidationError, ValueOverflowError
@@ -521,3 +524,31 @@ def test_values_json_decode_negative_quantity_raises_msgspec_validation_error() 
     # Act / Assert
     with pytest.raises(msgspec.ValidationError, match=">= 0"):
         msgspec.json.decode(payload, type=Quantity)
+
+
+@given(
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.integers(min_value=1, max_value=10**15),
+)
+def test_decimal_text_rounds_exactly_at_nine_places(numerator: int, denominator: int) -> None:
+    amount = Fraction(numerator, denominator)
+    with localcontext() as context:
+        context.prec = 80
+        expected = (Decimal(numerator) / Decimal(denominator)).quantize(
+            Decimal("1e-9"), rounding=ROUND_HALF_EVEN
+        )
+    text = decimal_text(amount)
+
+    assert Decimal(text) == expected
+    assert text == "0" or not text.endswith("0") or "." not in text
+    assert text != "-0"
+
+
+def test_decimal_text_keeps_digits_a_float_loses() -> None:
+    amount = Fraction(123_456_789_012_345_678_901, 10**9)  # 123456789012.345678901
+
+    assert decimal_text(amount) == "123456789012.345678901"
+    assert f"{float(amount):.9f}" != "123456789012.345678901"
+    assert decimal_text(Fraction(1, 2 * 10**9)) == "0"  # half to even
+    assert decimal_text(Fraction(3, 2 * 10**9)) == "0.000000002"
+    assert decimal_text(Fraction(-15, 10)) == "-1.5"
