@@ -484,6 +484,9 @@ class TradingNode:
         self.risk.restore(message)
         if isinstance(message, OrderEvent):
             self.manual_ids.advance_past(message.client_order_id)
+            if type(message) is OrderDenied:
+                # a retried POST /v1/orders with a denied id stays a 409 after a restart
+                self._remember_denial(message)
             strategy = self.strategies.find(message.strategy_id)
             if strategy is not None:
                 strategy.restore(message)
@@ -638,6 +641,12 @@ class TradingNode:
 
         return route
 
+    def _remember_denial(self, event: OrderDenied) -> None:
+        denials = self.denials
+        denials[event.client_order_id] = event.reason
+        if len(denials) > MAX_REMEMBERED_DENIALS:
+            del denials[next(iter(denials))]
+
     def _on_order_event(self, event: Any) -> None:
         self._outbox.append(event)
         self.risk.on_event(event)
@@ -648,10 +657,7 @@ class TradingNode:
             self.fills += 1
         elif kind is OrderDenied:
             self.denied += 1
-            denials = self.denials
-            denials[event.client_order_id] = event.reason
-            if len(denials) > MAX_REMEMBERED_DENIALS:
-                del denials[next(iter(denials))]
+            self._remember_denial(event)
         elif kind is OrderRejected:
             self.rejected += 1
             if event.reason in TECHNICAL_REJECTS:

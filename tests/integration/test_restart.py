@@ -328,3 +328,37 @@ def test_manual_order_ids_continue_after_a_restart(tmp_path: Path) -> None:
     ]
     assert after.client_order_id == "manual-3"
     assert following.client_order_id == "manual-10"
+
+
+def test_denied_client_order_id_is_still_409_after_a_restart(tmp_path: Path) -> None:
+    """A client retrying a denied order after the node restarted (its first answer was
+    lost) gets the same 409: the node reads its denials back from the log."""
+    store = tmp_path / "events.db"
+    first = _node(store)
+    first.start()
+    _run(first, 5.0)
+    bid = first.marketdata.book("AAA.SIM").best_bid
+    assert bid is not None
+    request = OrderRequest(
+        instrument_id="AAA.SIM",
+        side=OrderSide.BUY,
+        quantity="1",
+        price=f"{bid / 1e9 * 0.9:.2f}",  # the collar denies it
+        client_order_id="client-7",
+    )
+    denied = NodeControl(first).submit_order(request, actor="ops")
+    _run(first, 1.0)
+    first.close()
+    first.recorder.close()
+
+    second = _node(store)
+    second.restore()
+    second.start()
+    _run(second, 1.0)
+    with pytest.raises(ConflictError, match="was denied") as retry:
+        NodeControl(second).submit_order(request, actor="ops")
+    second.close()
+    second.recorder.close()
+
+    assert denied.status is OrderStatus.DENIED
+    assert retry.value.field == "client_order_id"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import psycopg
@@ -173,3 +174,19 @@ def test_store_cli_postgres_verify_reports_documents_without_tracking_with_exit_
 
     assert status == 1, out
     assert "orders.orders[stress-0]: not in a rebuild" in out
+
+
+def test_store_cli_verify_report_stays_on_stdout_when_stderr_is_a_terminal(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The progress bar (on a terminal's standard error) must not take standard output
+    with it: ``events verify > report.txt`` keeps the report."""
+    url = f"sqlite:///{tmp_path / 'events.db'}"
+    _exercise(capsys, url, [])
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+
+    assert main(["events", "verify", "--store", url]) == 0
+    captured = capsys.readouterr()
+
+    assert captured.out.startswith("log: ") and captured.out.endswith("sound\n")
+    assert "sound" not in captured.err

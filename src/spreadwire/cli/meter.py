@@ -64,6 +64,9 @@ class Meter:
                 TimeRemainingColumn(),
                 console=Console(file=self._stream, force_terminal=True),
                 transient=True,
+                # standard output is the command's answer: rich would otherwise send it
+                # through this console (standard error) while the bar is shown
+                redirect_stdout=False,
             )
             self._bar.start()
 

@@ -196,7 +196,9 @@ class ProjectionRunner:
             tracked = self._store.apply(self._projections, entries, after=position)
             # where the store is, not the batch's end: a runner whose position went stale
             # (the read models were reset meanwhile) goes back to where they are
-            position = min(tracked.get(p.name, 0) for p in self._projections)
+            position = min(
+                (tracked.get(p.name, 0) for p in self._projections), default=entries[-1].position
+            )
             if progress is not None:
                 progress(position)
         return position
