@@ -155,6 +155,7 @@ class TradingNode:
             publish=self.bus.publish,
             query_order=self.venue.query_order,
             route=self._route,
+            config=config.oms,
         )
         self.risk = RiskEngine(
             config.risk,

@@ -18,6 +18,7 @@ import msgspec.inspect
 
 from spreadwire.errors import ConfigError
 from spreadwire.marketdata.config import MarketDataConfig
+from spreadwire.oms.config import OmsConfig
 from spreadwire.risk.config import RiskConfig
 from spreadwire.venue.config import ScenarioConfig, VenueConfig
 
@@ -98,6 +99,7 @@ class NodeConfig(msgspec.Struct, frozen=True, kw_only=True):
     timer_interval_ns: Annotated[int, msgspec.Meta(gt=0)] = 100_000_000
     venue: VenueConfig = msgspec.field(default_factory=lambda: DEFAULT_VENUE)
     risk: RiskConfig = msgspec.field(default_factory=lambda: DEFAULT_RISK)
+    oms: OmsConfig = msgspec.field(default_factory=OmsConfig)
     marketdata: MarketDataConfig = msgspec.field(default_factory=MarketDataConfig)
     strategy: StrategyDefaults = msgspec.field(default_factory=StrategyDefaults)
     store: StoreConfig = msgspec.field(default_factory=StoreConfig)

@@ -435,6 +435,16 @@ class NodeControl:
                 f"order {client_order_id!r} was denied ({denied}); a new order needs a new id",
                 field="client_order_id",
             )
+        if request.client_order_id is not None:
+            # an order closed long ago is no longer in the OMS's memory: the read models
+            # hold every order of the log
+            closed = node.read_models().order(client_order_id)
+            if closed is not None:
+                raise ConflictError(
+                    f"order {client_order_id!r} exists ({closed.get('status')});"
+                    " a new order needs a new id",
+                    field="client_order_id",
+                )
         node.submit_command(command)
         order = node.oms.order(client_order_id)
         if order is not None:

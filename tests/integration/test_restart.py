@@ -29,6 +29,7 @@ from spreadwire.domain.events import OrderInitialized
 from spreadwire.errors import StoreError, ValidationError
 from spreadwire.eventstore.verify import verify_log
 from spreadwire.node import Driver, Speed
+from spreadwire.oms.config import OmsConfig
 from spreadwire.persistence.store import open_store
 
 
@@ -362,3 +363,38 @@ def test_denied_client_order_id_is_still_409_after_a_restart(tmp_path: Path) -> 
 
     assert denied.status is OrderStatus.DENIED
     assert retry.value.field == "client_order_id"
+
+
+def test_client_order_id_of_an_order_purged_from_memory_is_still_409(tmp_path: Path) -> None:
+    """The OMS keeps only its latest closed orders (``[oms] retain_closed``); an id older
+    than those is found in the read models, which hold every order of the log."""
+    node = TradingNode(
+        NodeConfig(seed=9, pairs=2, oms=OmsConfig(retain_closed=1)),
+        store_url=f"sqlite:///{tmp_path / 'events.db'}",
+        latency_breaker=False,
+    )
+    node.start()
+    _run(node, 5.0)
+    control = NodeControl(node)
+    bid = node.marketdata.book("AAA.SIM").best_bid
+    assert bid is not None
+    request = OrderRequest(
+        instrument_id="AAA.SIM",
+        side=OrderSide.BUY,
+        quantity="1",
+        price=f"{bid / 1e9 * 0.99:.2f}",
+        client_order_id="client-old",
+    )
+    control.submit_order(request, actor="ops")
+    _run(node, 0.5)
+    control.cancel_order("client-old", actor="ops")
+    _run(node, 10.0)  # the strategies close more orders: this one is purged from memory
+    purged = node.oms.order("client-old") is None
+
+    with pytest.raises(ConflictError, match="exists \\(CANCELED\\)") as again:
+        control.submit_order(request, actor="ops")
+    node.close()
+    node.recorder.close()
+
+    assert purged
+    assert again.value.field == "client_order_id"
