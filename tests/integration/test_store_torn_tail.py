@@ -12,6 +12,8 @@ import psycopg
 import pytest
 
 from spreadwire.domain.events import OrderAccepted
+from spreadwire.errors import StoreError
+from spreadwire.eventstore import tail
 from spreadwire.eventstore.recorder import Recorder
 from spreadwire.eventstore.verify import LogReport, verify_log
 from spreadwire.eventstore.writer import EventWriter
@@ -220,3 +222,98 @@ def test_store_sqlite_verify_sees_a_deleted_last_entry(tmp_path: Path) -> None:
 
     assert not report.sound
     assert any(f"stream {stream!r}: the store has it at version" in d for d in report.details)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "UPDATE events SET version = version + 5 WHERE position = 100",
+        "UPDATE events SET stream = 'order-elsewhere' WHERE position = 100",
+        "UPDATE events SET stream = 'order-c0' WHERE position = 100",
+        "UPDATE events SET stream = 'order-elsewhere' WHERE position >= 99",
+    ],
+)
+def test_store_sqlite_cutting_a_torn_tail_moves_the_tips_back_whatever_field_broke(
+    tmp_path: Path, damage: str
+) -> None:
+    """The entries cut failed their checks, so their stream, version or previous may be
+    the broken field: the stream tips must come from the log that stays, or the next
+    appends continue a version that is gone (and a stream that never existed appears)."""
+    path = sqlite_log(tmp_path, 100, damage)
+
+    reopened = open_store(f"sqlite:///{path}")
+    try:
+        cut = reopened.recovery.truncated
+        repaired = verify_log(reopened)
+        fill(reopened, 10)
+        after = verify_log(reopened)
+        streams = {s for (s,) in sqlite3.connect(path).execute("SELECT stream FROM streams")}
+    finally:
+        reopened.close()
+
+    assert cut >= 1
+    assert repaired.sound, repaired.details
+    assert after.sound, after.details
+    assert streams == {f"order-c{n}" for n in range(7)}
+
+
+def test_store_sqlite_a_payload_read_back_as_text_does_not_stop_opening(tmp_path: Path) -> None:
+    """One flipped bit in a record header makes a BLOB a TEXT of the same bytes; reads
+    take it as the bytes it is instead of failing to decode it as UTF-8."""
+    path = sqlite_log(tmp_path, 20, "UPDATE events SET payload = CAST(payload AS TEXT)")
+
+    reopened = open_store(f"sqlite:///{path}")
+    try:
+        recovery = reopened.recovery
+        report = verify_log(reopened)
+        entries = list(reopened.read())
+        stream = list(reopened.read_stream("order-c1"))
+    finally:
+        reopened.close()
+
+    assert recovery.torn_at == 0
+    assert report.sound, report.details
+    assert [e.message for e in entries] == [accepted(n) for n in range(20)]
+    assert [e.message.venue_order_id for e in stream] == ["1", "8", "15"]
+
+
+def test_store_sqlite_a_torn_tail_that_cannot_be_cut_is_a_store_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process takes the write lock between the look at the tail and the cut:
+    opening fails with a StoreError naming the store, not a bare sqlite3 error."""
+    path = sqlite_log(tmp_path, 10, "UPDATE events SET payload = x'00' WHERE position = 10")
+    other = sqlite3.connect(path, isolation_level=None)
+    verdict = tail.verdict
+
+    def verdict_then_lock(*args: object, **kwargs: bool) -> object:
+        other.execute("BEGIN IMMEDIATE")
+        return verdict(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("spreadwire.persistence.sqlite.verdict", verdict_then_lock)
+    try:
+        with pytest.raises(StoreError, match=str(path)):
+            SQLiteRecorder(path, busy_timeout_ms=50)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
+def test_store_sqlite_a_broken_stream_link_never_reads_another_streams_entries(
+    tmp_path: Path,
+) -> None:
+    """``previous`` is not covered by the entry checksum, so neither opening nor
+    ``events verify`` sees it damaged; reading the stream must still give its own
+    entries, all of them."""
+    path = sqlite_log(tmp_path, 100, "UPDATE events SET previous = 7 WHERE position = 100")
+
+    reopened = open_store(f"sqlite:///{path}")
+    try:
+        entries = list(reopened.read_stream("order-c1"))
+        later = list(reopened.read_stream("order-c1", after_version=10))
+    finally:
+        reopened.close()
+
+    assert [(e.stream, e.version) for e in entries] == [("order-c1", v) for v in range(1, 16)]
+    assert [e.position for e in entries] == list(range(2, 101, 7))
+    assert [e.version for e in later] == list(range(11, 16))

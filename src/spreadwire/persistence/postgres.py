@@ -491,7 +491,7 @@ class PostgresRecorder:
             params["first"] = int_array([k.first_position for k in keys])
             params["last"] = int_array([k.last_position for k in keys])
         statement = sql.FAST_APPEND if keys else sql.FAST_APPEND_NO_KEYS
-        if durability is Durability.DURABLE:
+        if durability != Durability.RELAXED:  # only the named opt-in skips the sync
             moved = cursor.execute(statement, params).fetchone()[0]
         else:
             with connection.transaction():

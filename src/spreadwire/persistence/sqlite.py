@@ -49,7 +49,7 @@ import sqlite3
 import struct
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from itertools import chain
+from itertools import chain, pairwise
 from pathlib import Path
 from typing import Any, ClassVar, final
 
@@ -219,7 +219,8 @@ class _Checkpointer:
         self._lock = lock
         self._pages = pages
         self._limit = limit
-        self._shm = _ShmHeaders.acquire(f"{path}-shm")
+        # SQLite follows a symbolic link to the database: its -shm is beside the target
+        self._shm = _ShmHeaders.acquire(f"{os.path.realpath(path)}-shm")
         self._stop = threading.Event()
         self._dirty = False
         #: (unlocked passes, locked passes) so far.
@@ -288,6 +289,90 @@ class _Checkpointer:
         _ShmHeaders.release(self._shm)
 
 
+def _tips_before(connection: sqlite3.Connection, first: int) -> dict[str, StreamTip]:
+    """(version, tip) each stream had before position ``first``, for every stream whose
+    stored tip is at or after it (the streams a cut from ``first`` moves back).
+
+    The entries to be cut failed their checks, so any of their fields (stream, version,
+    previous) may be what is wrong. A stream's entries there are trusted to say where it
+    stood only when they form exactly the chain from an entry below ``first`` (or from
+    nothing) to the tip the store has; otherwise the log below ``first`` is searched,
+    newest first, for the stream's last entry."""
+    stored = {
+        stream: (version, tip)
+        for stream, version, tip in connection.execute(
+            "SELECT stream, version, tip FROM streams WHERE tip >= ?", (first,)
+        )
+    }
+    chains: dict[str, list[tuple[int, int, int]]] = {}
+    for stream, position, version, previous in connection.execute(sql.SELECT_TAIL_LINKS, (first,)):
+        if stream in stored:
+            chains.setdefault(stream, []).append((position, version, previous))
+    tips: dict[str, StreamTip] = {}
+    for stream, stored_tip in stored.items():
+        tip = _chain_start(connection, stream, chains.get(stream, []), stored_tip, first)
+        if tip is not None:
+            tips[stream] = tip
+    missing = set(stored) - tips.keys()
+    if missing:
+        tips.update(_last_entries_below(connection, first, missing))
+    return tips
+
+
+def _chain_start(
+    connection: sqlite3.Connection,
+    stream: str,
+    chain: list[tuple[int, int, int]],
+    stored_tip: StreamTip,
+    first: int,
+) -> StreamTip | None:
+    """Where ``stream`` stood before ``chain`` (its entries from ``first`` on: position,
+    version, previous), or None unless they link up exactly to ``stored_tip``."""
+    if not chain or (chain[-1][1], chain[-1][0]) != stored_tip:
+        return None
+    for earlier, later in pairwise(chain):
+        if later[1] != earlier[1] + 1 or later[2] != earlier[0]:
+            return None
+    _, version, previous = chain[0]
+    if previous == 0:
+        return (0, 0) if version == 1 else None
+    if previous >= first:
+        return None
+    below = connection.execute(
+        "SELECT stream, version FROM events WHERE position = ?", (previous,)
+    ).fetchone()
+    return (version - 1, previous) if below == (stream, version - 1) else None
+
+
+def _last_entries_below(
+    connection: sqlite3.Connection, first: int, streams: set[str]
+) -> dict[str, StreamTip]:
+    """(version, position) of the last entry below ``first`` of each of ``streams``,
+    (0, 0) for one without any: one scan back from ``first``, until all are found."""
+    found: dict[str, StreamTip] = {}
+    rows = connection.execute(
+        "SELECT position, stream, version FROM events WHERE position < ? ORDER BY position DESC",
+        (first,),
+    )
+    for position, stream, version in rows:
+        if stream in streams and stream not in found:
+            found[stream] = (version, position)
+            if len(found) == len(streams):
+                break
+    for stream in streams - found.keys():
+        found[stream] = (0, 0)
+    return found
+
+
+def _whole_stream(rows: Sequence[tuple[Any, ...]], stream: str, after_version: int) -> bool:
+    """Are ``rows`` (position, stream, version, ...) entries of ``stream`` with the
+    versions after ``after_version`` one by one?"""
+    return all(
+        row[1] == stream and row[2] == version
+        for version, row in enumerate(rows, start=after_version + 1)
+    )
+
+
 def _chunks(items: Collection[str]) -> Iterator[list[str]]:
     values = list(items)
     for start in range(0, len(values), _PARAMS):
@@ -333,27 +418,40 @@ class SQLiteRecorder:
         self.idle_checkpoints = 0
         self._codec = codec or Codec()
         self._write_lock = threading.Lock()
-        _refuse_foreign(self._path)
-        try:
-            self._write = _connect(self._path, busy_timeout_ms)
-            self._write.execute(f"PRAGMA wal_autocheckpoint = {8 * int(checkpoint_limit)}")
-            for statement in sql.SCHEMA:
-                self._write.execute(statement)
-            self._read = _connect(self._path, busy_timeout_ms)
-            self._checkpointer = _Checkpointer(
-                self._path,
-                self._write_lock,
-                checkpoint_pages,
-                max(checkpoint_limit, checkpoint_pages),
-                busy_timeout_ms,
-            )
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot open SQLite store {self._path}: {error}") from error
         self._read_lock = threading.Lock()
         self._planner = BatchPlanner()
         self._synchronous = "FULL"
         self._closed = False
-        self._recovery = self._recover(tail_check, repair=repair)
+        _refuse_foreign(self._path)
+        opened: list[sqlite3.Connection] = []
+        try:
+            try:
+                self._write = _connect(self._path, busy_timeout_ms)
+                opened.append(self._write)
+                self._write.execute(f"PRAGMA wal_autocheckpoint = {8 * int(checkpoint_limit)}")
+                for statement in sql.SCHEMA:
+                    self._write.execute(statement)
+                self._read = _connect(self._path, busy_timeout_ms)
+                opened.append(self._read)
+                self._checkpointer = _Checkpointer(
+                    self._path,
+                    self._write_lock,
+                    checkpoint_pages,
+                    max(checkpoint_limit, checkpoint_pages),
+                    busy_timeout_ms,
+                )
+            except sqlite3.Error as error:
+                raise StoreError(f"cannot open SQLite store {self._path}: {error}") from error
+            self._recovery = self._recover(tail_check, repair=repair)
+        except BaseException:
+            # nothing of a store that did not open stays behind: its checkpointer thread,
+            # its connections (and their locks), its share of the -shm descriptor
+            if len(opened) == 2 and hasattr(self, "_checkpointer"):
+                self.close()
+            else:
+                for connection in opened:
+                    connection.close()
+            raise
         self._signal = CommitSignal(self._recovery.head)
 
     @property
@@ -382,7 +480,12 @@ class SQLiteRecorder:
         if isinstance(found, RecoveryReport):
             return found
         with self._write_lock:
-            cut = self._cut_torn_tail(start)
+            try:
+                cut = self._cut_torn_tail(start)
+            except sqlite3.Error as error:
+                raise StoreError(
+                    f"cannot cut the torn tail of SQLite store {self._path}: {error}"
+                ) from error
         if cut is None:  # another process repaired it, or wrote after it, meanwhile
             return RecoveryReport(checked=len(tail), head=self.last_position())
         return truncated(len(tail), *cut, self.url)
@@ -401,9 +504,7 @@ class SQLiteRecorder:
                 connection.execute("COMMIT")
                 return None
             first = found[0]
-            tips: dict[str, tuple[int, int]] = {}
-            for stream, version, previous in connection.execute(sql.SELECT_TAIL_LINKS, (first,)):
-                tips.setdefault(stream, (version - 1, previous))
+            tips = _tips_before(connection, first)
             deleted = connection.execute(
                 "DELETE FROM events WHERE position >= ?", (first,)
             ).rowcount
@@ -447,7 +548,7 @@ class SQLiteRecorder:
     def commit(
         self, appends: Sequence[Append | Single], *, durability: Durability = Durability.DURABLE
     ) -> list[Outcome]:
-        synchronous = "FULL" if durability is Durability.DURABLE else "NORMAL"
+        synchronous = "NORMAL" if durability == Durability.RELAXED else "FULL"
         with self._write_lock:
             if self._closed:
                 raise StoreError("the recorder is closed")
@@ -472,6 +573,11 @@ class SQLiteRecorder:
                 if isinstance(error, sqlite3.IntegrityError):
                     raise ConcurrencyError(f"concurrent append: {error}") from error
                 raise StoreError(f"SQLite commit failed: {error}") from error
+            except BaseException:
+                # not SQLite's (a value it cannot bind, an interrupt): the transaction
+                # must not stay open, holding the write lock against every process
+                self._rollback()
+                raise
             self._planner.committed(plan)
         self._checkpointer.nudge()
         if plan.rows:
@@ -531,6 +637,11 @@ class SQLiteRecorder:
     def read_stream(self, stream: str, after_version: int = 0) -> Iterator[Entry]:
         decode = self._codec.decode
         rows = self._fetch(sql.SELECT_STREAM, (stream, after_version))
+        if not _whole_stream(rows, stream, after_version):
+            # ``previous`` is not covered by the entry checksum: a broken link must not
+            # hand back another stream's entries (or skip some); find them by scanning
+            _log.warning("%s: stream %r: its chain of entries is broken", self.url, stream)
+            rows = self._fetch(sql.SELECT_STREAM_SCAN, (stream, after_version))
         for position, name, version, type_name, schema, ts, payload, _ in rows:
             yield Entry(position, name, version, type_name, ts, decode(type_name, schema, payload))
 

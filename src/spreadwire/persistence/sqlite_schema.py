@@ -100,11 +100,18 @@ UPSERT_STREAM = (
 INSERT_KEY = (
     "INSERT INTO idempotency (key, stream, first_position, last_position) VALUES (?, ?, ?, ?)"
 )
-SELECT_AFTER = f"SELECT {COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
+#: Reads take the payload as a BLOB whatever its storage class: one flipped bit in a
+#: record header turns a BLOB into TEXT of the same bytes, which would otherwise fail to
+#: decode as UTF-8 and stop every read (opening, recovery, ``events verify``) at it.
+_READ_COLUMNS = COLUMNS.replace("payload", "CAST(payload AS BLOB)")
+SELECT_AFTER = f"SELECT {_READ_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
 #: What a decoded read needs (no checksum).
 SELECT_ENTRIES_AFTER = (
-    "SELECT position, stream, version, type, schema, ts, payload FROM events"
+    "SELECT position, stream, version, type, schema, ts, CAST(payload AS BLOB) FROM events"
     " WHERE position > ? ORDER BY position LIMIT ?"
+)
+_CHAIN_COLUMNS = ", ".join(f"e.{c.strip()}" for c in _READ_COLUMNS.split(", ")).replace(
+    "e.CAST(payload AS BLOB)", "CAST(e.payload AS BLOB)"
 )
 #: Entries of stream ?1 with versions above ?2, walking the chain back from the tip.
 SELECT_STREAM = f"""
@@ -117,13 +124,17 @@ WITH RECURSIVE chain(position, version, previous) AS (
     FROM chain AS c JOIN events AS e ON e.position = c.previous
     WHERE c.previous > 0 AND c.version > ?2 + 1
 )
-SELECT {", ".join(f"e.{c.strip()}" for c in COLUMNS.split(","))}
+SELECT {_CHAIN_COLUMNS}
 FROM chain AS c JOIN events AS e ON e.position = c.position
 ORDER BY e.position
 """
+#: The same by scanning the log (no index): when the chain is found broken.
+SELECT_STREAM_SCAN = (
+    f"SELECT {_READ_COLUMNS} FROM events WHERE stream = ?1 AND version > ?2 ORDER BY position"
+)
 SELECT_KEY = "SELECT key, stream, first_position, last_position FROM idempotency WHERE key = ?"
 SELECT_HEAD = "SELECT coalesce(max(position), 0) FROM events"
 SELECT_VERSION = "SELECT coalesce((SELECT version FROM streams WHERE stream = ?), 0)"
 SELECT_TAIL_LINKS = (
-    "SELECT stream, version, previous FROM events WHERE position >= ? ORDER BY position"
+    "SELECT stream, position, version, previous FROM events WHERE position >= ? ORDER BY position"
 )
