@@ -31,6 +31,7 @@ POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 def summarize(results: list[TrialResult]) -> dict[str, Any]:
     return {
         "trials": len(results),
+        "failed_trials": sum(1 for r in results if not r.ok),
         "acked": sum(r.acked for r in results),
         "acked_lost": sum(r.lost for r in results),
         "bad_bodies": sum(r.bad_bodies for r in results),
@@ -91,12 +92,8 @@ def main() -> int:
     else:
         for backend, summary in report.items():
             print(f"{backend}: {summary}")
-    lost = sum(
-        s["acked_lost"] + s["bad_bodies"] + s["log_problems"]
-        for s in report.values()
-        if isinstance(s, dict)
-    )
-    return 0 if lost == 0 else 1
+    failed = sum(s["failed_trials"] for s in report.values() if isinstance(s, dict))
+    return 0 if failed == 0 else 1
 
 
 if __name__ == "__main__":

@@ -35,3 +35,42 @@ def test_crash_sqlite_relaxed_kill9_loses_no_acknowledged_event(tmp_path: Path) 
 @pytest.mark.postgres
 def test_crash_postgres_kill9_loses_no_acknowledged_event(postgres_url: str) -> None:
     _trials(postgres_url, seed=13)
+
+
+def test_crash_trial_that_acknowledged_nothing_or_was_not_killed_is_not_ok(
+    tmp_path: Path,
+) -> None:
+    """A stress child that cannot run (``--writers 0`` is refused) prints nothing and
+    exits on its own: the trial proved nothing and must not count as passed."""
+    result = run_trial(f"sqlite:///{tmp_path / 'events.db'}", writers=0, rng=random.Random(1))
+
+    assert result.acked == 0
+    assert not result.ok
+    assert not result.killed
+    assert "the child acknowledged nothing" in result.details
+
+
+def test_crash_trial_with_a_position_printed_twice_is_not_ok(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from spreadwire.cli.store import stress_event
+    from spreadwire.eventstore.writer import EventWriter
+    from spreadwire.persistence import crashcheck
+    from spreadwire.persistence.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'events.db'}"
+    recorder = open_store(url)
+    with EventWriter(recorder) as writer:
+        writer.append(stress_event(0, 0, 1))
+    recorder.close()
+    child = "import time; print(1, flush=True); print(1, flush=True); time.sleep(60)"
+    monkeypatch.setattr(crashcheck, "stress_command", lambda *_args: [sys.executable, "-c", child])
+
+    result = crashcheck.run_trial(url, rng=random.Random(1), window_ms=(50, 60))
+
+    assert result.lost == 0
+    assert not result.ok
+    assert result.killed
+    assert result.duplicates == 1

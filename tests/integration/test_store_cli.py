@@ -190,3 +190,62 @@ def test_store_cli_verify_report_stays_on_stdout_when_stderr_is_a_terminal(
 
     assert captured.out.startswith("log: ") and captured.out.endswith("sound\n")
     assert "sound" not in captured.err
+
+
+class _BreaksAfter:
+    """A memory store whose commits fail (for good) after ``good`` of them."""
+
+    def __init__(self, good: int) -> None:
+        from spreadwire.eventstore.memory import MemoryRecorder
+
+        self.inner = MemoryRecorder()
+        self.good = good
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def commit(self, appends: object, *, durability: object = None) -> object:
+        from spreadwire.errors import StoreError
+
+        if self.good <= 0:
+            raise StoreError("disk full")
+        self.good -= 1
+        return self.inner.commit(appends, durability=durability)  # type: ignore[arg-type]
+
+
+def test_store_cli_stress_store_failure_is_one_line_exit_2_and_counts_what_it_printed(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from spreadwire.cli import store as store_cli
+
+    monkeypatch.setattr(store_cli, "open_recorder", lambda url, must_exist: _BreaksAfter(20))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["store", "stress", "--store", f"sqlite:///{tmp_path / 'e.db'}", "--seconds", "30"])
+    captured = capsys.readouterr()
+    printed = captured.out.split()
+
+    assert exit_info.value.code == 2
+    assert "Traceback" not in captured.err
+    assert captured.err.splitlines()[-1] == "spreadwire store: error: append failed: disk full"
+    assert f"stress: {len(printed)} acknowledged (durable)" in captured.err
+    assert sorted(map(int, printed)) == list(range(1, len(printed) + 1))
+
+
+def test_store_cli_stress_refuses_a_memory_store_and_says_when_it_is_relaxed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["store", "stress", "--store", "memory://", "--seconds", "0.1"])
+    assert exit_info.value.code == 2
+    assert "--store: memory:// keeps nothing" in capsys.readouterr().err
+
+    status = main(
+        ["store", "stress", "--store", f"sqlite:///{tmp_path / 'e.db'}", "--seconds", "0.1",
+         "--durability", "relaxed"]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+
+    assert status == 0
+    assert captured.out.split()
+    assert "relaxed durability" in captured.err
+    assert "acknowledged (relaxed)" in captured.err

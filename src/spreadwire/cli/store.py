@@ -17,6 +17,7 @@ from spreadwire.cli.args import bounded_int, positive_float, store_url
 from spreadwire.cli.stores import open_recorder
 from spreadwire.core.clock import LiveClock, perf_counter_ns
 from spreadwire.domain.events import OrderAccepted
+from spreadwire.errors import ConfigError
 from spreadwire.eventstore.records import Durability
 from spreadwire.eventstore.writer import EventWriter
 
@@ -56,26 +57,42 @@ def stress_event(writer_id: int, sequence: int, ts: int) -> OrderAccepted:
 
 
 def run_stress(args: argparse.Namespace) -> int:
+    if args.store.startswith("memory://"):
+        raise ConfigError(
+            f"--store: {args.store} keeps nothing once the process ends, so no printed"
+            " position could be found again; name a sqlite:/// or postgresql:// store"
+        )
+    durability = Durability(args.durability)
     out = sys.stdout
     if hasattr(out, "reconfigure"):
         out.reconfigure(line_buffering=True)
     clock = LiveClock()
     recorder = open_recorder(args.store, must_exist=False)
-    writer = EventWriter(recorder, clock=clock, durability=Durability(args.durability))
+    if durability is Durability.RELAXED:
+        sys.stderr.write(
+            "stress: relaxed durability: a position is printed once the operating system"
+            " has it (it survives a process crash, not a power cut)\n"
+        )
+    writer = EventWriter(recorder, clock=clock, durability=durability)
     deadline = perf_counter_ns() + int(args.seconds * 1e9)
     lock = threading.Lock()
     counts = [0] * args.writers
+    errors: list[BaseException] = []
 
     def work(writer_id: int) -> None:
         sequence = 0
-        while perf_counter_ns() < deadline:
-            position = writer.append_durable(
-                stress_event(writer_id, sequence, clock.timestamp_ns())
-            )
-            with lock:
-                out.write(f"{position}\n")
-            sequence += 1
-        counts[writer_id] = sequence
+        try:
+            while perf_counter_ns() < deadline and not errors:
+                position = writer.append_durable(
+                    stress_event(writer_id, sequence, clock.timestamp_ns())
+                )
+                with lock:
+                    out.write(f"{position}\n")
+                sequence += 1
+        except Exception as error:  # a store failure, a closed pipe: reported below
+            errors.append(error)
+        finally:
+            counts[writer_id] = sequence
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(args.writers)]
     for thread in threads:
@@ -85,7 +102,9 @@ def run_stress(args: argparse.Namespace) -> int:
     stats = writer.close()
     recorder.close()
     sys.stderr.write(
-        f"stress: {sum(counts)} acknowledged, {stats.batches} commits,"
+        f"stress: {sum(counts)} acknowledged ({durability}), {stats.batches} commits,"
         f" ack p50 {stats.ack_p50_ns / 1e3:.0f} us p99 {stats.ack_p99_ns / 1e3:.0f} us\n"
     )
+    if errors:
+        raise errors[0]
     return 0

@@ -12,11 +12,13 @@ from spreadwire.core.clock import perf_counter_ns
 class CommitSignal:
     """Carries the highest committed position; readers block until it passes theirs."""
 
-    __slots__ = ("_condition", "_position", "published_ns")
+    __slots__ = ("_condition", "_position", "_wakes", "published_ns")
 
     def __init__(self, position: int = 0) -> None:
         self._condition = threading.Condition(threading.Lock())
         self._position = position
+        #: How many times :meth:`wake` ran: a waiter returns when it changes.
+        self._wakes = 0
         #: ``perf_counter_ns()`` of the latest publish (to measure wake-up latency).
         self.published_ns = 0
 
@@ -42,10 +44,14 @@ class CommitSignal:
         if self._position > after:
             return self._position
         with self._condition:
-            self._condition.wait_for(lambda: self._position > after, timeout_s)
+            wakes = self._wakes
+            self._condition.wait_for(
+                lambda: self._position > after or self._wakes != wakes, timeout_s
+            )
             return self._position
 
     def wake(self) -> None:
         """Wake every waiter without a new position (used when closing)."""
         with self._condition:
+            self._wakes += 1
             self._condition.notify_all()

@@ -97,6 +97,8 @@ class EventWriter:
         self._callers_lock = threading.Lock()
         self._space_waiters = 0
         self._closing = False
+        #: Set when the writer thread has ended (closed or failed): nothing is busy then.
+        self._stopped = False
         self._failure: BaseException | None = None
         self._tickets = 0
         self._processed = 0
@@ -248,17 +250,20 @@ class EventWriter:
     # ------------------------------------------------------------------- writer
 
     def _run(self) -> None:
-        while True:
-            batch = self._take()
-            if not batch:
-                return
-            try:
-                self._write(batch)
-            except BaseException as error:
-                self._fail(batch, error)
-                return
-            if not self._queue and not self._callers:
-                self._maintain()
+        try:
+            while True:
+                batch = self._take()
+                if not batch:
+                    return
+                try:
+                    self._write(batch)
+                except BaseException as error:
+                    self._fail(batch, error)
+                    return
+                if not self._queue and not self._callers:
+                    self._maintain()
+        finally:
+            self._stopped = True
 
     def _maintain(self) -> None:
         """Idle after an acknowledged batch, with no durable caller waiting to append
@@ -376,8 +381,13 @@ class EventWriter:
 
     def _fail(self, batch: list[_Item], error: BaseException) -> None:
         _log.error("event writer stopped: %s", error)
-        with self._put_lock:
+        # First under ``_space``, not ``_put_lock``: a producer waiting for space holds
+        # ``_put_lock`` until it sees the failure (or space), so taking that lock first
+        # would wait for it forever.
+        with self._space:
             self._failure = error
+            self._space.notify_all()
+        with self._put_lock:
             pending = batch + list(self._queue)
             self._queue.clear()
         for _, _, _, _, slot in pending:
@@ -386,8 +396,6 @@ class EventWriter:
                 slot.done.release()
         with self._done:
             self._done.notify_all()
-        with self._space:
-            self._space.notify_all()
 
     # ------------------------------------------------------------------ statistics
 
@@ -423,7 +431,7 @@ class EventWriter:
     def busy(self) -> bool:
         """Whether the writer thread has work: something queued, or a batch or the
         store's housekeeping in progress (a hint, read without a lock)."""
-        return self._wake_at != 1 or bool(self._queue)
+        return not self._stopped and (self._wake_at != 1 or bool(self._queue))
 
     def ack_histogram(self) -> LatencyHistogram:
         """Append-to-acknowledgement latency of every committed item."""

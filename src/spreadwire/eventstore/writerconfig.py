@@ -22,6 +22,16 @@ class WriterConfig(msgspec.Struct, frozen=True, kw_only=True):
     #: How long the writer may wait for blocked callers to append before committing.
     linger_ns: Annotated[int, msgspec.Meta(ge=0)] = 200_000
 
+    def __post_init__(self) -> None:
+        # ``Meta`` bounds are checked only when decoding; a config built in code (what
+        # ``EventWriter(capacity=...)`` does) is checked here: a capacity of 0 blocked
+        # every append for ever, a max_batch of 0 stopped the writer at its first batch.
+        for name, low in (("capacity", 1), ("max_batch", 1), ("retries", 0),
+                          ("retry_backoff_ns", 1), ("linger_ns", 0)):  # fmt: skip
+            value = getattr(self, name)
+            if value < low:
+                raise ValueError(f"{name} must be >= {low}, got {value}")
+
 
 class WriterStats(msgspec.Struct, frozen=True, kw_only=True):
     appended: int

@@ -3,6 +3,8 @@ reopen the store and check that every acknowledged position survived.
 
 Each trial checks, after reopening (which truncates a torn tail, if any):
 
+* the child acknowledged something, printed no position twice, and was still running
+  when it was killed (a child that failed on its own proves nothing about kill -9);
 * every position the child printed (acknowledged) is stored, with its event intact;
 * the whole log verifies: positions gap-free, stream versions contiguous, checksums.
 
@@ -37,11 +39,25 @@ class TrialResult(msgspec.Struct, frozen=True, kw_only=True):
     torn_at: int
     truncated: int
     kill_after_ms: int
+    #: The child's exit status: ``-SIGKILL`` when the harness killed it.
+    exit_status: int = -signal.SIGKILL
+    duplicates: int = 0
     details: tuple[str, ...] = ()
 
     @property
+    def killed(self) -> bool:
+        return self.exit_status == -signal.SIGKILL
+
+    @property
     def ok(self) -> bool:
-        return self.lost == 0 and self.bad_bodies == 0 and self.log_problems == 0
+        return (
+            self.acked > 0
+            and self.killed
+            and self.duplicates == 0
+            and self.lost == 0
+            and self.bad_bodies == 0
+            and self.log_problems == 0
+        )
 
 
 def stress_command(url: str, writers: int, durability: str = "durable") -> list[str]:
@@ -72,7 +88,7 @@ def _collect(stream: IO[str], acked: list[int], first: threading.Event) -> None:
 
 def _kill_at_random(
     command: Sequence[str], rng: random.Random, window_ms: tuple[int, int]
-) -> tuple[list[int], int]:
+) -> tuple[list[int], int, int]:
     acked: list[int] = []
     first = threading.Event()
     child = subprocess.Popen(
@@ -91,7 +107,7 @@ def _kill_at_random(
         child.wait()
         reader.join(30)
         child.stdout.close()
-    return acked, delay_ms
+    return acked, delay_ms, child.returncode
 
 
 def run_trial(
@@ -103,13 +119,22 @@ def run_trial(
     durability: str = "durable",
 ) -> TrialResult:
     """One kill -9 trial against the store at ``url`` (reused across trials)."""
-    acked, delay_ms = _kill_at_random(stress_command(url, writers, durability), rng, window_ms)
+    acked, delay_ms, status = _kill_at_random(
+        stress_command(url, writers, durability), rng, window_ms
+    )
     recorder = open_store(url)
     try:
         recovery = recorder.recovery
         head = recorder.last_position()
         details: list[str] = []
+        if not acked:
+            details.append("the child acknowledged nothing")
+        if status != -signal.SIGKILL:
+            details.append(f"the child exited on its own (status {status}) before the kill")
         wanted = set(acked)
+        duplicates = len(acked) - len(wanted)
+        if duplicates:
+            details.append(f"{duplicates} positions printed more than once")
         found: dict[int, bool] = {}
         if wanted:
             low = min(wanted)
@@ -134,6 +159,8 @@ def run_trial(
             torn_at=recovery.torn_at,
             truncated=recovery.truncated,
             kill_after_ms=delay_ms,
+            exit_status=status,
+            duplicates=duplicates,
             details=tuple(details),
         )
     finally:

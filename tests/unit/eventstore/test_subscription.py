@@ -48,3 +48,26 @@ def test_subscription_poll_with_nothing_new_returns_empty_after_the_timeout() ->
 
     assert subscription.poll(0.001) == []
     assert subscription.position == 1
+
+
+def test_subscription_waiting_without_timeout_returns_when_the_recorder_closes() -> None:
+    """CommitSignal.wake (called by Recorder.close) must wake a waiter that has no
+    timeout; Condition.wait_for re-checked only the position and slept on forever."""
+    recorder = MemoryRecorder()
+    subscription = Subscription(recorder)
+    waiting = threading.Event()
+    returned: list[list[Entry]] = []
+
+    def follow() -> None:
+        waiting.set()
+        returned.append(subscription.poll(None))
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    waiting.wait(5)
+    follower.join(0.1)  # let it block in wait_for
+    recorder.close()
+    follower.join(5)
+
+    assert not follower.is_alive(), "poll(None) still waits on a closed recorder"
+    assert returned == [[]]

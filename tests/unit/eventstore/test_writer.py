@@ -363,3 +363,79 @@ def test_writer_close_wakes_an_idle_writer_and_a_lingering_one() -> None:
     assert not idle._worker.is_alive()
     assert not lingering._worker.is_alive()
     assert [e.message.client_order_id for e in recorder.read()] == ["a"]
+
+
+def test_writer_failure_releases_a_producer_blocked_on_a_full_queue() -> None:
+    """The writer gives up while a producer waits for space (holding the put lock):
+    the producer, the durable caller of the failed batch and flush all get the error;
+    nobody hangs and the writer thread ends."""
+    recorder = GatedRecorder()
+    recorder.fail_with = StoreError("disk gone")
+    config = WriterConfig(capacity=1, max_batch=1, retries=0)
+    writer = EventWriter(recorder, config=config)  # type: ignore[arg-type]
+    errors: dict[str, str] = {}
+
+    def call(name: str, action: Callable[[], object]) -> threading.Thread:
+        def run() -> None:
+            try:
+                action()
+                errors[name] = "returned"
+            except StoreError as error:
+                errors[name] = str(error)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
+
+    durable = call("durable", lambda: writer.append_durable(make_accepted("a")))
+    recorder.entered.wait()
+    writer.append(make_accepted("b"))  # the queue is full now
+    blocked = call("blocked", lambda: writer.append(make_accepted("c")))
+    assert _until(lambda: writer.stats().backpressure_waits == 1)
+    recorder.gate.set()
+    durable.join(10)
+    blocked.join(10)
+    writer._worker.join(10)
+
+    assert not durable.is_alive() and not blocked.is_alive(), "a caller hangs"
+    assert not writer._worker.is_alive(), "the writer thread hangs in _fail"
+    assert errors == {
+        "durable": "append failed: disk gone",
+        "blocked": "the event writer stopped: disk gone",
+    }
+    assert writer.stats().failed
+    with pytest.raises(StoreError, match="disk gone"):
+        writer.flush(timeout_s=5)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [({"capacity": 0}, "capacity must be >= 1"), ({"max_batch": 0}, "max_batch must be >= 1")],
+)
+def test_writer_refuses_a_capacity_or_batch_of_zero_instead_of_hanging(
+    setting: dict[str, int], message: str
+) -> None:
+    """The Meta bounds of WriterConfig were checked only when decoding: a capacity of 0
+    blocked every append for ever, a max_batch of 0 ended the writer thread at once and
+    left every durable caller waiting."""
+    with pytest.raises(ValueError, match=message):
+        EventWriter(MemoryRecorder(), **setting)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=message):
+        WriterConfig(**setting)  # type: ignore[arg-type]
+
+
+def test_writer_is_not_busy_once_its_thread_has_ended() -> None:
+    """``busy`` read ``_wake_at`` (0 once the thread is gone): a closed or failed writer
+    stayed busy for ever, and the spinning driver slept on every turn after it."""
+    closed = EventWriter(MemoryRecorder())
+    closed.close(timeout_s=30)
+    recorder = GatedRecorder()
+    recorder.fail_with = StoreError("disk gone")
+    recorder.gate.set()
+    failed = EventWriter(recorder, config=WriterConfig(retries=0))  # type: ignore[arg-type]
+    failed.append(halted())
+    failed._worker.join(30)
+
+    assert failed.failure is not None
+    assert not closed.busy()
+    assert not failed.busy()
