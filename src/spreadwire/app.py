@@ -459,7 +459,10 @@ class TradingNode:
             self._restore_one(message)
         for strategy in self.strategies.strategies():
             strategy.resume()
-            strategy.set_trading_state(self.risk.trading_state)
+            # the state the strategy followed live, replayed from the stored changes in
+            # its scope (a kill switch's REDUCING is scoped, not the breaker's state): not
+            # ACTIVE trades the restored position out again, as it did before the stop
+            strategy.set_trading_state(strategy.trading_state)
         # simulated time continues after the last stored fact
         self.clock.set_time(last_ts + self.config.timer_interval_ns)
         self.restored = count
@@ -481,6 +484,7 @@ class TradingNode:
                     )
             case TradingStateChanged():
                 self.trading_events.append(message)
+                self.strategies.on_trading_state(message)
         self.oms.restore(message)
         self.risk.restore(message)
         if isinstance(message, OrderEvent):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import pytest
@@ -398,3 +398,140 @@ def test_client_order_id_of_an_order_purged_from_memory_is_still_409(tmp_path: P
 
     assert purged
     assert again.value.field == "client_order_id"
+
+
+StrategyState = tuple[TradingState, str, dict[str, int], dict[str, int], bool, int]
+
+
+def _strategy_state(node: TradingNode) -> dict[str, StrategyState]:
+    return {
+        s.strategy_id: (
+            s.trading_state,
+            str(s.state),
+            dict(s.targets),
+            dict(s.positions),
+            s.running,
+            s.in_flight,
+        )
+        for s in node.strategies.strategies()
+    }
+
+
+@pytest.mark.parametrize("scope", ["all", "strategy", "instrument"])
+def test_strategies_stay_reducing_under_a_kill_switch_after_a_restart(
+    tmp_path: Path, scope: Literal["all", "strategy", "instrument"]
+) -> None:
+    """A kill switch puts the strategies in its scope in REDUCING (they trade their
+    position out and open nothing); a restarted node must not set them back to ACTIVE,
+    where they would hold the position and send orders the gate denies (a global kill
+    switch then trips the deny-rate breaker)."""
+    store = tmp_path / "events.db"
+    first = _node(store)
+    first.start()
+    _run(first, 25.0)
+    holding = next(s for s in first.strategies.strategies() if any(s.positions.values()))
+    target = {"all": None, "strategy": holding.strategy_id, "instrument": holding.instrument_ids[0]}
+    first.submit_command(
+        EngageKillSwitch(
+            scope=scope, target=target[scope], operator="ops", reason="t", ts_init=first.now()
+        )
+    )
+    before = _strategy_state(first)
+    first.close()
+    first.recorder.close()
+
+    second = _node(store)
+    second.restore()
+    after = _strategy_state(second)
+    second.start()
+    second.reconcile()
+    _run(second, 20.0)
+    second.close()
+    second.recorder.close()
+
+    assert before[holding.strategy_id][0] is TradingState.REDUCING
+    assert after == before
+    assert second.denied == 0, "the restored strategies sent orders the kill switch denies"
+    assert second.risk.breaker_trips == []
+    assert not any(second.strategies.find(holding.strategy_id).positions.values())  # type: ignore[union-attr]
+
+
+def test_a_manual_order_booked_to_a_strategy_does_not_block_it_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    """An order sent through the API with a strategy's id moves that strategy's position
+    but is not one the strategy waits for; restored, it must not hold the strategy's
+    order slot (the strategy would never trade again while the order rests)."""
+    store = tmp_path / "events.db"
+    first = _node(store)
+    first.start()
+    _run(first, 5.0)
+    strategy_id = "pairs.AAA_BBB"
+    bid = first.marketdata.book("AAA.SIM").best_bid
+    assert bid is not None
+    request = OrderRequest(
+        instrument_id="AAA.SIM",
+        side=OrderSide.BUY,
+        quantity="1",
+        price=f"{bid / 1e9 * 0.98:.2f}",  # rests
+        strategy_id=strategy_id,
+    )
+    resting = NodeControl(first).submit_order(request, actor="ops")
+    _run(first, 1.0)
+    before = _strategy_state(first)
+    first.close()
+    first.recorder.close()
+
+    second = _node(store)
+    second.restore()
+    after = _strategy_state(second)
+    strategy = second.strategies.find(strategy_id)
+    assert strategy is not None
+    sent = strategy.orders_submitted
+    second.start()
+    second.reconcile()
+    _run(second, 30.0)
+    second.close()
+    second.recorder.close()
+
+    assert resting.status is OrderStatus.SUBMITTED
+    assert after[strategy_id][5] == before[strategy_id][5] == 0
+    assert strategy.orders_submitted > sent, "the restored strategy never traded again"
+
+
+@pytest.mark.parametrize("seconds", [7.11, 19.44, 30.4])
+def test_a_strategy_stopped_between_a_decision_and_its_fills_holds_no_single_leg(
+    tmp_path: Path, seconds: float
+) -> None:
+    """Stopped while one leg of a strategy's entry or exit had filled and the other had
+    not (its IOC found no liquidity and waits for the next quote), the restarted strategy
+    must not take the filled leg alone as its new target and hold it unhedged until the
+    model, warming up again, signals an exit: it trades the rest out (or, where nothing
+    is left over, keeps the decision)."""
+    store = tmp_path / "events.db"
+    first = _node(store)
+    first.start()
+    _run(first, seconds)
+    before = _strategy_state(first)
+    legs = {s.strategy_id: s.instrument_ids for s in first.strategies.strategies()}
+    legged = [sid for sid, state in before.items() if state[2] != state[3]]
+    first.close()
+    first.recorder.close()
+
+    second = _node(store)
+    second.restore()
+    after = _strategy_state(second)
+    second.start()
+    second.reconcile()
+    _run(second, 5.0)
+    later = _strategy_state(second)
+    second.close()
+    second.recorder.close()
+
+    assert legged, "no strategy was between its decision and its fills at the stop"
+    for strategy_id, (y, x) in legs.items():
+        targets = after[strategy_id][2]
+        assert bool(targets[y]) == bool(targets[x]), f"{strategy_id} holds one leg: {targets}"
+        assert targets == before[strategy_id][2] or not any(targets.values())
+        positions = later[strategy_id][3]
+        assert bool(positions[y]) == bool(positions[x]), f"{strategy_id} still one-legged"

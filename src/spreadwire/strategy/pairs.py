@@ -85,6 +85,7 @@ class PairsStrategy:
 
     __slots__ = (
         "_cooldown_until",
+        "_decided_at",
         "_ids",
         "_in_flight",
         "_notional",
@@ -139,6 +140,8 @@ class PairsStrategy:
         self._x_mid = 0.0
         self._in_flight: set[str] = set()
         self._cooldown_until = 0
+        # restoring: the time of the last decision whose orders were read back (-1: none)
+        self._decided_at = -1
         # keyed by the same string objects the hot path looks them up with (an equal but
         # distinct key costs a string comparison per lookup)
         self.positions = {self._y_id: 0, self._x_id: 0}
@@ -328,18 +331,51 @@ class PairsStrategy:
     def restore(self, event: OrderEvent) -> None:
         """Rebuild from a stored order event of this strategy (no orders are sent):
         identifiers, in-flight orders and positions."""
-        self._ids.advance_past(event.client_order_id)
+        client_order_id = event.client_order_id
+        self._ids.advance_past(client_order_id)
+        # only the orders this strategy sent hold its slot (an order sent through the
+        # API under its id moves its position, but the strategy never waited for it)
+        own = client_order_id.rpartition("-")[0] == self.config.strategy_id
         if isinstance(event, OrderInitialized):
-            self._in_flight.add(event.client_order_id)
-            self.orders_submitted += 1
+            if own:
+                self._in_flight.add(client_order_id)
+                self.orders_submitted += 1
+                self._restore_target(event)
             return
+        if own and isinstance(event, OrderDenied):
+            self.orders_submitted += 1  # sent, and denied by the gate: never initialized
         self._apply(event)
+
+    def _restore_target(self, event: OrderInitialized) -> None:
+        """The targets of the decision that sent this order: the leg's position then plus
+        the order. The orders of one decision share their time; a leg that decision did
+        not trade was at its target."""
+        targets = self.targets
+        positions = self.positions
+        if event.ts_event != self._decided_at:
+            self._decided_at = event.ts_event
+            for iid in targets:
+                targets[iid] = positions[iid]
+        iid = event.instrument_id
+        if iid in targets:
+            quantity = event.quantity.raw
+            targets[iid] = positions[iid] + (quantity if event.side is _BUY else -quantity)
 
     def resume(self) -> None:
         """After a restore: hold the restored positions as the target (an open spread is
-        managed to its exit as usual) instead of trading them away."""
-        y = self.positions[self.y.instrument_id]
-        self.targets.update(self.positions)
+        managed to its exit as usual) instead of trading them away. Stopped between a
+        decision and its fills (the positions are not the targets of the last decision
+        read back: a leg of an entry or an exit the venue had not filled), the strategy
+        trades out what is left: the decision's signal is not in the log, and holding a
+        leg without its hedge is no spread."""
+        targets = self.targets
+        positions = self.positions
+        if self._decided_at >= 0 and any(targets[iid] != positions[iid] for iid in targets):
+            self._flatten()
+            return
+        for iid in targets:
+            targets[iid] = positions[iid]
+        y = targets[self.y.instrument_id]
         if y > 0:
             self.state = SpreadState.LONG
         elif y < 0:
