@@ -222,6 +222,12 @@ class NodeControl:
         changes = {k: v for k, v in changes.items() if v is not None}
         if not changes:
             raise ValidationError("limits", "name at least one limit to change")
+        unknown = sorted(set(patch.instrument_limits or ()) - set(self._node.instruments))
+        if unknown:
+            # a typo must not be recorded and shown as a limit in force that limits nothing
+            raise ValidationError(
+                "instrument_limits", f"unknown instrument {', '.join(map(repr, unknown))}"
+            )
         self._node.admin(
             ChangeRiskLimits(operator=actor, changes=changes, ts_init=self._node.now())
         )
@@ -319,6 +325,8 @@ class NodeControl:
 
     def _check_target(self, request: KillSwitchRequest) -> None:
         if request.scope == "all":
+            if request.target is not None:
+                raise ValidationError("target", "an 'all' kill switch takes no target")
             return
         if request.target is None:
             raise ValidationError("target", f"a {request.scope} kill switch needs a target")
@@ -372,6 +380,8 @@ class NodeControl:
                 continue
             if query.instrument_id is not None and doc.get("instrument_id") != query.instrument_id:
                 continue
+            if doc.get("status") is None or "side" not in doc:
+                continue  # not past the risk gate yet, or no order the log describes
             if query.open_only and not OrderStatus(doc["status"]).is_open:
                 continue
             views.append(_order_doc_view(doc))
@@ -384,7 +394,7 @@ class NodeControl:
         if live is not None:
             return self._order_view(live, self._node.denials.get(client_order_id, ""))
         doc = self._node.read_models().order(client_order_id)
-        if doc is None:
+        if doc is None or doc.get("status") is None or "side" not in doc:
             raise NotFoundError(f"no order {client_order_id!r}", field="client_order_id")
         return _order_doc_view(doc)
 
@@ -417,6 +427,7 @@ class NodeControl:
             expire_time_ns=request.expire_time_ns,
             post_only=request.post_only,
             reduce_only=request.reduce_only,
+            operator=actor,
             ts_init=node.now(),
         )
         existing = node.oms.order(client_order_id)
@@ -479,6 +490,7 @@ class NodeControl:
                 strategy_id=order.strategy_id,
                 instrument_id=order.instrument_id,
                 client_order_id=client_order_id,
+                operator=actor,
                 ts_init=node.now(),
             )
         )

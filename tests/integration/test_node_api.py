@@ -341,3 +341,94 @@ async def test_example_watch_quotes_prints_live_quotes(running: Running) -> None
     lines = stdout.decode().splitlines()
     assert len(lines) == 3
     assert all(line.startswith(("AAA ", "fill ")) for line in lines), lines
+
+
+async def test_node_api_orders_list_after_a_denied_order_is_not_500(running: Running) -> None:
+    denied = await running.http.post(
+        "/v1/orders",
+        headers=running.admin,
+        json={
+            "instrument_id": "AAA.SIM",
+            "side": "BUY",
+            "quantity": "5",
+            "price": "1.00",
+            "client_order_id": "denied-1",
+        },
+    )
+    running.node.writer.flush()
+    listed = await running.http.get("/v1/orders", headers=running.viewer)
+    one = await running.http.get("/v1/orders/denied-1", headers=running.viewer)
+
+    assert denied.json()["status"] == "DENIED"
+    assert listed.status_code == 200, listed.text
+    assert [o["status"] for o in listed.json() if o["client_order_id"] == "denied-1"] == ["DENIED"]
+    assert one.status_code == 200, one.text
+    assert one.json()["status"] == "DENIED"
+    assert one.json()["reason"] == "PRICE_COLLAR"
+
+
+async def test_node_api_manual_order_and_cancel_are_recorded_with_the_operator(
+    running: Running,
+) -> None:
+    quote = running.node.marketdata.book("AAA.SIM")
+    bid = f"{((quote.best_bid or 0) - 500_000_000) / 1e9:.2f}"  # rests below the bid
+    submitted = await running.http.post(
+        "/v1/orders",
+        headers=running.admin,
+        json={
+            "instrument_id": "AAA.SIM",
+            "side": "BUY",
+            "quantity": "5",
+            "price": bid,
+            "client_order_id": "audited-1",
+        },
+    )
+    await running.advance(0.5)
+    canceled = await running.http.delete("/v1/orders/audited-1", headers=running.admin)
+    running.node.writer.flush()
+    events = await all_events(running)
+    key_id = running.admin["Authorization"].split("_")[1]
+
+    assert submitted.status_code == 201, submitted.text
+    assert canceled.status_code == 200, canceled.text
+    ours = {
+        e["type"]: e["data"]
+        for e in events
+        if e["type"] in ("SubmitOrder", "CancelOrder")
+        and e["data"]["client_order_id"] == "audited-1"
+    }
+    assert set(ours) == {"SubmitOrder", "CancelOrder"}
+    assert ours["SubmitOrder"].get("operator") == key_id
+    assert ours["CancelOrder"].get("operator") == key_id
+
+
+async def test_node_api_limits_for_an_unknown_instrument_are_422_and_not_recorded(
+    running: Running,
+) -> None:
+    response = await running.http.patch(
+        "/v1/risk/limits",
+        headers=running.admin,
+        json={"instrument_limits": {"AAA.SIm": {"max_position": "1"}}},  # a typo
+    )
+    limits = await running.http.get("/v1/risk/limits", headers=running.viewer)
+    running.node.writer.flush()
+    events = await all_events(running)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "instrument_limits"
+    assert "AAA.SIm" in response.json()["message"]
+    assert limits.json()["instrument_limits"] == {}
+    assert not [e for e in events if e["type"] == "ChangeRiskLimits"]
+
+
+async def test_node_api_global_kill_switch_with_a_target_is_422(running: Running) -> None:
+    response = await running.http.post(
+        "/v1/kill-switch",
+        headers=running.admin,
+        json={"scope": "all", "target": "AAA.SIM", "reason": "drill"},
+    )
+    state = await running.http.get("/v1/trading-state", headers=running.viewer)
+
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "target"
+    assert state.json()["kill_switches"] == []

@@ -535,3 +535,39 @@ def test_a_strategy_stopped_between_a_decision_and_its_fills_holds_no_single_leg
         assert targets == before[strategy_id][2] or not any(targets.values())
         positions = later[strategy_id][3]
         assert bool(positions[y]) == bool(positions[x]), f"{strategy_id} still one-legged"
+
+
+def test_a_notional_too_large_to_size_keeps_the_node_running_and_restartable(
+    tmp_path: Path,
+) -> None:
+    """PATCH /v1/strategies/{id}/params accepts any 18-digit notional; the entry it
+    sizes does not fit a Quantity. The node must keep dispatching (and restart with
+    the accepted change) instead of raising out of its quote path."""
+    from spreadwire.api.schemas import StrategyParams
+
+    store = tmp_path / "events.db"
+    first = _node(store)
+    first.start()
+    _run(first, 5.0)
+    control = NodeControl(first)
+    strategy_id = first.strategies.strategies()[0].strategy_id
+    control.set_strategy_params(
+        strategy_id,
+        StrategyParams(notional="999999999999", entry_z=0.3, exit_z=0.1, window=10),
+        actor="ops",
+    )
+    _run(first, 10.0)
+    first.close()
+    first.recorder.close()
+
+    second = _node(store)
+    second.restore()
+    second.start()
+    second.reconcile()
+    _run(second, 10.0)
+    restored = second.strategies.find(strategy_id)
+    second.close()
+    second.recorder.close()
+
+    assert restored is not None
+    assert restored.config.notional == "999999999999"

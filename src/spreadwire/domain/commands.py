@@ -30,6 +30,9 @@ class SubmitOrder(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True)
     post_only: bool = False
     reduce_only: bool = False
     pair_id: str | None = None
+    #: who asked, for an order sent by an operator (API key id or ``jwt:<sub>``;
+    #: None for the node's own orders), so the audit log says who did what
+    operator: str | None = None
     ts_init: int
 
 
@@ -37,6 +40,8 @@ class CancelOrder(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True)
     strategy_id: Identifier
     instrument_id: Identifier
     client_order_id: Identifier
+    #: who asked, for a cancel sent by an operator (None for the node's own)
+    operator: str | None = None
     ts_init: int
 
 

@@ -63,6 +63,7 @@ class OrderAggregate:
                     return Decision(refused="INVALID_ORDER", detail=problem)
                 fields = msgspec.structs.asdict(command)
                 fields.pop("ts_init")
+                fields.pop("operator")  # who asked stays on the command
                 return Decision((command, OrderInitialized(**fields, ts_event=now, ts_init=now)))
             case CancelOrder() | ModifyOrder() if state is None:
                 return Decision(refused="UNKNOWN_ORDER")

@@ -11,8 +11,15 @@ from typing import Any, final
 
 import msgspec
 
+from spreadwire.domain.commands import SubmitOrder, SubmitPairOrder
 from spreadwire.domain.enums import OrderSide, OrderStatus
-from spreadwire.domain.events import OrderEvent, OrderFill, OrderInitialized, OrderUpdated
+from spreadwire.domain.events import (
+    OrderDenied,
+    OrderEvent,
+    OrderFill,
+    OrderInitialized,
+    OrderUpdated,
+)
 from spreadwire.domain.order import PREVIOUS, TRANSITIONS
 from spreadwire.domain.position import Position
 from spreadwire.domain.values import FIXED_SCALAR, Money, Quantity, decimal_text
@@ -42,6 +49,16 @@ class OrdersProjection:
         message = entry.message
         if isinstance(message, OrderInitialized):
             view.put("orders", message.client_order_id, self._opened(message, entry))
+            return
+        if isinstance(message, SubmitOrder | SubmitPairOrder):
+            # the order as asked: a denial by the risk gate comes without an
+            # OrderInitialized, and its document still needs side, type and quantity
+            legs = (
+                (message,) if isinstance(message, SubmitOrder) else (message.first, message.second)
+            )
+            for leg in legs:
+                if view.get("orders", leg.client_order_id) is None:
+                    view.put("orders", leg.client_order_id, self._asked(leg, entry))
             return
         if not isinstance(message, OrderEvent):
             return
@@ -78,8 +95,37 @@ class OrdersProjection:
         }
 
     @staticmethod
+    def _asked(command: SubmitOrder, entry: Entry) -> Doc:
+        """A submitted order not yet past the risk gate (``status`` None until its
+        ``OrderInitialized`` replaces this document or its ``OrderDenied`` denies it)."""
+        return {
+            "client_order_id": command.client_order_id,
+            "strategy_id": command.strategy_id,
+            "instrument_id": command.instrument_id,
+            "side": str(command.side),
+            "order_type": str(command.order_type),
+            "quantity": str(command.quantity),
+            "price": None if command.price is None else str(command.price),
+            "status": None,
+            "previous": None,
+            "filled_qty_raw": 0,
+            "notional": "0",
+            "avg_px": None,
+            "venue_order_id": None,
+            "reason": None,
+            "anomalies": 0,
+            "opened_position": entry.position,
+            "last_position": entry.position,
+            "ts_last": command.ts_init,
+        }
+
+    @staticmethod
     def _move(doc: Doc, message: OrderEvent) -> None:
         status: str | None = doc.get("status")
+        if status is None and type(message) is OrderDenied and "side" in doc:
+            doc["status"] = str(OrderStatus.DENIED)  # denied by the gate, never initialized
+            doc["reason"] = message.reason
+            return
         key = None if status is None else (OrderStatus(status), type(message))
         if status is None or key is None or key not in TRANSITIONS:
             doc["anomalies"] = doc.get("anomalies", 0) + 1

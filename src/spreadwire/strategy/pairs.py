@@ -25,7 +25,7 @@ from spreadwire.domain.events import (
 )
 from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.market import QuoteTick
-from spreadwire.domain.values import FIXED_SCALAR, Quantity
+from spreadwire.domain.values import FIXED_SCALAR, RAW_MAX, Quantity
 from spreadwire.stats.rolling import RollingOLS
 from spreadwire.strategy.config import PairStrategyConfig
 
@@ -241,6 +241,11 @@ class PairsStrategy:
             self.x.lot_size.raw,
         )
         if qty_y <= 0 or qty_x <= 0:
+            return
+        if qty_y > RAW_MAX or qty_x > RAW_MAX:
+            # a notional the edge accepts can size past a Quantity's int64 raw range at
+            # this price: no order could carry it, so do not enter (raising here would
+            # stop the node's dispatch on every quote)
             return
         sign = 1 if state is SpreadState.LONG else -1
         self.state = state

@@ -423,3 +423,16 @@ def test_strategy_ignores_a_quote_of_another_instrument() -> None:
 
     assert feed.strategy.zscore == zscore  # no model update (a repeated pair would move it)
     assert len(feed.orders) == orders
+
+
+def test_strategy_entry_too_large_for_a_quantity_is_skipped_not_raised() -> None:
+    """A notional the API accepts (up to 18 digits) can size an entry past the int64 raw
+    range of a Quantity: the strategy must not enter (nor raise on the quote path, which
+    would stop the node's dispatch)."""
+    feed = make_pair(notional="999999999999999999.999999999")
+    feed.warm_up()
+
+    feed.step(ENTRY_SHOCK)
+
+    assert feed.orders == []
+    assert feed.strategy.state is SpreadState.FLAT
