@@ -487,6 +487,11 @@ class TradingNode:
                 self.strategies.on_trading_state(message)
         self.oms.restore(message)
         self.risk.restore(message)
+        if type(message) is SubmitOrder:
+            # a strategy's decision, also when the gate denied one of its legs
+            owner = self.strategies.find(message.strategy_id)
+            if owner is not None:
+                owner.restore(message)
         if isinstance(message, OrderEvent):
             self.manual_ids.advance_past(message.client_order_id)
             if type(message) is OrderDenied:

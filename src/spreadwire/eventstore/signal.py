@@ -17,7 +17,8 @@ class CommitSignal:
     def __init__(self, position: int = 0) -> None:
         self._condition = threading.Condition(threading.Lock())
         self._position = position
-        #: How many times :meth:`wake` ran: a waiter returns when it changes.
+        #: How many times :meth:`wake` ran: a waiter returns when it changes, and a
+        #: wait without a timeout does not begin once it ran (the recorder closed).
         self._wakes = 0
         #: ``perf_counter_ns()`` of the latest publish (to measure wake-up latency).
         self.published_ns = 0
@@ -45,6 +46,10 @@ class CommitSignal:
             return self._position
         with self._condition:
             wakes = self._wakes
+            if wakes and timeout_s is None:
+                # woken for closing before this wait began: nothing would end it (a
+                # timed wait still paces its caller's loop)
+                return self._position
             self._condition.wait_for(
                 lambda: self._position > after or self._wakes != wakes, timeout_s
             )

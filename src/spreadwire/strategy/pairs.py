@@ -86,6 +86,7 @@ class PairsStrategy:
     __slots__ = (
         "_cooldown_until",
         "_decided_at",
+        "_foreign",
         "_ids",
         "_in_flight",
         "_notional",
@@ -142,6 +143,9 @@ class PairsStrategy:
         self._cooldown_until = 0
         # restoring: the time of the last decision whose orders were read back (-1: none)
         self._decided_at = -1
+        # restoring: fills of orders booked to this strategy it did not send (the API's),
+        # since that decision: live, they move the position, not the targets
+        self._foreign: dict[str, int] = {}
         # keyed by the same string objects the hot path looks them up with (an equal but
         # distinct key costs a string comparison per lookup)
         self.positions = {self._y_id: 0, self._x_id: 0}
@@ -333,38 +337,48 @@ class PairsStrategy:
             return True
         return False
 
-    def restore(self, event: OrderEvent) -> None:
-        """Rebuild from a stored order event of this strategy (no orders are sent):
-        identifiers, in-flight orders and positions."""
+    def restore(self, event: OrderEvent | SubmitOrder) -> None:
+        """Rebuild from a stored order or order event of this strategy (no orders are
+        sent): identifiers, the last decision's targets, in-flight orders and positions."""
         client_order_id = event.client_order_id
         self._ids.advance_past(client_order_id)
         # only the orders this strategy sent hold its slot (an order sent through the
         # API under its id moves its position, but the strategy never waited for it)
         own = client_order_id.rpartition("-")[0] == self.config.strategy_id
+        if isinstance(event, SubmitOrder):
+            # the decision is the stored order, whether or not the gate let it through
+            # (a denied leg has no OrderInitialized, but it is still part of the target)
+            if own:
+                self._restore_target(event)
+            return
         if isinstance(event, OrderInitialized):
             if own:
                 self._in_flight.add(client_order_id)
                 self.orders_submitted += 1
-                self._restore_target(event)
             return
         if own and isinstance(event, OrderDenied):
             self.orders_submitted += 1  # sent, and denied by the gate: never initialized
         self._apply(event)
+        if not own and isinstance(event, OrderFill) and self._decided_at >= 0:
+            iid = event.instrument_id
+            signed = event.last_qty.raw if event.side is OrderSide.BUY else -event.last_qty.raw
+            self._foreign[iid] = self._foreign.get(iid, 0) + signed
 
-    def _restore_target(self, event: OrderInitialized) -> None:
+    def _restore_target(self, order: SubmitOrder) -> None:
         """The targets of the decision that sent this order: the leg's position then plus
         the order. The orders of one decision share their time; a leg that decision did
         not trade was at its target."""
         targets = self.targets
         positions = self.positions
-        if event.ts_event != self._decided_at:
-            self._decided_at = event.ts_event
+        if order.ts_init != self._decided_at:
+            self._decided_at = order.ts_init
+            self._foreign.clear()
             for iid in targets:
                 targets[iid] = positions[iid]
-        iid = event.instrument_id
+        iid = order.instrument_id
         if iid in targets:
-            quantity = event.quantity.raw
-            targets[iid] = positions[iid] + (quantity if event.side is _BUY else -quantity)
+            quantity = order.quantity.raw
+            targets[iid] = positions[iid] + (quantity if order.side is _BUY else -quantity)
 
     def resume(self) -> None:
         """After a restore: hold the restored positions as the target (an open spread is
@@ -375,11 +389,16 @@ class PairsStrategy:
         leg without its hedge is no spread."""
         targets = self.targets
         positions = self.positions
-        if self._decided_at >= 0 and any(targets[iid] != positions[iid] for iid in targets):
-            self._flatten()
-            return
-        for iid in targets:
-            targets[iid] = positions[iid]
+        if self._decided_at >= 0:
+            # the strategy's own orders against its decision (an API order booked to it
+            # since moved the position; live, the targets stay and it is traded back)
+            foreign = self._foreign
+            if any(targets[iid] != positions[iid] - foreign.get(iid, 0) for iid in targets):
+                self._flatten()
+                return
+        else:
+            for iid in targets:
+                targets[iid] = positions[iid]
         y = targets[self.y.instrument_id]
         if y > 0:
             self.state = SpreadState.LONG

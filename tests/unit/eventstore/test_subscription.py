@@ -71,3 +71,19 @@ def test_subscription_waiting_without_timeout_returns_when_the_recorder_closes()
 
     assert not follower.is_alive(), "poll(None) still waits on a closed recorder"
     assert returned == [[]]
+
+
+def test_subscription_waiting_without_timeout_after_the_recorder_closed_returns() -> None:
+    """A wait that begins after close() woke the waiters was not woken by anything."""
+    recorder = MemoryRecorder()
+    subscription = Subscription(recorder)
+    recorder.close()
+    returned: list[list[Entry]] = []
+    follower = threading.Thread(
+        target=lambda: returned.append(subscription.poll(None)), daemon=True
+    )
+    follower.start()
+    follower.join(5)
+
+    assert not follower.is_alive(), "poll(None) waits for ever on a recorder already closed"
+    assert returned == [[]]

@@ -15,6 +15,7 @@ from spreadwire.domain.commands import SubmitOrder
 from spreadwire.domain.enums import LiquiditySide, OrderSide
 from spreadwire.domain.events import (
     OrderCanceled,
+    OrderDenied,
     OrderEvent,
     OrderFilled,
     OrderPartiallyFilled,
@@ -129,6 +130,18 @@ def canceled_event(order: SubmitOrder) -> OrderCanceled:
         strategy_id=order.strategy_id,
         instrument_id=order.instrument_id,
         client_order_id=order.client_order_id,
+        ts_event=0,
+        ts_init=0,
+    )
+
+
+def denied_event(order: SubmitOrder) -> OrderDenied:
+    """The risk gate's refusal of ``order`` (it never reaches the venue)."""
+    return OrderDenied(
+        strategy_id=order.strategy_id,
+        instrument_id=order.instrument_id,
+        client_order_id=order.client_order_id,
+        reason="MAX_NOTIONAL",
         ts_event=0,
         ts_init=0,
     )

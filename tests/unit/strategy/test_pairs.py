@@ -9,7 +9,7 @@ import pytest
 
 from spreadwire.domain.commands import SubmitOrder
 from spreadwire.domain.enums import OrderSide, OrderType, TimeInForce
-from spreadwire.domain.events import OrderDenied, OrderEvent, OrderExpired, OrderRejected
+from spreadwire.domain.events import OrderEvent, OrderExpired, OrderRejected
 from spreadwire.domain.values import FIXED_SCALAR
 from spreadwire.strategy.pairs import SpreadState
 from tests.unit.strategy.support import (
@@ -20,6 +20,7 @@ from tests.unit.strategy.support import (
     Y_ID,
     PairFeed,
     canceled_event,
+    denied_event,
     make_pair,
     quote,
     signed_raw,
@@ -286,17 +287,6 @@ def _rejected(order: SubmitOrder) -> OrderEvent:
     )
 
 
-def _denied(order: SubmitOrder) -> OrderEvent:
-    return OrderDenied(
-        strategy_id=order.strategy_id,
-        instrument_id=order.instrument_id,
-        client_order_id=order.client_order_id,
-        reason="MAX_NOTIONAL",
-        ts_event=0,
-        ts_init=0,
-    )
-
-
 def _expired(order: SubmitOrder) -> OrderEvent:
     return OrderExpired(
         strategy_id=order.strategy_id,
@@ -307,7 +297,7 @@ def _expired(order: SubmitOrder) -> OrderEvent:
     )
 
 
-@pytest.mark.parametrize("terminal", [_rejected, _denied, _expired, canceled_event])
+@pytest.mark.parametrize("terminal", [_rejected, denied_event, _expired, canceled_event])
 def test_strategy_terminal_events_free_slots_and_positions_stay(
     terminal: Callable[[SubmitOrder], OrderEvent],
 ) -> None:
