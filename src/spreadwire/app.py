@@ -7,6 +7,7 @@ messages between them by type.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 from collections.abc import Callable
@@ -84,6 +85,8 @@ log = logging.getLogger("spreadwire.app")
 TECHNICAL_REJECTS: Final = frozenset({VenueReason.VENUE_BUSY.value})
 
 MAX_REMEMBERED_DENIALS: Final = 10_000
+#: how long a read waits for the writer to commit this node's last commands
+READ_FLUSH_TIMEOUT_S: Final = 0.1
 #: order events the node counts itself (fills, denials, rejections)
 _COUNTED_EVENTS: Final = frozenset({OrderFilled, OrderPartiallyFilled, OrderDenied, OrderRejected})
 
@@ -431,13 +434,25 @@ class TradingNode:
             self._record()
 
     def read_models(self) -> ReadModelQueries:
-        """The read side, caught up with everything committed so far."""
+        """The read side, caught up with everything this node has recorded so far (a
+        read right after a command sees it)."""
         if self._read_models is None or self._projections is None:
             store = open_read_models(default_read_models_url(self.store_url))
             self._projections = ProjectionRunner(self.recorder, store, standard_projections())
             self._read_models = ReadModelQueries(store)
+        self.committed()
         self._projections.catch_up()
         return self._read_models
+
+    def committed(self) -> None:
+        """Wait (briefly) until what was handed to the event writer is committed, so reads
+        of the log and the read models see this node's last commands. A store that is
+        failing or retrying is not waited for: reads then serve what is committed."""
+        if self.store_error is not None or not self.writer_open or self.writer.retrying:
+            return
+        # a failure is reported by the writer on the next hand-off
+        with contextlib.suppress(StoreError):
+            self.writer.flush(timeout_s=READ_FLUSH_TIMEOUT_S)
 
     @property
     def started(self) -> bool:

@@ -59,7 +59,7 @@ from spreadwire.domain.commands import (
     ResetTradingState,
     SubmitOrder,
 )
-from spreadwire.domain.enums import OrderStatus, TradingState
+from spreadwire.domain.enums import OrderStatus, TimeInForce, TradingState
 from spreadwire.domain.order import Order
 from spreadwire.domain.values import FIXED_SCALAR, Price, Quantity, decimal_text
 from spreadwire.errors import ValidationError
@@ -607,6 +607,7 @@ class NodeControl:
 
     def events(self, after: int, limit: int) -> EventPage:
         node = self._node
+        node.committed()
         views = [
             EventView(
                 position=entry.position,
@@ -653,6 +654,8 @@ def _order_doc_view(doc: dict[str, Any]) -> OrderView:
         order_type=doc["order_type"],
         quantity=doc["quantity"],
         price=doc.get("price"),
+        trigger_price=doc.get("trigger_price"),
+        time_in_force=doc.get("time_in_force", TimeInForce.GTC),
         status=doc["status"],
         filled_quantity=doc.get("filled_qty", "0"),
         avg_price=doc.get("avg_px"),

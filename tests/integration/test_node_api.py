@@ -18,6 +18,9 @@ from spreadwire.app import TradingNode
 from spreadwire.client import Control, Quote, connect
 from spreadwire.config import NodeConfig
 from spreadwire.core.clock import LiveClock
+from spreadwire.domain.commands import ModifyOrder
+from spreadwire.domain.enums import OrderStatus
+from spreadwire.domain.values import Price, Quantity
 from spreadwire.node import Driver, Speed
 from spreadwire.serving import ApiServers
 
@@ -432,3 +435,200 @@ async def test_node_api_global_kill_switch_with_a_target_is_422(running: Running
     assert response.status_code == 422, response.text
     assert response.json()["field"] == "target"
     assert state.json()["kill_switches"] == []
+
+
+async def test_node_api_risk_read_model_keeps_a_halt_when_a_global_kill_switch_is_released(
+    running: Running,
+) -> None:
+    http, admin = running.http, running.admin
+    halted = await http.put(
+        "/v1/trading-state", headers=admin, json={"state": "HALTED", "reason": "maintenance"}
+    )
+    engaged = await http.post("/v1/kill-switch", headers=admin, json={"scope": "all"})
+    released = await http.post("/v1/kill-switch/release", headers=admin, json={"scope": "all"})
+    running.node.writer.flush()
+    live = (await http.get("/v1/trading-state", headers=running.viewer)).json()
+
+    assert (halted.status_code, engaged.status_code, released.status_code) == (200, 200, 200)
+    assert live["state"] == "HALTED"
+    risk = running.node.read_models().risk_state()
+    assert risk["kill_switch:all:*"]["engaged"] is False
+    assert risk["trading:all"]["state"] == live["state"]
+
+
+async def test_node_api_order_list_and_order_serve_the_same_body(running: Running) -> None:
+    node = running.node
+    book = node.marketdata.book("AAA.SIM")
+    assert book.best_bid is not None and book.best_ask is not None
+    bid, ask = book.best_bid / 1e9, book.best_ask / 1e9
+    requests = [
+        {"side": "BUY", "quantity": "3", "price": f"{bid - 2:.2f}", "client_order_id": "rest-1"},
+        {
+            "side": "SELL",
+            "quantity": "2",
+            "price": f"{ask + 2:.2f}",
+            "time_in_force": "DAY",
+            "client_order_id": "day-1",
+        },
+        {
+            "side": "BUY",
+            "order_type": "STOP_LIMIT",
+            "quantity": "2",
+            "price": f"{ask + 3:.2f}",
+            "trigger_price": f"{ask + 2.5:.2f}",
+            "client_order_id": "stop-1",
+        },
+        {
+            "side": "SELL",
+            "order_type": "STOP_MARKET",
+            "quantity": "2",
+            "trigger_price": f"{bid - 2.5:.2f}",
+            "time_in_force": "DAY",
+            "client_order_id": "stop-2",
+        },
+    ]
+    for request in requests:
+        response = await running.http.post(
+            "/v1/orders", headers=running.admin, json={"instrument_id": "AAA.SIM", **request}
+        )
+        assert response.status_code == 201, response.text
+    await running.advance(0.5)
+    # a quantity-only modify keeps the limit price
+    live = node.oms.order("rest-1")
+    assert live is not None and live.is_open
+    node.submit_command(
+        ModifyOrder(
+            strategy_id=live.strategy_id,
+            instrument_id=live.instrument_id,
+            client_order_id="rest-1",
+            quantity=Quantity.parse("4", live.quantity.precision),
+            ts_init=node.now(),
+        )
+    )
+    # a trigger-only modify of a held stop-limit order keeps its limit price
+    stop = node.oms.order("stop-1")
+    assert stop is not None and stop.is_open and stop.trigger_price is not None
+    node.submit_command(
+        ModifyOrder(
+            strategy_id=stop.strategy_id,
+            instrument_id=stop.instrument_id,
+            client_order_id="stop-1",
+            trigger_price=Price.parse(f"{ask + 2.4:.2f}", stop.trigger_price.precision),
+            ts_init=node.now(),
+        )
+    )
+    await running.advance(0.5)
+    node.writer.flush()
+
+    listed = (
+        await running.http.get(
+            "/v1/orders", headers=running.viewer, params={"strategy_id": "manual"}
+        )
+    ).json()
+    assert {o["client_order_id"] for o in listed} == {r["client_order_id"] for r in requests}
+    assert node.oms.order("stop-1").price is not None  # type: ignore[union-attr]
+    for order in listed:
+        one = await running.http.get(
+            f"/v1/orders/{order['client_order_id']}", headers=running.viewer
+        )
+        assert order == one.json()
+
+
+async def test_node_api_a_modify_the_gate_denies_leaves_the_listed_order_pending(
+    running: Running,
+) -> None:
+    node = running.node
+    book = node.marketdata.book("AAA.SIM")
+    assert book.best_bid is not None
+    bid = book.best_bid / 1e9
+    placed = await running.http.post(
+        "/v1/orders",
+        headers=running.admin,
+        json={
+            "instrument_id": "AAA.SIM",
+            "side": "BUY",
+            "quantity": "3",
+            "price": f"{bid - 2:.2f}",
+            "client_order_id": "rest-2",
+        },
+    )
+    assert placed.status_code == 201, placed.text
+    await running.advance(0.5)
+    live = node.oms.order("rest-2")
+    assert live is not None and live.price is not None
+    accepted = live.status
+
+    def modify(**change: Any) -> None:
+        node.submit_command(
+            ModifyOrder(
+                strategy_id=live.strategy_id,
+                instrument_id=live.instrument_id,
+                client_order_id="rest-2",
+                ts_init=node.now(),
+                **change,
+            )
+        )
+
+    modify(price=Price.parse(f"{bid - 1.5:.2f}", live.price.precision))  # sent: PENDING_UPDATE
+    modify(quantity=Quantity.parse("99999999", live.quantity.precision))  # denied by the gate
+    node.writer.flush()
+
+    assert accepted is OrderStatus.ACCEPTED
+    assert live.status is OrderStatus.PENDING_UPDATE
+    one = (await running.http.get("/v1/orders/rest-2", headers=running.viewer)).json()
+    listed = (
+        await running.http.get("/v1/orders", headers=running.viewer, params={"open_only": True})
+    ).json()
+    assert one["status"] == "PENDING_UPDATE"
+    assert [o for o in listed if o["client_order_id"] == "rest-2"] == [one]
+
+
+async def test_node_api_an_order_is_listed_as_soon_as_its_post_answers(running: Running) -> None:
+    book = running.node.marketdata.book("AAA.SIM")
+    assert book.best_bid is not None
+    price = f"{book.best_bid / 1e9 - 2:.2f}"
+    stale = []
+    for n in range(20):
+        client_order_id = f"ryw-{n}"
+        posted = await running.http.post(
+            "/v1/orders",
+            headers=running.admin,
+            json={
+                "instrument_id": "AAA.SIM",
+                "side": "BUY",
+                "quantity": "1",
+                "price": price,
+                "client_order_id": client_order_id,
+            },
+        )
+        assert posted.status_code == 201, posted.text
+        listed = await running.http.get("/v1/orders", headers=running.viewer, params={"limit": 1})
+        if [o["client_order_id"] for o in listed.json()] != [client_order_id]:
+            stale.append(client_order_id)
+
+    assert stale == []
+
+
+async def test_node_api_takes_a_gtd_order_expiring_at_a_node_timestamp(running: Running) -> None:
+    node = running.node
+    book = node.marketdata.book("AAA.SIM")
+    assert book.best_ask is not None
+    expire = node.now() + 60_000_000_000  # ns since the Unix epoch, as every ts_*
+    response = await running.http.post(
+        "/v1/orders",
+        headers=running.admin,
+        json={
+            "instrument_id": "AAA.SIM",
+            "side": "SELL",
+            "quantity": "2",
+            "price": f"{book.best_ask / 1e9 + 2:.2f}",
+            "time_in_force": "GTD",
+            "expire_time_ns": expire,
+            "client_order_id": "gtd-1",
+        },
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["time_in_force"] == "GTD"
+    order = node.oms.order("gtd-1")
+    assert order is not None and order.expire_time_ns == expire

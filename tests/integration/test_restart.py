@@ -23,7 +23,7 @@ from spreadwire.app import TradingNode
 from spreadwire.config import NodeConfig
 from spreadwire.control import NodeControl
 from spreadwire.domain.admin import ChangeRiskLimits, ChangeStrategyParams, StartStrategy
-from spreadwire.domain.commands import EngageKillSwitch, ResetTradingState
+from spreadwire.domain.commands import EngageKillSwitch, ReleaseKillSwitch, ResetTradingState
 from spreadwire.domain.enums import OrderSide, OrderStatus, TradingState
 from spreadwire.domain.events import OrderInitialized
 from spreadwire.errors import StoreError, ValidationError
@@ -571,3 +571,34 @@ def test_a_notional_too_large_to_size_keeps_the_node_running_and_restartable(
 
     assert restored is not None
     assert restored.config.notional == "999999999999"
+
+
+def test_releasing_a_kill_switch_does_not_lift_a_breaker_trip_for_the_strategies(
+    tmp_path: Path,
+) -> None:
+    """The breaker is HALTED and an operator releases a kill switch: the strategies
+    follow the breaker (HALTED), not ACTIVE, and the gate has nothing to deny; a scoped
+    release under a global switch leaves its strategies REDUCING."""
+    node = _node(tmp_path / "events.db")
+    node.start()
+    _run(node, 25.0)
+    strategy = node.strategies.strategies()[0].strategy_id
+
+    def switch(command: type[EngageKillSwitch | ReleaseKillSwitch], **scope: str) -> None:
+        node.submit_command(command(operator="ops", reason="drill", ts_init=node.now(), **scope))  # type: ignore[arg-type]
+
+    switch(EngageKillSwitch, scope="all")
+    switch(EngageKillSwitch, scope="strategy", target=strategy)
+    switch(ReleaseKillSwitch, scope="strategy", target=strategy)
+    scoped = {s.strategy_id: s.trading_state for s in node.strategies.strategies()}
+    node.risk.trip(TradingState.HALTED, "DRILL")
+    switch(ReleaseKillSwitch, scope="all")
+    denied = node.denied
+    _run(node, 10.0)
+    after = {s.trading_state for s in node.strategies.strategies()}
+    node.close()
+    node.recorder.close()
+
+    assert scoped[strategy] is TradingState.REDUCING  # the global switch still holds
+    assert after == {TradingState.HALTED}
+    assert node.denied == denied

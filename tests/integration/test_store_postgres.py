@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from spreadwire.errors import StoreError
+from spreadwire.errors import ConfigError, StoreError
 from spreadwire.eventstore.tail import record_is_sound
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence.postgres import PostgresConfig, PostgresRecorder
@@ -123,3 +123,13 @@ def test_store_postgres_odd_stream_names_and_payload_bytes_round_trip(postgres_u
 
     assert [(e.stream, e.message.reason) for e in entries] == [(f"odd-{n}", n) for n in names]
     assert all(record_is_sound(r) for r in records)
+
+
+@pytest.mark.parametrize("categories", [("other",), ("order", "order_0")])
+def test_store_postgres_high_volume_category_sharing_a_table_name_is_a_config_error(
+    postgres_url: str, categories: tuple[str, ...]
+) -> None:
+    """``events_other`` is the default partition and ``events_order_0`` a hash partition
+    of ``order``: such a category would leave the store impossible to create."""
+    with pytest.raises(ConfigError, match=r"high_volume_categories: .* table name"):
+        PostgresRecorder(postgres_url, config=PostgresConfig(high_volume_categories=categories))

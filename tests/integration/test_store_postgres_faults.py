@@ -366,3 +366,47 @@ def test_read_models_role_that_may_only_read_opens_them(postgres_url: str) -> No
 
     assert set(tracking.values()) == {11}
     assert set(orders) == {"O-1", "O-2"}
+
+
+def test_role_that_may_only_read_verifies_a_store_without_read_models(
+    postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``events verify`` looks for read models without creating ``rm_tracking``."""
+    from spreadwire.cli.main import main
+
+    recorder = open_store(postgres_url)
+    with EventWriter(recorder) as writer:
+        for message in order_flow():
+            writer.append(message)
+    recorder.close()
+    with _role(postgres_url, "sw_reader", _READ_ONLY, _NO_CREATE) as url:
+        code = main(["events", "verify", "--store", url])
+    out = capsys.readouterr().out
+    with psycopg.connect(postgres_url) as connection:
+        created = connection.execute("SELECT to_regclass('rm_tracking')").fetchone()
+
+    assert code == 0, out
+    assert "read models: none at" in out
+    assert created == (None,)
+
+
+def test_role_that_may_only_read_verifies_a_store_with_a_damaged_tail(postgres_url: str) -> None:
+    """Opening with ``repair=False`` reports a torn tail without locking the head row
+    (FOR UPDATE needs UPDATE privilege)."""
+    recorder = open_store(postgres_url)
+    with EventWriter(recorder) as writer:
+        for message in order_flow():
+            writer.append(message)
+    recorder.close()
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("UPDATE events SET checksum = checksum + 1 WHERE position = 11")
+    with _role(postgres_url, "sw_reader", _READ_ONLY, _NO_CREATE) as url:
+        reader = open_store(url, repair=False)
+        try:
+            report = verify_log(reader)
+            recovery = reader.recovery
+        finally:
+            reader.close()
+
+    assert recovery.torn_at == 11
+    assert not report.sound

@@ -37,6 +37,8 @@ Identifier = Annotated[
 Text = Annotated[str, msgspec.Meta(max_length=256)]
 PositiveInt = Annotated[int, msgspec.Meta(gt=0, le=2**53)]
 NonNegativeInt = Annotated[int, msgspec.Meta(ge=0, le=2**53)]
+#: a point in time, int ns since the Unix epoch (as every ``ts_*``): past 2**53 today
+Timestamp = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 Bps = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
 Role = Literal["viewer", "trader", "admin"]
 KillSwitchScope = Literal["all", "strategy", "instrument"]
@@ -228,7 +230,7 @@ class OrderRequest(_Body, frozen=True, kw_only=True):
     price: Decimal | None = None
     trigger_price: Decimal | None = None
     time_in_force: TimeInForce = TimeInForce.GTC
-    expire_time_ns: NonNegativeInt | None = None
+    expire_time_ns: Timestamp | None = None
     post_only: bool = False
     reduce_only: bool = False
     client_order_id: Identifier | None = None

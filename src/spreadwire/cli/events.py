@@ -14,7 +14,8 @@ from typing import Any, TextIO
 
 from spreadwire.cli.args import store_url
 from spreadwire.cli.meter import Meter
-from spreadwire.cli.stores import open_models, open_recorder
+from spreadwire.cli.stores import check_server, is_postgres, one_line, open_models, open_recorder
+from spreadwire.errors import StoreError
 from spreadwire.eventstore.compare import MAX_LISTED, compare_read_models, read_model_lag
 from spreadwire.eventstore.readmodels import standard_projections
 from spreadwire.eventstore.recorder import Recorder
@@ -57,6 +58,17 @@ def _read_models_exist(url: str, option: str) -> bool:
         return False
     if url.startswith("sqlite:"):
         return sqlite_path(url).exists()
+    if is_postgres(url):
+        from spreadwire.persistence.readmodels_postgres import read_models_exist
+
+        # opening creates rm_tracking: a role allowed only to read could not, and verify
+        # should not change a database that holds no read models
+        check_server(url, option)
+        try:
+            if not read_models_exist(url):
+                return False
+        except StoreError as error:
+            raise StoreError(f"{option}: {one_line(str(error))}") from error
     store = open_models(url, option)
     try:
         # documents without tracking positions are read models too (and not a rebuild)

@@ -12,16 +12,18 @@ from typing import Any, final
 import msgspec
 
 from spreadwire.domain.commands import SubmitOrder, SubmitPairOrder
-from spreadwire.domain.enums import OrderSide, OrderStatus
+from spreadwire.domain.enums import OrderSide, OrderStatus, TradingState
 from spreadwire.domain.events import (
     OrderDenied,
     OrderEvent,
     OrderFill,
     OrderInitialized,
+    OrderModifyRejected,
     OrderUpdated,
 )
 from spreadwire.domain.order import PREVIOUS, TRANSITIONS
 from spreadwire.domain.position import Position
+from spreadwire.domain.reasons import GATE_REASONS
 from spreadwire.domain.values import FIXED_SCALAR, Money, Quantity, decimal_text
 from spreadwire.eventstore.projection import Doc, Projection, ReadModelView
 from spreadwire.eventstore.records import Entry
@@ -62,6 +64,8 @@ class OrdersProjection:
             return
         if not isinstance(message, OrderEvent):
             return
+        if type(message) is OrderModifyRejected and message.reason in GATE_REASONS:
+            return  # a modify the risk gate denied never reached the order (as OmsRestorer)
         doc = view.get("orders", message.client_order_id)
         if doc is None:
             doc = {"client_order_id": message.client_order_id, "status": None, "anomalies": 0}
@@ -81,6 +85,8 @@ class OrdersProjection:
             "order_type": str(message.order_type),
             "quantity": str(message.quantity),
             "price": None if message.price is None else str(message.price),
+            "trigger_price": None if message.trigger_price is None else str(message.trigger_price),
+            "time_in_force": str(message.time_in_force),
             "status": str(OrderStatus.INITIALIZED),
             "previous": str(OrderStatus.INITIALIZED),
             "filled_qty_raw": 0,
@@ -106,6 +112,8 @@ class OrdersProjection:
             "order_type": str(command.order_type),
             "quantity": str(command.quantity),
             "price": None if command.price is None else str(command.price),
+            "trigger_price": None if command.trigger_price is None else str(command.trigger_price),
+            "time_in_force": str(command.time_in_force),
             "status": None,
             "previous": None,
             "filled_qty_raw": 0,
@@ -149,8 +157,12 @@ class OrdersProjection:
         if reason:
             doc["reason"] = reason
         if isinstance(message, OrderUpdated):
+            # a modify names only what changes (as Order._apply_fields)
             doc["quantity"] = str(message.quantity)
-            doc["price"] = None if message.price is None else str(message.price)
+            if message.price is not None:
+                doc["price"] = str(message.price)
+            if message.trigger_price is not None:
+                doc["trigger_price"] = str(message.trigger_price)
         if isinstance(message, OrderFill):
             filled = doc.get("filled_qty_raw", 0) + message.last_qty.raw
             notional = _fraction(doc.get("notional", "0")) + Fraction(
@@ -280,7 +292,7 @@ class RiskStateProjection:
         fields: dict[str, Any] = {"position": entry.position, "type": kind}
         if kind == "TradingStateChanged":
             key = f"trading:{message.scope}"
-            fields |= {"state": str(message.state), "reason": message.reason}
+            fields |= self._trading(view.get("risk", key), message)
         elif kind in ("EngageKillSwitch", "ReleaseKillSwitch"):
             key = f"kill_switch:{message.scope}:{message.target or '*'}"
             fields |= {"engaged": kind == "EngageKillSwitch", "operator": message.operator}
@@ -294,6 +306,32 @@ class RiskStateProjection:
         else:
             return
         view.put("risk", key, fields)
+
+    @staticmethod
+    def _trading(previous: Doc | None, message: Any) -> Doc:
+        """A scope's state as the risk engine sees it: the breaker's state and the scope's
+        kill switch move it apart (a global kill switch and the breaker share the scope
+        ``all``; releasing the switch does not lift a trip), and an engaged kill switch
+        restricts an ACTIVE breaker to REDUCING (as ``NodeControl.trading_state``)."""
+        previous = previous or {}
+        breaker = previous.get("breaker", str(TradingState.ACTIVE))
+        kill_switch = previous.get("kill_switch", False)
+        reason: str = message.reason
+        if reason.startswith(_KILL_SWITCH_ENGAGED):
+            kill_switch = True
+        elif reason.startswith(_KILL_SWITCH_RELEASED):
+            kill_switch = False
+        else:
+            breaker = str(message.state)
+        state = breaker
+        if kill_switch and breaker == TradingState.ACTIVE:
+            state = str(TradingState.REDUCING)
+        return {"state": state, "breaker": breaker, "kill_switch": kill_switch, "reason": reason}
+
+
+#: reasons of the ``TradingStateChanged`` a kill switch publishes (``RiskEngine``)
+_KILL_SWITCH_ENGAGED = "KILL_SWITCH by "
+_KILL_SWITCH_RELEASED = "KILL_SWITCH_RELEASED by "
 
 
 _AUDITED_EVENTS = frozenset(

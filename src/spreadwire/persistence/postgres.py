@@ -138,9 +138,20 @@ class PostgresRecorder:
         repair: bool = True,
     ) -> None:
         self._config = config or PostgresConfig()
-        for category in self._config.high_volume_categories:
+        categories = self._config.high_volume_categories
+        # table names: events_other (the default partition), events_<category> and its
+        # hash partitions events_<category>_<i>; none may be another's name
+        taken = {"other"} | {
+            f"{c}_{i}" for c in categories for i in range(self._config.hash_partitions)
+        }
+        for category in categories:
             if not _IDENTIFIER.match(category):
                 raise ConfigError(f"high_volume_categories: {category!r} is not an identifier")
+            if category in taken:
+                raise ConfigError(
+                    f"high_volume_categories: {category!r} would share a table name with"
+                    " the default partition or another category's hash partitions"
+                )
         self._url = url
         self._codec = codec or Codec()
         self._lock = threading.Lock()
@@ -285,7 +296,9 @@ class PostgresRecorder:
         if check_tail(tail, start, head) is None:
             return RecoveryReport(checked=len(tail), head=head)
         with self._connection() as connection, connection.transaction():
-            head = connection.execute(sql.LOCK_HEAD).fetchone()[0]
+            # the head row is locked only to cut: a report needs no lock, and a role
+            # allowed only to read (events verify) may not take one
+            head = connection.execute(sql.LOCK_HEAD if repair else sql.SELECT_HEAD).fetchone()[0]
             start = max(0, head - tail_check)
             rows = connection.execute(sql.SELECT_AFTER, (start, head - start)).fetchall()
             tail = [Record(*row) for row in rows]

@@ -39,6 +39,19 @@ _EXISTS = "SELECT to_regclass(%s) IS NOT NULL"
 T = TypeVar("T")
 
 
+def read_models_exist(url: str) -> bool:
+    """Whether read models were ever created at ``url`` (its ``rm_tracking`` table),
+    creating nothing: a role allowed only to read can ask."""
+    conninfo = url.replace("postgres://", "postgresql://", 1)
+    try:
+        kwargs = session_kwargs(conninfo, "", 10)
+        with psycopg.connect(conninfo, autocommit=True, **kwargs) as connection:
+            row = connection.execute(_EXISTS, ("rm_tracking",)).fetchone()
+    except psycopg.Error as error:
+        raise StoreError(f"cannot open read models {redact(url)}: {error}") from error
+    return bool(row and row[0])
+
+
 @final
 class PostgresReadModelStore:
     __slots__ = (

@@ -461,9 +461,18 @@ class RiskEngine:
         self._gate.refresh()
         reason = f"KILL_SWITCH_RELEASED by {cmd.operator}: {cmd.reason}"
         log.warning("kill switch released (%s): %s", label, reason)
+        # what the scope may do now: the breaker's state (a release does not lift a
+        # trip), and REDUCING while the global switch still holds a narrower scope
+        state = self._breaker.state
+        if (
+            state is TradingState.ACTIVE
+            and cmd.scope != "all"
+            and self._kill.is_engaged("all", None)
+        ):
+            state = TradingState.REDUCING
         self._publish(
             TradingStateChanged(
-                state=TradingState.ACTIVE,
+                state=state,
                 previous=TradingState.REDUCING,
                 reason=reason,
                 scope=label,

@@ -175,3 +175,124 @@ def test_projections_rebuild_while_the_node_catches_up_applies_every_entry(
     assert sorted(cli_store.rows("fills")) == ["O-1:T-1", "O-1:T-2", "O-2:T-3"]
     for store in (node_store, cli_store, scratch):
         store.close()
+
+
+def _stop_limit() -> list[object]:
+    from spreadwire.domain.enums import OrderSide, OrderType, TimeInForce
+    from spreadwire.domain.events import (
+        OrderInitialized,
+        OrderPendingUpdate,
+        OrderSubmitted,
+        OrderUpdated,
+    )
+    from spreadwire.domain.values import Price, Quantity
+
+    ids: dict[str, Any] = {
+        "strategy_id": "manual",
+        "instrument_id": "AAA.SIM",
+        "client_order_id": "S-1",
+    }
+    return [
+        OrderInitialized(
+            **ids,
+            side=OrderSide.BUY,
+            order_type=OrderType.STOP_LIMIT,
+            quantity=Quantity.parse("2"),
+            price=Price.parse("103.00"),
+            trigger_price=Price.parse("102.50"),
+            time_in_force=TimeInForce.DAY,
+            ts_event=1,
+            ts_init=1,
+        ),
+        OrderSubmitted(**ids, ts_event=2, ts_init=2),
+        OrderPendingUpdate(**ids, ts_event=3, ts_init=3),
+        # a held stop's trigger-only modify names neither price nor a new quantity
+        OrderUpdated(
+            **ids,
+            quantity=Quantity.parse("2"),
+            trigger_price=Price.parse("102.40"),
+            ts_event=3,
+            ts_init=3,
+        ),
+    ]
+
+
+def test_projections_order_document_agrees_with_the_order_after_a_trigger_only_modify(
+    store: ReadModelStore,
+) -> None:
+    from spreadwire.domain.order import Order
+
+    flow = _stop_limit()
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        for message in flow:
+            writer.append(message)
+    order = Order(flow[0])  # type: ignore[arg-type]
+    for event in flow[1:]:
+        order.apply(event)  # type: ignore[arg-type]
+
+    ProjectionRunner(recorder, store, standard_projections()).catch_up()
+
+    doc = store.rows("orders")["S-1"]
+    assert (doc["status"], doc["price"], doc["trigger_price"], doc["time_in_force"]) == (
+        str(order.status),
+        str(order.price),
+        str(order.trigger_price),
+        str(order.time_in_force),
+    )
+
+
+def test_projections_a_modify_the_risk_gate_denied_does_not_move_the_order(
+    store: ReadModelStore,
+) -> None:
+    from spreadwire.domain.events import OrderModifyRejected
+    from spreadwire.domain.reasons import DenyReason
+
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        for message in _stop_limit()[:3]:  # a modify in flight: PENDING_UPDATE
+            writer.append(message)
+        writer.append(
+            OrderModifyRejected(
+                strategy_id="manual",
+                instrument_id="AAA.SIM",
+                client_order_id="S-1",
+                reason=DenyReason.QUANTITY_ABOVE_MAX.value,
+                ts_event=4,
+                ts_init=4,
+            )
+        )
+
+    ProjectionRunner(recorder, store, standard_projections()).catch_up()
+
+    doc = store.rows("orders")["S-1"]
+    assert (doc["status"], doc["reason"], doc["ts_last"]) == ("PENDING_UPDATE", None, 3)
+
+
+def test_projections_releasing_a_global_kill_switch_keeps_a_breaker_trip(
+    store: ReadModelStore,
+) -> None:
+    from spreadwire.domain.enums import TradingState
+    from spreadwire.domain.events import TradingStateChanged
+
+    def changed(state: TradingState, previous: TradingState, reason: str) -> TradingStateChanged:
+        return TradingStateChanged(
+            state=state, previous=previous, reason=reason, ts_event=1, ts_init=1
+        )
+
+    active, reducing, halted = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        writer.append(changed(halted, active, "MANUAL by ops: maintenance"))
+        writer.append(changed(reducing, active, "KILL_SWITCH by ops: drill"))
+        writer.append(changed(active, reducing, "KILL_SWITCH_RELEASED by ops: done"))
+    runner = ProjectionRunner(recorder, store, standard_projections())
+    runner.catch_up()
+    after_release = store.rows("risk")["trading:all"]["state"]
+    with EventWriter(recorder) as writer:
+        writer.append(changed(reducing, active, "KILL_SWITCH by ops: drill"))
+        writer.append(changed(active, halted, "RESET by ops: done"))  # the breaker's reset
+    runner.catch_up()
+
+    assert after_release == "HALTED"
+    assert store.rows("risk")["trading:all"]["state"] == "REDUCING"  # the switch still holds
