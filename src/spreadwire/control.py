@@ -286,7 +286,7 @@ class NodeControl:
                 ResetTradingState(operator=actor, reason=change.reason, ts_init=node.now())
             )
         else:
-            node.risk.trip(change.state, f"MANUAL by {actor}: {change.reason}")
+            node.risk.trip(change.state, f"MANUAL by {actor}: {change.reason}", operator=actor)
             node.flush_outbox()
         return self.trading_state()
 

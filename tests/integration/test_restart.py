@@ -602,3 +602,27 @@ def test_releasing_a_kill_switch_does_not_lift_a_breaker_trip_for_the_strategies
     assert scoped[strategy] is TradingState.REDUCING  # the global switch still holds
     assert after == {TradingState.HALTED}
     assert node.denied == denied
+
+
+def test_manual_trips_and_kill_switches_name_their_operator_in_the_audit_log(
+    tmp_path: Path,
+) -> None:
+    node = _node(tmp_path / "events.db")
+    node.start()
+    _run(node, 5.0)
+    control = NodeControl(node)
+    control.set_trading_state(
+        TradingStateChange(state=TradingState.REDUCING, reason="maintenance"), actor="alice"
+    )
+    control.engage_kill_switch(KillSwitchRequest(scope="all", reason="drill"), actor="bob")
+    node.writer.flush()
+    audit = node.read_models().audit(0, 1_000)
+    node.close()
+    node.recorder.close()
+
+    changes = {
+        (doc["detail"]["reason"].split(" ")[0], doc["operator"])
+        for doc in audit
+        if doc["type"] == "TradingStateChanged"
+    }
+    assert {("MANUAL", "alice"), ("KILL_SWITCH", "bob")} <= changes

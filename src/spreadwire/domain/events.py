@@ -125,6 +125,8 @@ class TradingStateChanged(msgspec.Struct, frozen=True, gc=False, kw_only=True, t
     previous: TradingState
     reason: str
     scope: str = "all"
+    #: who made the change (an operator's trip, reset or kill switch; None: the node)
+    operator: str | None = None
     ts_event: int
     ts_init: int
 

@@ -159,7 +159,12 @@ class TradingStateAggregate:
         reason = f"{type(command).__name__} by {command.operator}: {command.reason}".rstrip(": ")
         return (
             TradingStateChanged(
-                state=target, previous=state.state, reason=reason, ts_event=now, ts_init=now
+                state=target,
+                previous=state.state,
+                reason=reason,
+                operator=command.operator,
+                ts_event=now,
+                ts_init=now,
             ),
         )
 

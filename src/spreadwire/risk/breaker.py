@@ -65,6 +65,7 @@ class CircuitBreaker:
         *,
         automatic: bool = True,
         key: str | None = None,
+        operator: str | None = None,
     ) -> bool:
         """Escalate to ``state`` for ``reason``; False when already there or beyond.
 
@@ -79,7 +80,7 @@ class CircuitBreaker:
             self._last_auto_trip_ns = now_ns
         self.trips.append(BreakerTrip(reason=reason, ts_ns=now_ns, state=state))
         log.warning("trading state %s -> %s: %s", previous, state, reason)
-        self._announce(state, previous, reason, now_ns, "critical")
+        self._announce(state, previous, reason, now_ns, "critical", operator)
         return True
 
     def restore(
@@ -128,15 +129,26 @@ class CircuitBreaker:
         self.resets.append((now_ns, operator, reason))
         text = f"RESET by {operator}: {reason}" if reason else f"RESET by {operator}"
         log.warning("trading state %s -> ACTIVE: %s", previous, text)
-        self._announce(TradingState.ACTIVE, previous, text, now_ns, "warning")
+        self._announce(TradingState.ACTIVE, previous, text, now_ns, "warning", operator)
         return True
 
-    def _announce(
-        self, state: TradingState, previous: TradingState, reason: str, now_ns: int, severity: str
+    def _announce(  # noqa: PLR0917 - the event's fields
+        self,
+        state: TradingState,
+        previous: TradingState,
+        reason: str,
+        now_ns: int,
+        severity: str,
+        operator: str | None = None,
     ) -> None:
         self._publish(
             TradingStateChanged(
-                state=state, previous=previous, reason=reason, ts_event=now_ns, ts_init=now_ns
+                state=state,
+                previous=previous,
+                reason=reason,
+                operator=operator,
+                ts_event=now_ns,
+                ts_init=now_ns,
             )
         )
         self._publish(

@@ -439,6 +439,7 @@ class RiskEngine:
                 previous=TradingState.ACTIVE,
                 reason=reason,
                 scope=label,
+                operator=cmd.operator,
                 ts_event=now,
                 ts_init=now,
             )
@@ -476,6 +477,7 @@ class RiskEngine:
                 previous=TradingState.REDUCING,
                 reason=reason,
                 scope=label,
+                operator=cmd.operator,
                 ts_event=now,
                 ts_init=now,
             )
@@ -486,9 +488,10 @@ class RiskEngine:
         """Audited return to ACTIVE; False when refused (cool-down) or already ACTIVE."""
         return self._breaker.reset(operator, reason, self._clock.timestamp_ns())
 
-    def trip(self, state: TradingState, reason: str) -> bool:
+    def trip(self, state: TradingState, reason: str, operator: str | None = None) -> bool:
         """Manual trip (operator) to REDUCING or HALTED."""
-        return self._breaker.trip(state, reason, self._clock.timestamp_ns(), automatic=False)
+        now = self._clock.timestamp_ns()
+        return self._breaker.trip(state, reason, now, automatic=False, operator=operator)
 
     def set_limits(self, config: RiskConfig) -> None:
         """New limits, in force for the next order (the node records the operator's
