@@ -85,6 +85,9 @@ log = logging.getLogger("spreadwire.app")
 TECHNICAL_REJECTS: Final = frozenset({VenueReason.VENUE_BUSY.value})
 
 MAX_REMEMBERED_DENIALS: Final = 10_000
+#: how far a trading state restricts trading (a strategy follows the stricter of its own
+#: scope's state and the breaker's)
+_RESTRICTION: Final = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 #: how long a read waits for the writer to commit this node's last commands
 READ_FLUSH_TIMEOUT_S: Final = 0.1
 #: order events the node counts itself (fills, denials, rejections)
@@ -476,8 +479,13 @@ class TradingNode:
             strategy.resume()
             # the state the strategy followed live, replayed from the stored changes in
             # its scope (a kill switch's REDUCING is scoped, not the breaker's state): not
-            # ACTIVE trades the restored position out again, as it did before the stop
-            strategy.set_trading_state(strategy.trading_state)
+            # ACTIVE trades the restored position out again, as it did before the stop;
+            # never less restricted than the breaker (a log written before a kill-switch
+            # release carried the breaker's state says ACTIVE after a release under a trip)
+            state = strategy.trading_state
+            if _RESTRICTION[self.risk.trading_state] > _RESTRICTION[state]:
+                state = self.risk.trading_state
+            strategy.set_trading_state(state)
         # simulated time continues after the last stored fact
         self.clock.set_time(last_ts + self.config.timer_interval_ns)
         self.restored = count

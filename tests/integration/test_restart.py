@@ -25,7 +25,7 @@ from spreadwire.control import NodeControl
 from spreadwire.domain.admin import ChangeRiskLimits, ChangeStrategyParams, StartStrategy
 from spreadwire.domain.commands import EngageKillSwitch, ReleaseKillSwitch, ResetTradingState
 from spreadwire.domain.enums import OrderSide, OrderStatus, TradingState
-from spreadwire.domain.events import OrderInitialized
+from spreadwire.domain.events import OrderInitialized, TradingStateChanged
 from spreadwire.errors import StoreError, ValidationError
 from spreadwire.eventstore.verify import verify_log
 from spreadwire.node import Driver, Speed
@@ -626,3 +626,33 @@ def test_manual_trips_and_kill_switches_name_their_operator_in_the_audit_log(
         if doc["type"] == "TradingStateChanged"
     }
     assert {("MANUAL", "alice"), ("KILL_SWITCH", "bob")} <= changes
+
+
+def test_restored_strategies_are_never_less_restricted_than_the_breaker(tmp_path: Path) -> None:
+    """A log written before releases carried the breaker's state holds, after a trip, a
+    release that says ACTIVE: the restored strategies still follow the HALTED breaker."""
+    store = tmp_path / "events.db"
+    first = _node(store)
+    first.start()
+    _run(first, 5.0)
+    first.risk.trip(TradingState.HALTED, "MANUAL by ops: test", operator="ops")
+    now = first.now()
+    first.writer.append(  # what a release used to record under a trip
+        TradingStateChanged(
+            state=TradingState.ACTIVE,
+            previous=TradingState.REDUCING,
+            reason="KILL_SWITCH_RELEASED by ops: old",
+            ts_event=now,
+            ts_init=now,
+        )
+    )
+    first.close()
+    first.recorder.close()
+
+    second = _node(store)
+    second.restore()
+    states = {s.trading_state for s in second.strategies.strategies()}
+    second.recorder.close()
+
+    assert second.risk.trading_state is TradingState.HALTED
+    assert states == {TradingState.HALTED}
