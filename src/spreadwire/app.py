@@ -72,6 +72,7 @@ from spreadwire.risk.priority import PriorityWorkQueue
 from spreadwire.stats import RollingOLS
 from spreadwire.strategy.config import PairStrategyConfig
 from spreadwire.strategy.engine import StrategyEngine
+from spreadwire.strategy.pairs import PairsStrategy
 from spreadwire.telemetry.latency import LatencyTracker
 from spreadwire.venue.config import GeneratorConfig, VenueConfig, default_pairs
 from spreadwire.venue.reasons import VenueReason
@@ -85,9 +86,6 @@ log = logging.getLogger("spreadwire.app")
 TECHNICAL_REJECTS: Final = frozenset({VenueReason.VENUE_BUSY.value})
 
 MAX_REMEMBERED_DENIALS: Final = 10_000
-#: how far a trading state restricts trading (a strategy follows the stricter of its own
-#: scope's state and the breaker's)
-_RESTRICTION: Final = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 #: how long a read waits for the writer to commit this node's last commands
 READ_FLUSH_TIMEOUT_S: Final = 0.1
 #: order events the node counts itself (fills, denials, rejections)
@@ -414,7 +412,7 @@ class TradingNode:
                 strategy = self.strategies.add(strategy_config)
                 if not command.start:
                     strategy.stop()
-                strategy.set_trading_state(self.risk.trading_state)
+                strategy.set_trading_state(self._strategy_state(strategy))
             case StartStrategy():
                 self.strategies.start(command.strategy_id)
             case StopStrategy():
@@ -477,15 +475,10 @@ class TradingNode:
             self._restore_one(message)
         for strategy in self.strategies.strategies():
             strategy.resume()
-            # the state the strategy followed live, replayed from the stored changes in
-            # its scope (a kill switch's REDUCING is scoped, not the breaker's state): not
-            # ACTIVE trades the restored position out again, as it did before the stop;
-            # never less restricted than the breaker (a log written before a kill-switch
-            # release carried the breaker's state says ACTIVE after a release under a trip)
-            state = strategy.trading_state
-            if _RESTRICTION[self.risk.trading_state] > _RESTRICTION[state]:
-                state = self.risk.trading_state
-            strategy.set_trading_state(state)
+            # what the restored gate lets it do (the breaker's state, REDUCING under a
+            # kill switch of its scope), as live: not ACTIVE trades the restored position
+            # out again, as it did before the stop
+            strategy.set_trading_state(self._strategy_state(strategy))
         # simulated time continues after the last stored fact
         self.clock.set_time(last_ts + self.config.timer_interval_ns)
         self.restored = count
@@ -710,7 +703,21 @@ class TradingNode:
     def _on_trading_state(self, event: TradingStateChanged) -> None:
         self._outbox.append(event)
         self.trading_events.append(event)
-        self.strategies.on_trading_state(event)
+        # the strategies in the event's scope follow the gate, not the event's state: a
+        # breaker reset or a release does not lift another kill switch, an engage does
+        # not lift a HALTED breaker
+        self.strategies.on_trading_state(event, self._strategy_state)
+
+    def _strategy_state(self, strategy: PairsStrategy) -> TradingState:
+        """What the risk gate lets ``strategy`` do: the breaker's state, REDUCING while a
+        kill switch blocks one of its legs (it may only trade out)."""
+        state = self.risk.trading_state
+        kill = self.risk.kill_switch
+        if state is TradingState.ACTIVE and any(
+            kill.blocks(strategy.strategy_id, leg) for leg in strategy.instrument_ids
+        ):
+            return TradingState.REDUCING
+        return state
 
     # ------------------------------------------------------------------ running
 

@@ -656,3 +656,66 @@ def test_restored_strategies_are_never_less_restricted_than_the_breaker(tmp_path
 
     assert second.risk.trading_state is TradingState.HALTED
     assert states == {TradingState.HALTED}
+
+
+def _gate(node: TradingNode) -> dict[str, TradingState]:
+    """What the gate lets each strategy do: the breaker's state, REDUCING under a kill
+    switch that blocks any of its legs."""
+    breaker, kill = node.risk.trading_state, node.risk.kill_switch
+    allowed = {}
+    for s in node.strategies.strategies():
+        state = breaker
+        if state is TradingState.ACTIVE and any(
+            kill.blocks(s.strategy_id, i) for i in s.instrument_ids
+        ):
+            state = TradingState.REDUCING
+        allowed[s.strategy_id] = state
+    return allowed
+
+
+SEQUENCES = {
+    "trip_halted_then_engage_strategy": ["trip", "E strategy"],
+    "trip_halted_then_engage_all": ["trip", "E all"],
+    "engage_strategy_engage_all_release_all": ["E strategy", "E all", "R all"],
+    "engage_instrument_engage_strategy_release_strategy": [
+        "E instrument",
+        "E strategy",
+        "R strategy",
+    ],
+    "engage_all_trip_reset": ["E all", "trip", "reset"],
+}
+
+
+@pytest.mark.parametrize("steps", SEQUENCES.values(), ids=SEQUENCES.keys())
+def test_strategies_follow_the_gate_live_and_restored(tmp_path: Path, steps: list[str]) -> None:
+    store = tmp_path / "events.db"
+    node = _node(store)
+    node.start()
+    _run(node, 3.0)
+    strategy = node.strategies.strategies()[0]
+    target = {"all": None, "strategy": strategy.strategy_id}
+    target["instrument"] = sorted(strategy.instrument_ids)[0]
+    for step in steps:
+        if step == "trip":
+            node.risk.trip(TradingState.HALTED, "MANUAL by ops: drill", operator="ops")
+            node.flush_outbox()
+        elif step == "reset":
+            node.submit_command(ResetTradingState(operator="ops", reason="ok", ts_init=node.now()))
+        else:
+            kind, scope = step.split()
+            command = EngageKillSwitch if kind == "E" else ReleaseKillSwitch
+            extra = {} if target[scope] is None else {"target": target[scope]}
+            node.submit_command(
+                command(scope=scope, operator="ops", reason="drill", ts_init=node.now(), **extra)  # type: ignore[arg-type]
+            )
+    live = {s.strategy_id: s.trading_state for s in node.strategies.strategies()}
+    allowed = _gate(node)
+    node.close()
+    node.recorder.close()
+    second = _node(store)
+    second.restore()
+    restored = {s.strategy_id: s.trading_state for s in second.strategies.strategies()}
+    second.recorder.close()
+
+    assert live == allowed
+    assert restored == live

@@ -10,6 +10,7 @@ import msgspec
 
 from spreadwire.core.clock import Clock
 from spreadwire.domain.commands import SubmitOrder
+from spreadwire.domain.enums import TradingState
 from spreadwire.domain.events import OrderEvent, TradingStateChanged
 from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.market import QuoteTick
@@ -118,9 +119,14 @@ class StrategyEngine:
             for strategy in strategies:
                 strategy.on_top(quote, instrument_id, bid, ask)
 
-    def on_trading_state(self, event: TradingStateChanged) -> None:
+    def on_trading_state(
+        self,
+        event: TradingStateChanged,
+        state_of: Callable[[PairsStrategy], TradingState] | None = None,
+    ) -> None:
         """Apply a trading-state change to the strategies in its scope (``all``,
-        ``strategy:<id>``, ``instrument:<id>``)."""
+        ``strategy:<id>``, ``instrument:<id>``): ``state_of(strategy)`` when given (what
+        the risk gate lets it do now), else the event's state."""
         kind, _, target = event.scope.partition(":")
         for strategy in self._strategies.values():
             if (
@@ -128,7 +134,7 @@ class StrategyEngine:
                 or (kind == "strategy" and target == strategy.strategy_id)
                 or (kind == "instrument" and target in strategy.instrument_ids)
             ):
-                strategy.set_trading_state(event.state)
+                strategy.set_trading_state(event.state if state_of is None else state_of(strategy))
 
     @staticmethod
     def handles(event_type: type) -> bool:
