@@ -380,8 +380,8 @@ class NodeControl:
                 continue
             if query.instrument_id is not None and doc.get("instrument_id") != query.instrument_id:
                 continue
-            if doc.get("status") is None or "side" not in doc:
-                continue  # not past the risk gate yet, or no order the log describes
+            if not _described(doc):
+                continue
             if query.open_only and not OrderStatus(doc["status"]).is_open:
                 continue
             views.append(_order_doc_view(doc))
@@ -394,7 +394,7 @@ class NodeControl:
         if live is not None:
             return self._order_view(live, self._node.denials.get(client_order_id, ""))
         doc = self._node.read_models().order(client_order_id)
-        if doc is None or doc.get("status") is None or "side" not in doc:
+        if doc is None or not _described(doc):
             raise NotFoundError(f"no order {client_order_id!r}", field="client_order_id")
         return _order_doc_view(doc)
 
@@ -619,6 +619,12 @@ class NodeControl:
             for entry in node.recorder.read(after=after, limit=limit)
         ]
         return EventPage(events=views, next_after=views[-1].position if views else after)
+
+
+def _described(doc: dict[str, Any]) -> bool:
+    """Whether an orders read-model document describes an order: one past the risk gate
+    (a status), whose stored order gave its side (not an older document of a denial)."""
+    return doc.get("status") is not None and "side" in doc
 
 
 def _repeats(order: Order, command: SubmitOrder) -> bool:

@@ -43,6 +43,12 @@ class DenyReason(StrEnum):
     PAIR_LEG_DENIED = "PAIR_LEG_DENIED"
 
 
+#: how the reason of a kill switch's ``TradingStateChanged`` starts (then the operator,
+#: ``: `` and their reason): the risk engine writes them, its restore and the risk read
+#: model tell a kill switch's change from the breaker's by them
+KILL_SWITCH_ENGAGED_BY = "KILL_SWITCH by "
+KILL_SWITCH_RELEASED_BY = "KILL_SWITCH_RELEASED by "
+
 #: every code the gate publishes as a denial (``OrderDenied``, and the
 #: ``OrderModifyRejected`` of a modify it refused), as plain strings
 GATE_REASONS = frozenset(reason.value for reason in DenyReason)

@@ -23,7 +23,11 @@ from spreadwire.domain.events import (
 )
 from spreadwire.domain.order import PREVIOUS, TRANSITIONS
 from spreadwire.domain.position import Position
-from spreadwire.domain.reasons import GATE_REASONS
+from spreadwire.domain.reasons import (
+    GATE_REASONS,
+    KILL_SWITCH_ENGAGED_BY,
+    KILL_SWITCH_RELEASED_BY,
+)
 from spreadwire.domain.values import FIXED_SCALAR, Money, Quantity, decimal_text
 from spreadwire.eventstore.projection import Doc, Projection, ReadModelView
 from spreadwire.eventstore.records import Entry
@@ -38,6 +42,34 @@ def _fraction(text: str) -> Fraction:
 
 def _money(amount: Fraction) -> str:
     return Money.from_fraction(amount, MONEY_PRECISION, CURRENCY).amount()
+
+
+def _order_doc(
+    order: OrderInitialized | SubmitOrder, entry: Entry, status: str | None, ts_last: int
+) -> Doc:
+    """An order's document as opened at ``entry`` (what was asked, nothing filled)."""
+    return {
+        "client_order_id": order.client_order_id,
+        "strategy_id": order.strategy_id,
+        "instrument_id": order.instrument_id,
+        "side": str(order.side),
+        "order_type": str(order.order_type),
+        "quantity": str(order.quantity),
+        "price": None if order.price is None else str(order.price),
+        "trigger_price": None if order.trigger_price is None else str(order.trigger_price),
+        "time_in_force": str(order.time_in_force),
+        "status": status,
+        "previous": status,
+        "filled_qty_raw": 0,
+        "notional": "0",
+        "avg_px": None,
+        "venue_order_id": None,
+        "reason": None,
+        "anomalies": 0,
+        "opened_position": entry.position,
+        "last_position": entry.position,
+        "ts_last": ts_last,
+    }
 
 
 @final
@@ -77,55 +109,13 @@ class OrdersProjection:
 
     @staticmethod
     def _opened(message: OrderInitialized, entry: Entry) -> Doc:
-        return {
-            "client_order_id": message.client_order_id,
-            "strategy_id": message.strategy_id,
-            "instrument_id": message.instrument_id,
-            "side": str(message.side),
-            "order_type": str(message.order_type),
-            "quantity": str(message.quantity),
-            "price": None if message.price is None else str(message.price),
-            "trigger_price": None if message.trigger_price is None else str(message.trigger_price),
-            "time_in_force": str(message.time_in_force),
-            "status": str(OrderStatus.INITIALIZED),
-            "previous": str(OrderStatus.INITIALIZED),
-            "filled_qty_raw": 0,
-            "notional": "0",
-            "avg_px": None,
-            "venue_order_id": None,
-            "reason": None,
-            "anomalies": 0,
-            "opened_position": entry.position,
-            "last_position": entry.position,
-            "ts_last": message.ts_event,
-        }
+        return _order_doc(message, entry, str(OrderStatus.INITIALIZED), message.ts_event)
 
     @staticmethod
     def _asked(command: SubmitOrder, entry: Entry) -> Doc:
         """A submitted order not yet past the risk gate (``status`` None until its
         ``OrderInitialized`` replaces this document or its ``OrderDenied`` denies it)."""
-        return {
-            "client_order_id": command.client_order_id,
-            "strategy_id": command.strategy_id,
-            "instrument_id": command.instrument_id,
-            "side": str(command.side),
-            "order_type": str(command.order_type),
-            "quantity": str(command.quantity),
-            "price": None if command.price is None else str(command.price),
-            "trigger_price": None if command.trigger_price is None else str(command.trigger_price),
-            "time_in_force": str(command.time_in_force),
-            "status": None,
-            "previous": None,
-            "filled_qty_raw": 0,
-            "notional": "0",
-            "avg_px": None,
-            "venue_order_id": None,
-            "reason": None,
-            "anomalies": 0,
-            "opened_position": entry.position,
-            "last_position": entry.position,
-            "ts_last": command.ts_init,
-        }
+        return _order_doc(command, entry, None, command.ts_init)
 
     @staticmethod
     def _move(doc: Doc, message: OrderEvent) -> None:
@@ -317,9 +307,9 @@ class RiskStateProjection:
         breaker = previous.get("breaker", str(TradingState.ACTIVE))
         kill_switch = previous.get("kill_switch", False)
         reason: str = message.reason
-        if reason.startswith(_KILL_SWITCH_ENGAGED):
+        if reason.startswith(KILL_SWITCH_ENGAGED_BY):
             kill_switch = True
-        elif reason.startswith(_KILL_SWITCH_RELEASED):
+        elif reason.startswith(KILL_SWITCH_RELEASED_BY):
             kill_switch = False
         else:
             breaker = str(message.state)
@@ -330,8 +320,6 @@ class RiskStateProjection:
 
 
 #: reasons of the ``TradingStateChanged`` a kill switch publishes (``RiskEngine``)
-_KILL_SWITCH_ENGAGED = "KILL_SWITCH by "
-_KILL_SWITCH_RELEASED = "KILL_SWITCH_RELEASED by "
 
 
 _AUDITED_EVENTS = frozenset(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
+import msgspec.inspect
 
 from spreadwire.eventstore.records import Durability
 
@@ -26,11 +27,28 @@ class WriterConfig(msgspec.Struct, frozen=True, kw_only=True):
         # ``Meta`` bounds are checked only when decoding; a config built in code (what
         # ``EventWriter(capacity=...)`` does) is checked here: a capacity of 0 blocked
         # every append for ever, a max_batch of 0 stopped the writer at its first batch.
-        for name, low in (("capacity", 1), ("max_batch", 1), ("retries", 0),
-                          ("retry_backoff_ns", 1), ("linger_ns", 0)):  # fmt: skip
+        for name, low in _LOWEST.items():
             value = getattr(self, name)
             if value < low:
                 raise ValueError(f"{name} must be >= {low}, got {value}")
+
+
+def _lowest(struct: type[msgspec.Struct]) -> dict[str, int]:
+    """The lowest value each bounded int field of ``struct`` takes, from its ``Meta``."""
+    info = msgspec.inspect.type_info(struct)
+    assert isinstance(info, msgspec.inspect.StructType)
+    lowest: dict[str, int] = {}
+    for field in info.fields:
+        kind = field.type
+        if isinstance(kind, msgspec.inspect.IntType):
+            if kind.ge is not None:
+                lowest[field.name] = kind.ge
+            elif kind.gt is not None:
+                lowest[field.name] = kind.gt + 1
+    return lowest
+
+
+_LOWEST = _lowest(WriterConfig)
 
 
 class WriterStats(msgspec.Struct, frozen=True, kw_only=True):

@@ -39,13 +39,17 @@ _EXISTS = "SELECT to_regclass(%s) IS NOT NULL"
 T = TypeVar("T")
 
 
+def _connect(url: str, options: str = "") -> psycopg.Connection[Any]:
+    """An autocommit connection to ``url`` with its own session settings and ``options``."""
+    conninfo = url.replace("postgres://", "postgresql://", 1)
+    return psycopg.connect(conninfo, autocommit=True, **session_kwargs(conninfo, options, 10))
+
+
 def read_models_exist(url: str) -> bool:
     """Whether read models were ever created at ``url`` (its ``rm_tracking`` table),
     creating nothing: a role allowed only to read can ask."""
-    conninfo = url.replace("postgres://", "postgresql://", 1)
     try:
-        kwargs = session_kwargs(conninfo, "", 10)
-        with psycopg.connect(conninfo, autocommit=True, **kwargs) as connection:
+        with _connect(url) as connection:
             row = connection.execute(_EXISTS, ("rm_tracking",)).fetchone()
     except psycopg.Error as error:
         raise StoreError(f"cannot open read models {redact(url)}: {error}") from error
@@ -89,9 +93,7 @@ class PostgresReadModelStore:
         return bool(row and row[0])
 
     def _connect(self) -> psycopg.Connection[Any]:
-        conninfo = self._url.replace("postgres://", "postgresql://", 1)
-        options = f"-c statement_timeout={self._statement_timeout_ms}"
-        return psycopg.connect(conninfo, autocommit=True, **session_kwargs(conninfo, options, 10))
+        return _connect(self._url, f"-c statement_timeout={self._statement_timeout_ms}")
 
     def _call(self, work: Callable[[], T]) -> T:
         """``work()`` under the lock; once more on a new connection if the server closed

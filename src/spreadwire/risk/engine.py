@@ -50,13 +50,14 @@ from spreadwire.domain.events import (
 )
 from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.market import DataGap, QuoteTick, TradeTick
+from spreadwire.domain.reasons import KILL_SWITCH_ENGAGED_BY, KILL_SWITCH_RELEASED_BY
 from spreadwire.domain.values import Price, Quantity
 from spreadwire.risk.breaker import BreakerTrip, CircuitBreaker
 from spreadwire.risk.config import RiskConfig
 from spreadwire.risk.exposure import WorkingOrder, sum_at_most
 from spreadwire.risk.gate import Denial, Gate, money_text
 from spreadwire.risk.killswitch import KillSwitch
-from spreadwire.risk.reasons import GATE_REASONS, TripReason
+from spreadwire.risk.reasons import GATE_REASONS
 from spreadwire.risk.reasons import DenyReason as R
 from spreadwire.risk.records import RiskStats
 from spreadwire.risk.restore import RiskRestorer
@@ -431,7 +432,7 @@ class RiskEngine:
         now = self._clock.timestamp_ns()
         label = self._kill.engage(cmd.scope, cmd.target, cmd.operator, cmd.reason, now)
         self._gate.refresh()
-        reason = f"{TripReason.KILL_SWITCH} by {cmd.operator}: {cmd.reason}"
+        reason = f"{KILL_SWITCH_ENGAGED_BY}{cmd.operator}: {cmd.reason}"
         log.warning("kill switch engaged (%s): %s", label, reason)
         self._publish(
             TradingStateChanged(
@@ -460,7 +461,7 @@ class RiskEngine:
             return
         label = self._kill.release(cmd.scope, cmd.target, cmd.operator, cmd.reason, now)
         self._gate.refresh()
-        reason = f"KILL_SWITCH_RELEASED by {cmd.operator}: {cmd.reason}"
+        reason = f"{KILL_SWITCH_RELEASED_BY}{cmd.operator}: {cmd.reason}"
         log.warning("kill switch released (%s): %s", label, reason)
         # what the scope may do now: the breaker's state (a release does not lift a
         # trip), and REDUCING while the global switch still holds a narrower scope

@@ -42,6 +42,7 @@ from spreadwire.domain.events import (
     VenueStateChanged,
 )
 from spreadwire.domain.market import QuoteTick
+from spreadwire.domain.reasons import KILL_SWITCH_ENGAGED_BY, KILL_SWITCH_RELEASED_BY
 from spreadwire.risk.breaker import CircuitBreaker
 from spreadwire.risk.exposure import WorkingOrder
 from spreadwire.risk.gate import Gate
@@ -63,7 +64,7 @@ AUTOMATIC: Final = frozenset(
 )
 #: trips remembered under the reason without its ``:detail`` (the measured value)
 _KEYED_BY_PREFIX: Final = frozenset({TripReason.DENY_REJECT_RATE, TripReason.LATENCY_P99})
-_KILL_SWITCH_CHANGES: Final = (f"{TripReason.KILL_SWITCH} by ", "KILL_SWITCH_RELEASED by ")
+_KILL_SWITCH_CHANGES: Final = (KILL_SWITCH_ENGAGED_BY, KILL_SWITCH_RELEASED_BY)
 _TERMINAL: Final = (OrderCanceled, OrderExpired, OrderRejected)
 
 Saved = tuple[int, int, int | None]
