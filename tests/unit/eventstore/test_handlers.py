@@ -55,6 +55,13 @@ def make_bus(recorder: MemoryRecorder, writer: EventWriter | None = None) -> Com
     return standard_command_bus(CommandBus(recorder, clock=clock, writer=writer), clock)
 
 
+def venue_accepts(recorder: MemoryRecorder, client_order_id: str = "O-1") -> None:
+    """The venue's answers to a submitted order, as the node records them."""
+    with EventWriter(recorder) as writer:
+        writer.append(submitted(client_order_id))
+        writer.append(accepted(client_order_id))
+
+
 def test_command_bus_submit_appends_command_and_initialized_event() -> None:
     recorder = MemoryRecorder()
     bus = make_bus(recorder)
@@ -123,9 +130,7 @@ def test_command_bus_idempotency_key_reused_for_another_command_on_the_stream_is
     recorder = MemoryRecorder()
     bus = make_bus(recorder)
     bus.handle(submit(), idempotency_key="req-1")
-    with EventWriter(recorder) as writer:
-        writer.append(submitted("O-1"))
-        writer.append(accepted("O-1"))
+    venue_accepts(recorder)
 
     with pytest.raises(ValidationError, match="'req-1' was used for") as error:
         bus.handle(cancel(), idempotency_key="req-1")
@@ -183,9 +188,7 @@ def test_command_bus_cancel_sees_events_appended_by_the_hot_path() -> None:
     bus = make_bus(recorder)
     assert not bus.handle(cancel()).accepted
     bus.handle(submit())
-    with EventWriter(recorder) as writer:
-        writer.append(submitted("O-1"))
-        writer.append(accepted("O-1"))
+    venue_accepts(recorder)
 
     result = bus.handle(cancel())
 
@@ -225,9 +228,7 @@ class RacingRecorder:
 def test_command_bus_conflicting_concurrent_append_is_decided_again_on_fresh_state() -> None:
     recorder = MemoryRecorder()
     make_bus(recorder).handle(submit())
-    with EventWriter(recorder) as writer:
-        writer.append(submitted("O-1"))
-        writer.append(accepted("O-1"))
+    venue_accepts(recorder)
     racing = RacingRecorder(recorder, filled("O-1", "T-1", "5", "10.5", cum="5", leaves="0"))
     clock = SimClock(100)
     bus = standard_command_bus(CommandBus(racing, clock=clock), clock)  # type: ignore[arg-type]
@@ -331,9 +332,7 @@ def test_command_bus_refuses_a_modify_no_venue_would_take(
     recorder = MemoryRecorder()
     bus = make_bus(recorder)
     bus.handle(submit())
-    with EventWriter(recorder) as writer:
-        writer.append(submitted("O-1"))
-        writer.append(accepted("O-1"))
+    venue_accepts(recorder)
     command = ModifyOrder(
         strategy_id="pairs-1", instrument_id="AAA.SIM", client_order_id="O-1", ts_init=3
     )
@@ -350,9 +349,7 @@ def test_command_bus_refuses_a_modify_that_changes_nothing() -> None:
     recorder = MemoryRecorder()
     bus = make_bus(recorder)
     bus.handle(submit())
-    with EventWriter(recorder) as writer:
-        writer.append(submitted("O-1"))
-        writer.append(accepted("O-1"))
+    venue_accepts(recorder)
 
     result = bus.handle(
         ModifyOrder(
