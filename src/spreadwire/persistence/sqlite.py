@@ -39,6 +39,9 @@ database file. The writer connection keeps ``wal_autocheckpoint`` at
 
 On open the newest ``tail_check`` entries are verified (checksums, positions); a torn
 tail is truncated and reported in :attr:`SQLiteRecorder.recovery`.
+
+Stream tips are not upserted by each commit: the ``streams`` table is written in bulk
+and the tips of later entries are kept in memory (persistence/sqlite_tips.py).
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ from typing import Any, ClassVar, final
 
 from spreadwire.errors import ConcurrencyError, StoreError
 from spreadwire.eventstore.codec import Codec
-from spreadwire.eventstore.planner import BatchPlanner, Plan, StreamTip
+from spreadwire.eventstore.planner import CHECKSUM, POSITION, BatchPlanner, Plan, StreamTip
 from spreadwire.eventstore.recorder import paged_rows
 from spreadwire.eventstore.records import (
     Append,
@@ -70,6 +73,13 @@ from spreadwire.eventstore.records import (
 from spreadwire.eventstore.signal import CommitSignal
 from spreadwire.eventstore.tail import check_tail, truncated, verdict
 from spreadwire.persistence import sqlite_schema as sql
+from spreadwire.persistence.sqlite_tips import (
+    FLUSH_ENTRIES,
+    FORCE_ENTRIES,
+    FORCE_STREAMS,
+    StreamTips,
+    read_mark,
+)
 
 _log = logging.getLogger("spreadwire.persistence.sqlite")
 
@@ -388,6 +398,7 @@ class SQLiteRecorder:
         "_closed",
         "_codec",
         "_idle_checkpoint",
+        "_last",
         "_path",
         "_planner",
         "_read",
@@ -395,9 +406,13 @@ class SQLiteRecorder:
         "_recovery",
         "_signal",
         "_synchronous",
+        "_tips",
+        "_tips_flush",
         "_write",
         "_write_lock",
+        "_wrote",
         "idle_checkpoints",
+        "tips_flushes",
     )
 
     def __init__(
@@ -411,8 +426,16 @@ class SQLiteRecorder:
         checkpoint_pages: int = CHECKPOINT_PAGES,
         checkpoint_limit: int = CHECKPOINT_LIMIT,
         idle_checkpoint_pages: int = IDLE_CHECKPOINT_PAGES,
+        tips_flush_entries: int = FLUSH_ENTRIES,
     ) -> None:
         self._path = str(path)
+        self._tips = StreamTips()
+        self._tips_flush = max(1, int(tips_flush_entries))
+        self._wrote = False
+        #: (position, checksum) of this recorder's last committed entry
+        self._last = (-1, 0)
+        #: times the stream tips table was written (idle, forced or on close)
+        self.tips_flushes = 0
         self._idle_checkpoint = max(0, int(idle_checkpoint_pages))
         #: checkpoints run by :meth:`maintain`
         self.idle_checkpoints = 0
@@ -431,6 +454,7 @@ class SQLiteRecorder:
                 self._write.execute(f"PRAGMA wal_autocheckpoint = {8 * int(checkpoint_limit)}")
                 for statement in sql.SCHEMA:
                     self._write.execute(statement)
+                self._prepare_format()
                 self._read = _connect(self._path, busy_timeout_ms)
                 opened.append(self._read)
                 self._checkpointer = _Checkpointer(
@@ -443,6 +467,11 @@ class SQLiteRecorder:
             except sqlite3.Error as error:
                 raise StoreError(f"cannot open SQLite store {self._path}: {error}") from error
             self._recovery = self._recover(tail_check, repair=repair)
+            try:
+                with self._write_lock:
+                    self._tips.load(self._write, self.last_position())
+            except sqlite3.Error as error:
+                raise StoreError(f"cannot open SQLite store {self._path}: {error}") from error
         except BaseException:
             # nothing of a store that did not open stays behind: its checkpointer thread,
             # its connections (and their locks), its share of the -shm descriptor
@@ -471,6 +500,31 @@ class SQLiteRecorder:
         return self._recovery
 
     # ------------------------------------------------------------------ recovery
+
+    def _prepare_format(self) -> None:
+        """Refuse a store of a newer format; give an older one (or a new one) its tips
+        mark: a format-1 store upserted the tips in every commit, so its table is
+        complete at its head."""
+        connection = self._write
+        stored = connection.execute(sql.SELECT_META, ("format",)).fetchone()
+        if stored is not None and stored[0] not in sql.FORMATS:
+            raise StoreError(
+                f"SQLite store {self._path} has format {stored[0]!r}; this version reads"
+                f" formats {', '.join(sql.FORMATS)}"
+            )
+        if stored is not None and stored[0] == sql.FORMAT and read_mark(connection) is not None:
+            return
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            if read_mark(connection) is None:
+                head = connection.execute(sql.SELECT_HEAD).fetchone()[0]
+                connection.execute(sql.UPSERT_META, ("tips_position", str(head)))
+            connection.execute(sql.UPSERT_META, ("format", sql.FORMAT))
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
 
     def _recover(self, tail_check: int, *, repair: bool) -> RecoveryReport:
         head = self.last_position()
@@ -514,6 +568,11 @@ class SQLiteRecorder:
                     connection.execute("DELETE FROM streams WHERE stream = ?", (stream,))
                 else:
                     connection.execute(sql.UPSERT_STREAM, (stream, version, tip))
+            mark = read_mark(connection)
+            if mark is not None and mark >= first:
+                connection.execute(sql.UPSERT_META, ("tips_position", str(first - 1)))
+            # a recorder of another process holding tips of the entries cut rebuilds them
+            connection.execute(sql.COUNT_CUT)
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
@@ -525,13 +584,7 @@ class SQLiteRecorder:
     # -------------------------------------------------------------------- writes
 
     def _versions(self, streams: Collection[str]) -> Mapping[str, StreamTip]:
-        found: dict[str, StreamTip] = {}
-        for chunk in _chunks(streams):
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT stream, version, tip FROM streams WHERE stream IN ({marks})"
-            for stream, version, tip in self._write.execute(query, chunk):
-                found[stream] = (version, tip)
-        return found
+        return self._tips.find(self._write, streams)
 
     def _keys(self, keys: Collection[str]) -> Mapping[str, KeyRecord]:
         found: dict[str, KeyRecord] = {}
@@ -558,15 +611,9 @@ class SQLiteRecorder:
                     connection.execute(f"PRAGMA synchronous = {synchronous}")
                     self._synchronous = synchronous
                 connection.execute("BEGIN IMMEDIATE")
-                head = connection.execute(sql.SELECT_HEAD).fetchone()[0]
+                head = self._head_for_commit()
                 plan = self._planner.plan(head, appends, self._versions, self._keys)
-                if plan.rows:
-                    self._insert_events(plan)
-                if plan.keys:
-                    connection.executemany(
-                        sql.INSERT_KEY,
-                        [(k.key, k.stream, k.first_position, k.last_position) for k in plan.keys],
-                    )
+                written = self._write_plan(plan)
                 connection.execute("COMMIT")
             except sqlite3.Error as error:
                 self._rollback()
@@ -578,14 +625,61 @@ class SQLiteRecorder:
                 # must not stay open, holding the write lock against every process
                 self._rollback()
                 raise
-            self._planner.committed(plan)
+            self._committed(plan, written)
         self._checkpointer.nudge()
         if plan.rows:
             self._signal.publish(plan.head)
         return plan.outcomes
 
+    def _head_for_commit(self) -> int:
+        """Inside the write transaction: the head, with the tips caught up to it.
+
+        The head entry's checksum tells whether the log still ends with this recorder's
+        last commit: another process that cut a torn tail and appended as many entries
+        again leaves the same head, and what the planner and the tips hold is then stale."""
+        connection = self._write
+        row = connection.execute(sql.SELECT_HEAD_ENTRY).fetchone()
+        head, checksum = (0, 0) if row is None else (int(row[0]), int(row[1]))
+        if head == self._last[0] and checksum != self._last[1]:
+            self._planner.forget()
+            self._tips.load(connection, head)
+        else:
+            self._tips.catch_up(connection, head, writing=True)
+        return head
+
+    def _committed(self, plan: Plan, written: dict[str, StreamTip] | None) -> None:
+        """The plan's transaction committed (under the write lock)."""
+        if plan.rows:
+            last = plan.rows[-1]
+            self._last = (last[POSITION], last[CHECKSUM])
+        self._planner.committed(plan)
+        self._wrote = True
+        self._tips.committed(plan.versions, plan.head)
+        if written is not None:
+            self._tips.flushed(written, plan.head)
+            self.tips_flushes += 1
+
+    def _write_plan(self, plan: Plan) -> dict[str, StreamTip] | None:
+        """Write the planned rows and keys; with a tips backlog past the forced bounds
+        (a writer that is never idle), the tips table too: what it wrote, or None."""
+        connection = self._write
+        if plan.rows:
+            self._insert_events(plan)
+        if plan.keys:
+            connection.executemany(
+                sql.INSERT_KEY,
+                [(k.key, k.stream, k.first_position, k.last_position) for k in plan.keys],
+            )
+        tips = self._tips
+        if (
+            plan.head - tips.mark >= FORCE_ENTRIES
+            or len(tips.recent) + len(plan.versions) >= FORCE_STREAMS
+        ):
+            return tips.write(connection, plan.head, plan.versions)
+        return None
+
     def _insert_events(self, plan: Plan) -> None:
-        """The planned rows and stream tips as multi-row statements: one SQLite step per
+        """The planned rows as multi-row statements: one SQLite step per
         ``ROWS_PER_STATEMENT`` rows (``executemany`` steps, and releases the GIL, per row).
         The rows are already in column order, so the parameters are one C-level flatten.
         The writer's payloads are ``bytearray`` objects, which the ``sqlite3`` module binds
@@ -594,9 +688,6 @@ class SQLiteRecorder:
         execute = self._write.execute
         values = list(chain.from_iterable(plan.rows))
         for statement, chunk in sql.chunked(sql.INSERT_EVENTS, values, sql.EVENT_COLUMNS):
-            execute(statement, chunk)
-        tips = plan.tip_rows()
-        for statement, chunk in sql.chunked(sql.UPSERT_STREAMS, tips, sql.STREAM_COLUMNS):
             execute(statement, chunk)
 
     def _rollback(self) -> None:
@@ -634,10 +725,26 @@ class SQLiteRecorder:
             after = rows[-1][0]
             remaining = remaining - len(rows) if remaining > 0 else remaining
 
+    def _tip(self, stream: str) -> StreamTip | None:
+        """``stream``'s tip as of the head now, or None if it has no entry."""
+        with self._read_lock:
+            if self._closed:
+                raise StoreError("the recorder is closed")
+            try:
+                connection = self._read
+                head = connection.execute(sql.SELECT_HEAD).fetchone()[0]
+                self._tips.catch_up(connection, head, writing=False)
+                return self._tips.find_one(connection, stream)
+            except sqlite3.Error as error:
+                raise StoreError(f"SQLite read failed: {error}") from error
+
     def read_stream(self, stream: str, after_version: int = 0) -> Iterator[Entry]:
         decode = self._codec.decode
-        rows = self._fetch(sql.SELECT_STREAM, (stream, after_version))
-        if not _whole_stream(rows, stream, after_version):
+        tip = self._tip(stream)
+        if tip is None or tip[0] <= after_version:
+            return
+        rows = self._fetch(sql.SELECT_STREAM_FROM, (tip[1], after_version))
+        if not rows or not _whole_stream(rows, stream, after_version) or rows[-1][2] != tip[0]:
             # ``previous`` is not covered by the entry checksum: a broken link must not
             # hand back another stream's entries (or skip some); find them by scanning
             _log.warning("%s: stream %r: its chain of entries is broken", self.url, stream)
@@ -655,9 +762,8 @@ class SQLiteRecorder:
         return KeyRecord(*rows[0]) if rows else None
 
     def stream_version(self, stream: str) -> int:
-        value = self._fetch(sql.SELECT_VERSION, (stream,))[0][0]
-        assert isinstance(value, int)
-        return value
+        tip = self._tip(stream)
+        return 0 if tip is None else tip[0]
 
     def wait_for(self, after: int, timeout_s: float | None) -> int:
         return self._signal.wait(after, timeout_s)
@@ -667,9 +773,12 @@ class SQLiteRecorder:
         self._fetch("PRAGMA wal_checkpoint(PASSIVE)", ())
 
     def maintain(self) -> None:
-        """Copy the WAL back into the database file from the writer's own connection
-        once ``idle_checkpoint_pages`` frames wait for it, while the event writer is idle
-        (see the module notes)."""
+        """While the event writer is idle: write the stream tips table once
+        ``tips_flush_entries`` entries are past its mark, and copy the WAL back into the
+        database file from the writer's own connection once ``idle_checkpoint_pages``
+        frames wait for it (see the module notes)."""
+        if self._tips.backlog >= self._tips_flush:
+            self.flush_tips()
         pages = self._idle_checkpoint
         if not pages:
             return
@@ -684,7 +793,41 @@ class SQLiteRecorder:
                 raise StoreError(f"SQLite checkpoint failed: {error}") from error
         self.idle_checkpoints += 1
 
+    def flush_tips(self) -> None:
+        """Write the stream tips held in memory into the ``streams`` table and move its
+        mark to the head (one transaction at ``synchronous=NORMAL``: the table can be
+        rebuilt from the log, so a crash before the next durable commit loses nothing)."""
+        with self._write_lock:
+            if self._closed:
+                return
+            connection = self._write
+            tips = self._tips
+            try:
+                connection.execute("PRAGMA synchronous = NORMAL")
+                self._synchronous = "NORMAL"
+                connection.execute("BEGIN IMMEDIATE")
+                head = connection.execute(sql.SELECT_HEAD).fetchone()[0]
+                tips.catch_up(connection, head, writing=True)
+                if head == tips.mark:
+                    connection.execute("COMMIT")
+                    return
+                written = tips.write(connection, head, {})
+                connection.execute("COMMIT")
+            except sqlite3.Error as error:
+                self._rollback()
+                raise StoreError(f"SQLite tips flush failed: {error}") from error
+            except BaseException:
+                self._rollback()
+                raise
+            tips.flushed(written, head)
+            self.tips_flushes += 1
+
     def close(self) -> None:
+        if self._wrote and hasattr(self, "_signal") and not self._closed:
+            try:
+                self.flush_tips()
+            except StoreError as error:
+                _log.warning("%s: stream tips not written on close: %s", self.url, error)
         if hasattr(self, "_checkpointer"):
             self._checkpointer.close()
         with self._write_lock, self._read_lock:

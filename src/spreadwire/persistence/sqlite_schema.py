@@ -1,5 +1,10 @@
 """SQLite schema of the event store (WAL; one file holds log, stream tips, keys, metadata).
 
+Format 2: the ``streams`` table holds the stream tips as of ``store_meta`` row
+``tips_position``, not as of the head; the tips of later entries are found in the log
+(persistence/sqlite_tips.py). A format-1 store (tips upserted by every commit) opens as
+format 2 with its mark at its head.
+
 There is deliberately no ``(stream, version)`` index: with many interleaved streams it
 dirtied one index page per stream per commit and doubled the WAL traffic of group
 commit. Instead each entry records ``previous``, the position of the stream's previous
@@ -13,7 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-FORMAT = "1"
+FORMAT = "2"
+#: Formats this version opens (a format-1 store is moved to format 2 on open).
+FORMATS = ("1", "2")
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS events (
@@ -113,12 +120,11 @@ SELECT_ENTRIES_AFTER = (
 _CHAIN_COLUMNS = ", ".join(f"e.{c.strip()}" for c in _READ_COLUMNS.split(", ")).replace(
     "e.CAST(payload AS BLOB)", "CAST(e.payload AS BLOB)"
 )
-#: Entries of stream ?1 with versions above ?2, walking the chain back from the tip.
-SELECT_STREAM = f"""
+#: Entries with versions above ?2, walking the chain back from the entry at position ?1
+#: (a stream's tip).
+SELECT_STREAM_FROM = f"""
 WITH RECURSIVE chain(position, version, previous) AS (
-    SELECT e.position, e.version, e.previous
-    FROM streams AS s JOIN events AS e ON e.position = s.tip
-    WHERE s.stream = ?1 AND s.version > ?2
+    SELECT position, version, previous FROM events WHERE position = ?1
     UNION ALL
     SELECT e.position, e.version, e.previous
     FROM chain AS c JOIN events AS e ON e.position = c.previous
@@ -134,7 +140,26 @@ SELECT_STREAM_SCAN = (
 )
 SELECT_KEY = "SELECT key, stream, first_position, last_position FROM idempotency WHERE key = ?"
 SELECT_HEAD = "SELECT coalesce(max(position), 0) FROM events"
-SELECT_VERSION = "SELECT coalesce((SELECT version FROM streams WHERE stream = ?), 0)"
+SELECT_HEAD_ENTRY = "SELECT position, checksum FROM events ORDER BY position DESC LIMIT 1"
+SELECT_TIP = "SELECT version, tip FROM streams WHERE stream = ?"
+#: (stream, version, position) of the entries in (?, ?], in log order.
+SELECT_LINKS = (
+    "SELECT stream, version, position FROM events WHERE position > ? AND position <= ?"
+    " ORDER BY position"
+)
+SELECT_META = "SELECT value FROM store_meta WHERE name = ?"
+#: Torn tails cut so far (``cuts``): tips held in memory from before a cut are rebuilt.
+SELECT_CUTS = (
+    "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM store_meta WHERE name = 'cuts'), 0)"
+)
+COUNT_CUT = (
+    "INSERT INTO store_meta (name, value) VALUES ('cuts', '1') ON CONFLICT (name)"
+    " DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"
+)
+UPSERT_META = (
+    "INSERT INTO store_meta (name, value) VALUES (?, ?)"
+    " ON CONFLICT (name) DO UPDATE SET value = excluded.value"
+)
 SELECT_TAIL_LINKS = (
     "SELECT stream, position, version, previous FROM events WHERE position >= ? ORDER BY position"
 )
