@@ -69,15 +69,6 @@ class Plan:
         #: The new tip of every stream the plan writes to.
         self.versions: dict[str, StreamTip] = {}
 
-    def tip_rows(self) -> list[object]:
-        """``(stream, version, tip)`` of every written stream, flattened."""
-        values: list[object] = []
-        for stream, tip in self.versions.items():
-            values.append(stream)
-            values.append(tip[0])
-            values.append(tip[1])
-        return values
-
 
 @final
 class BatchPlanner:
