@@ -10,7 +10,7 @@ from spreadwire.domain.enums import TradingState
 from spreadwire.domain.events import TradingStateChanged
 from spreadwire.errors import StoreError
 from spreadwire.eventstore.codec import message_types
-from spreadwire.eventstore.recorder import Recorder, encode_append
+from spreadwire.eventstore.recorder import Linked, Recorder, encode_append
 from spreadwire.eventstore.records import (
     NO_STREAM,
     Append,
@@ -22,6 +22,7 @@ from spreadwire.eventstore.records import (
     Single,
 )
 from spreadwire.eventstore.tail import first_bad_position
+from spreadwire.eventstore.verify import verify_log
 from spreadwire.persistence import open_store
 from tests.builders import make_accepted
 from tests.contract.backends import recorder, url
@@ -169,6 +170,45 @@ def test_recorder_single_events_mixed_with_guarded_appends_chain_each_stream(
     assert first_bad_position(records, 0) is None
 
 
+def test_recorder_interleaved_commits_verify_sound_with_every_link_in_place(
+    recorder: Recorder,
+) -> None:
+    """Single events, guarded appends, conflicts and duplicates over interleaved streams
+    leave a log ``verify_log`` finds sound; a backend whose entries link to their
+    stream's previous entry (SQLite only: PostgreSQL reads a stream by its primary key,
+    memory by a list) links each to the one before it in the log."""
+    recorder.commit([single(recorder, "order-1", make_accepted("1"))])
+    recorder.commit(
+        [
+            append(recorder, "order-2", make_accepted("2", 1), make_accepted("2", 2)),
+            single(recorder, "order-1", make_accepted("1", 3)),
+            append(recorder, "order-1", make_accepted("1", 4), expected=0),
+            append(recorder, "order-3", make_accepted("3", 5), key="k"),
+            append(recorder, "order-3", make_accepted("3", 6), key="k"),
+            single(recorder, "order-2", make_accepted("2", 7)),
+        ]
+    )
+    recorder.commit([append(recorder, "order-1", make_accepted("1", 8), expected=2)])
+
+    report = verify_log(recorder)
+
+    assert report.sound, report.details
+    assert (report.entries, report.streams) == (7, 3)
+    assert isinstance(recorder, Linked) == recorder.url.startswith("sqlite:")
+    if isinstance(recorder, Linked):
+        links = [(r.position, r.stream, previous) for r, previous in recorder.linked_records()]
+        assert links == [
+            (1, "order-1", 0),
+            (2, "order-2", 0),
+            (3, "order-2", 2),
+            (4, "order-1", 1),
+            (5, "order-3", 0),
+            (6, "order-2", 3),
+            (7, "order-1", 4),
+        ]
+        assert [r for r, _ in recorder.linked_records(after=5)] == list(recorder.records(5))
+
+
 def test_recorder_read_pages_by_after_and_limit(recorder: Recorder) -> None:
     recorder.commit([append(recorder, f"order-{i}", make_accepted(str(i), i)) for i in range(25)])
 
@@ -307,6 +347,7 @@ def test_recorder_two_instances_on_one_store_interleave_without_gaps(url: str) -
         assert again == [Duplicate(3, 4)]
         assert [e.version for e in first.read_stream("order-1")] == list(range(1, 13))
         assert first_bad_position(second.records(), 0) is None
+        assert verify_log(second).sound
     finally:
         first.close()
         second.close()

@@ -61,6 +61,33 @@ def test_store_cli_sqlite_verify_reports_a_corrupt_entry_with_exit_1(
     assert "NOT sound" in out
 
 
+def test_store_cli_sqlite_verify_reports_a_broken_stream_link_with_exit_1(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A changed ``previous`` passes the checksum; verify must still say the log is not
+    sound, naming the entry, its stream and both positions."""
+    path = tmp_path / "events.db"
+    url = f"sqlite:///{path}"
+    _exercise(capsys, url, [])
+    with sqlite3.connect(path) as connection:
+        position, stream, previous = connection.execute(
+            "SELECT position, stream, previous FROM events WHERE previous > 0"
+            " ORDER BY position DESC LIMIT 1"
+        ).fetchone()
+        connection.execute("UPDATE events SET previous = 0 WHERE position = ?", (position,))
+    connection.close()
+
+    status, out = run(capsys, "events", "verify", "--store", url, "--skip-read-models")
+
+    assert status == 1
+    assert (
+        f"position {position}: stream {stream!r} links back to position 0,"
+        f" expected {previous}" in out
+    )
+    assert "1 problems" in out
+    assert "NOT sound" in out
+
+
 def test_store_cli_sqlite_verify_reports_a_stale_read_model_with_exit_1(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

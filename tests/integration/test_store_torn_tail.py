@@ -302,8 +302,8 @@ def test_store_sqlite_a_torn_tail_that_cannot_be_cut_is_a_store_error(
 def test_store_sqlite_a_broken_stream_link_never_reads_another_streams_entries(
     tmp_path: Path,
 ) -> None:
-    """``previous`` is not covered by the entry checksum, so neither opening nor
-    ``events verify`` sees it damaged; reading the stream must still give its own
+    """``previous`` is not covered by the entry checksum, so opening does not see it
+    damaged (``events verify`` does); reading the stream must still give its own
     entries, all of them."""
     path = sqlite_log(tmp_path, 100, "UPDATE events SET previous = 7 WHERE position = 100")
 
@@ -317,3 +317,45 @@ def test_store_sqlite_a_broken_stream_link_never_reads_another_streams_entries(
     assert [(e.stream, e.version) for e in entries] == [("order-c1", v) for v in range(1, 16)]
     assert [e.position for e in entries] == list(range(2, 101, 7))
     assert [e.version for e in later] == list(range(11, 16))
+
+
+def test_store_sqlite_verify_reports_every_broken_stream_link(tmp_path: Path) -> None:
+    """``previous`` is not covered by the entry checksum: a link changed after the log was
+    written passes every other check, and ``read_stream`` only logs a warning and scans.
+    Each broken link is a problem naming the entry, its stream, the stored and the
+    expected previous position (entry n is stream ``order-c{(n - 1) % 7}``)."""
+    path = sqlite_log(
+        tmp_path,
+        100,
+        "UPDATE events SET previous = 7 WHERE position = 100",
+        "UPDATE events SET previous = 0 WHERE position = 50",
+        "UPDATE events SET previous = 3 WHERE position = 1",
+    )
+
+    report = verify_unrepaired(path)
+
+    assert not report.sound
+    assert report.problems == 3, report.details
+    assert report.details == [
+        "position 1: stream 'order-c0' links back to position 3, expected 0 (its first entry)",
+        "position 50: stream 'order-c0' links back to position 0, expected 43",
+        "position 100: stream 'order-c1' links back to position 7, expected 93",
+    ]
+
+
+def test_store_sqlite_verify_finds_no_broken_link_in_a_sound_log(tmp_path: Path) -> None:
+    """Links written by commits from two recorders, and kept by cutting a torn tail,
+    are what the log says (every backend's sound log: tests/contract/test_recorder.py)."""
+    path = sqlite_log(tmp_path, 60, "UPDATE events SET checksum = 0 WHERE position >= 58")
+    first = open_store(f"sqlite:///{path}")
+    second = open_store(f"sqlite:///{path}")
+    try:
+        fill(first, 20)
+        fill(second, 20)
+        report = verify_log(second)
+    finally:
+        first.close()
+        second.close()
+
+    assert report.sound, report.details
+    assert report.entries == 97

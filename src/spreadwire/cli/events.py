@@ -2,8 +2,9 @@
 
 * ``events last --store URL``: print the highest stored global position.
 * ``events verify --store URL [--read-models URL]``: check positions, stream versions,
-  per-entry checksums and the torn tail, then that the read models equal a rebuild;
-  exit 0 when sound, 1 with the differences listed.
+  per-entry checksums, payloads, SQLite's links to each stream's previous entry and the
+  torn tail, then that the read models equal a rebuild; exit 0 when sound, 1 with the
+  differences listed.
 """
 
 from __future__ import annotations

@@ -41,6 +41,20 @@ class Pooled(Protocol):
         ...
 
 
+@runtime_checkable
+class Linked(Protocol):
+    """A recorder whose entries each store the position of their stream's previous entry
+    (SQLite: its ``previous`` column, the chain ``read_stream`` walks back from a stream's
+    tip). The entry checksum does not cover that link, so a changed one passes every
+    other check; ``verify_log`` compares each with the log. PostgreSQL (a stream is read
+    by its primary key) and memory (a list per stream) store no such link."""
+
+    def linked_records(self, after: int = 0) -> Iterator[tuple[Record, int]]:
+        """What ``records(after)`` yields, each with its stored link (0: the stream's
+        first entry), read together so that checking the links costs no second pass."""
+        ...
+
+
 class Recorder(Protocol):
     """An append-only event log with a gap-free global position."""
 

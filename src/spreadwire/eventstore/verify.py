@@ -1,13 +1,14 @@
-"""Checking the log: positions, stream versions, checksums, payloads and the torn tail."""
+"""Checking the log: positions, stream versions, checksums, payloads, the torn tail, and
+each entry's link to its stream's previous entry where the backend stores one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import msgspec
 
 from spreadwire.errors import StoreError
-from spreadwire.eventstore.recorder import Recorder
+from spreadwire.eventstore.recorder import Linked, Recorder
 from spreadwire.eventstore.records import Record
 from spreadwire.eventstore.tail import record_is_sound
 
@@ -38,19 +39,29 @@ PROGRESS_EVERY = 50_000
 
 def verify_log(recorder: Recorder, progress: Callable[[int], None] | None = None) -> LogReport:
     """Read the whole log and report every broken invariant; ``progress`` is called with
-    the position reached every :data:`PROGRESS_EVERY` entries."""
+    the position reached every :data:`PROGRESS_EVERY` entries.
+
+    A :class:`~spreadwire.eventstore.recorder.Linked` recorder hands each entry out with
+    its stored link to the stream's previous entry, in the same pass; a link that is not
+    the position of the stream's entry before it in the log is a problem (the checksum
+    does not cover it, and ``read_stream`` would only log a warning and scan)."""
     report = LogReport(head=recorder.last_position())
     recovery = recorder.recovery
     if recovery.torn_at and not recovery.truncated:
         report.problem(f"torn tail: entries from position {recovery.torn_at} fail their checks")
     versions: dict[str, int] = {}
+    #: position of each stream's last entry so far: what its next entry links back to
+    tips: dict[str, int] = {}
     expected = 1
     codec = recorder.codec
-    for record in recorder.records():
+    for record, link in _linked(recorder):
         report.entries += 1
         if progress is not None and not report.entries % PROGRESS_EVERY:
             progress(record.position)
         _check_record(report, record, expected, versions.get(record.stream, 0))
+        if link is not None:
+            _check_link(report, record, link, tips.get(record.stream, 0))
+            tips[record.stream] = record.position
         expected = record.position + 1
         versions[record.stream] = record.version
         try:
@@ -82,4 +93,24 @@ def _check_record(report: LogReport, record: Record, expected: int, previous: in
         report.problem(
             f"position {record.position}: stream {record.stream!r} version"
             f" {record.version} follows {previous}"
+        )
+
+
+def _linked(recorder: Recorder) -> Iterator[tuple[Record, int | None]]:
+    """The log's records, each with its stored link (None: the backend stores none)."""
+    if isinstance(recorder, Linked):
+        yield from recorder.linked_records()
+    else:
+        for record in recorder.records():
+            yield record, None
+
+
+def _check_link(report: LogReport, record: Record, link: int, previous: int) -> None:
+    """The entry's stored link against ``previous``, its stream's last entry so far (0:
+    none, it is the stream's first)."""
+    if link != previous:
+        first = " (its first entry)" if previous == 0 else ""
+        report.problem(
+            f"position {record.position}: stream {record.stream!r} links back to position"
+            f" {link}, expected {previous}{first}"
         )

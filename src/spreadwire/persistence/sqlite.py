@@ -713,6 +713,17 @@ class SQLiteRecorder:
     def _fetch_after(self, after: int, page: int) -> list[tuple[Any, ...]]:
         return self._fetch(sql.SELECT_AFTER, (after, page))
 
+    def linked_records(self, after: int = 0) -> Iterator[tuple[Record, int]]:
+        """:meth:`records` with each entry's ``previous`` (the :class:`Linked` capability:
+        the link is not covered by the checksum, ``events verify`` checks it)."""
+        for p, stream, v, type_name, schema, ts, payload, checksum, previous in paged_rows(
+            self._fetch_linked_after, after, None, _PAGE
+        ):
+            yield Record(p, stream, v, type_name, schema, ts, payload, checksum), previous
+
+    def _fetch_linked_after(self, after: int, page: int) -> list[tuple[Any, ...]]:
+        return self._fetch(sql.SELECT_LINKED_AFTER, (after, page))
+
     def read(self, after: int = 0, limit: int | None = None) -> Iterator[Entry]:
         entries = self._codec.entries
         remaining = -1 if limit is None else limit

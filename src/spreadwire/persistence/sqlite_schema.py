@@ -112,6 +112,10 @@ INSERT_KEY = (
 #: decode as UTF-8 and stop every read (opening, recovery, ``events verify``) at it.
 _READ_COLUMNS = COLUMNS.replace("payload", "CAST(payload AS BLOB)")
 SELECT_AFTER = f"SELECT {_READ_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"
+#: The same with each entry's ``previous`` last (``events verify`` checks the links).
+SELECT_LINKED_AFTER = (
+    f"SELECT {_READ_COLUMNS}, previous FROM events WHERE position > ? ORDER BY position LIMIT ?"
+)
 #: What a decoded read needs (no checksum).
 SELECT_ENTRIES_AFTER = (
     "SELECT position, stream, version, type, schema, ts, CAST(payload AS BLOB) FROM events"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import msgspec
@@ -10,7 +11,8 @@ from spreadwire.eventstore.compare import compare_read_models
 from spreadwire.eventstore.memory import MemoryRecorder
 from spreadwire.eventstore.projection import ProjectionRunner
 from spreadwire.eventstore.readmodels import standard_projections
-from spreadwire.eventstore.records import Append, NewEvent
+from spreadwire.eventstore.recorder import Linked
+from spreadwire.eventstore.records import Append, NewEvent, Record
 from spreadwire.eventstore.replay import replay, replay_entries
 from spreadwire.eventstore.tail import first_bad_position
 from spreadwire.eventstore.verify import verify_log
@@ -32,6 +34,40 @@ def test_verify_log_written_by_the_writer_is_sound() -> None:
 
     assert report.sound
     assert (report.entries, report.head, report.streams) == (11, 11, 3)
+
+
+class LinkedMemory:
+    """A memory log that also hands out stored links (as SQLite does), with some of them
+    replaced: ``verify_log`` must need nothing of SQLite to check them."""
+
+    def __init__(self, recorder: MemoryRecorder, changed: dict[int, int]) -> None:
+        self._recorder = recorder
+        self._changed = changed
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._recorder, name)
+
+    def linked_records(self, after: int = 0) -> Iterator[tuple[Record, int]]:
+        last: dict[str, int] = {}
+        for record in self._recorder.records():
+            previous = last.get(record.stream, 0)
+            last[record.stream] = record.position
+            if record.position > after:
+                yield record, self._changed.get(record.position, previous)
+
+
+def test_verify_log_checks_the_links_of_a_recorder_that_has_them() -> None:
+    sound = LinkedMemory(stored(), {})
+    broken = LinkedMemory(stored(), {4: 0, 9: 2})
+
+    assert isinstance(sound, Linked)
+    assert verify_log(sound).sound
+    report = verify_log(broken)
+    assert report.problems == 2
+    assert report.details == [
+        "position 4: stream 'order-O-1' links back to position 0, expected 3",
+        "position 9: stream 'order-O-2' links back to position 2, expected 8",
+    ]
 
 
 class Widget(msgspec.Struct, frozen=True, kw_only=True, tag=True):
