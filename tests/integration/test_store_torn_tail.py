@@ -221,7 +221,29 @@ def test_store_sqlite_verify_sees_a_deleted_last_entry(tmp_path: Path) -> None:
     report = verify_unrepaired(path)
 
     assert not report.sound
-    assert any(f"stream {stream!r}: the store has it at version" in d for d in report.details)
+    assert any(f"stream {stream!r}: the store has its tip at version" in d for d in report.details)
+
+
+def test_store_sqlite_verify_sees_a_tip_at_the_right_version_but_the_wrong_position(
+    tmp_path: Path,
+) -> None:
+    """``read_stream`` walks back from the tip's position: a tip whose version is right
+    but whose position is another entry's makes every read of the stream walk a wrong
+    chain, so verify names it."""
+    path = sqlite_log(tmp_path, 20)
+    with sqlite3.connect(path) as connection:
+        stream, version, tip = connection.execute(
+            "SELECT stream, version, tip FROM streams ORDER BY stream LIMIT 1"
+        ).fetchone()
+        connection.execute("UPDATE streams SET tip = 1 WHERE stream = ?", (stream,))
+    connection.close()
+
+    report = verify_unrepaired(path)
+
+    assert report.details == [
+        f"stream {stream!r}: the store has its tip at version {version} at position 1 but"
+        f" its last entry in the log is version {version} at position {tip}"
+    ]
 
 
 @pytest.mark.parametrize(

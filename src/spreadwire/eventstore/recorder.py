@@ -54,6 +54,11 @@ class Linked(Protocol):
         first entry), read together so that checking the links costs no second pass."""
         ...
 
+    def stream_tip(self, stream: str) -> tuple[int, int] | None:
+        """``(version, position of its last entry)`` of ``stream`` as the store keeps it
+        for reads (where ``read_stream`` starts walking back), None if it has none."""
+        ...
+
 
 class Recorder(Protocol):
     """An append-only event log with a gap-free global position."""

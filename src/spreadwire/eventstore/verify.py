@@ -70,15 +70,7 @@ def verify_log(recorder: Recorder, progress: Callable[[int], None] | None = None
             report.problem(f"position {record.position}: {error}")
     if expected - 1 != report.head:
         report.problem(f"head is {report.head} but the last entry is at {expected - 1}")
-    # The store's own idea of each stream's version (SQLite keeps it in a tips table):
-    # a stream whose last entries are gone from the log still has them there.
-    for stream, version in versions.items():
-        stored = recorder.stream_version(stream)
-        if stored != version:
-            report.problem(
-                f"stream {stream!r}: the store has it at version {stored}"
-                f" but its last entry in the log is version {version}"
-            )
+    _check_versions(report, recorder, versions, tips)
     report.streams = len(versions)
     return report
 
@@ -94,6 +86,33 @@ def _check_record(report: LogReport, record: Record, expected: int, previous: in
             f"position {record.position}: stream {record.stream!r} version"
             f" {record.version} follows {previous}"
         )
+
+
+def _check_versions(
+    report: LogReport, recorder: Recorder, versions: dict[str, int], tips: dict[str, int]
+) -> None:
+    """The store's own idea of each stream's version (SQLite keeps it in a tips table):
+    a stream whose last entries are gone from the log still has them there. A
+    :class:`Linked` store is also asked where the stream's chain starts: a tip at the
+    right version but the wrong position would make every read of it walk a wrong
+    chain (and fall back to a scan)."""
+    linked = recorder if isinstance(recorder, Linked) and tips else None
+    for stream, version in versions.items():
+        if linked is not None:
+            tip = linked.stream_tip(stream)
+            if tip != (version, tips[stream]):
+                stored = "nothing" if tip is None else f"version {tip[0]} at position {tip[1]}"
+                report.problem(
+                    f"stream {stream!r}: the store has its tip at {stored} but its last"
+                    f" entry in the log is version {version} at position {tips[stream]}"
+                )
+            continue
+        stored_version = recorder.stream_version(stream)
+        if stored_version != version:
+            report.problem(
+                f"stream {stream!r}: the store has it at version {stored_version}"
+                f" but its last entry in the log is version {version}"
+            )
 
 
 def _linked(recorder: Recorder) -> Iterator[tuple[Record, int | None]]:

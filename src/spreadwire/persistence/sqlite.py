@@ -736,6 +736,10 @@ class SQLiteRecorder:
             after = rows[-1][0]
             remaining = remaining - len(rows) if remaining > 0 else remaining
 
+    def stream_tip(self, stream: str) -> StreamTip | None:
+        """The :class:`Linked` capability: the tip ``read_stream`` walks back from."""
+        return self._tip(stream)
+
     def _tip(self, stream: str) -> StreamTip | None:
         """``stream``'s tip as of the head now, or None if it has no entry."""
         with self._read_lock:

@@ -47,6 +47,10 @@ class LinkedMemory:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._recorder, name)
 
+    def stream_tip(self, stream: str) -> tuple[int, int] | None:
+        last = [r for r in self._recorder.records() if r.stream == stream]
+        return (last[-1].version, last[-1].position) if last else None
+
     def linked_records(self, after: int = 0) -> Iterator[tuple[Record, int]]:
         last: dict[str, int] = {}
         for record in self._recorder.records():
