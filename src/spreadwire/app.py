@@ -479,7 +479,8 @@ class TradingNode:
             # kill switch of its scope), as live: not ACTIVE trades the restored position
             # out again, as it did before the stop
             strategy.set_trading_state(self._strategy_state(strategy))
-        # simulated time continues after the last stored fact
+        # simulated time continues after the last stored fact; the venue's session starts
+        # then too (SimulatedVenue.start), so its order and trade ids are not the log's
         self.clock.set_time(last_ts + self.config.timer_interval_ns)
         self.restored = count
         log.info("restored %d stored messages from %s", count, self.store_url)

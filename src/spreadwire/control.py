@@ -58,6 +58,7 @@ from spreadwire.domain.commands import (
     ReleaseKillSwitch,
     ResetTradingState,
     SubmitOrder,
+    TripTradingState,
 )
 from spreadwire.domain.enums import OrderStatus, TimeInForce, TradingState
 from spreadwire.domain.order import Order
@@ -286,8 +287,14 @@ class NodeControl:
                 ResetTradingState(operator=actor, reason=change.reason, ts_init=node.now())
             )
         else:
-            node.risk.trip(change.state, f"MANUAL by {actor}: {change.reason}", operator=actor)
-            node.flush_outbox()
+            # a command like the reset's: recorded first, so the audit log holds the
+            # operator's request also when the breaker is already there (or beyond) and
+            # nothing changes; the answer then shows the state and its last change
+            node.submit_command(
+                TripTradingState(
+                    state=change.state, operator=actor, reason=change.reason, ts_init=node.now()
+                )
+            )
         return self.trading_state()
 
     def engage_kill_switch(self, request: KillSwitchRequest, *, actor: str) -> KillSwitchResult:

@@ -456,6 +456,80 @@ async def test_node_api_risk_read_model_keeps_a_halt_when_a_global_kill_switch_i
     assert risk["trading:all"]["state"] == live["state"]
 
 
+def _requests(events: list[dict[str, Any]], kind: str) -> list[tuple[str, str]]:
+    """(operator, reason) of every stored ``kind`` message, in log order."""
+    return [(e["data"]["operator"], e["data"]["reason"]) for e in events if e["type"] == kind]
+
+
+def _changes(events: list[dict[str, Any]], prefix: str) -> list[str]:
+    """The reasons of the stored ``TradingStateChanged`` events whose reason starts so."""
+    return [
+        e["data"]["reason"]
+        for e in events
+        if e["type"] == "TradingStateChanged" and e["data"]["reason"].startswith(prefix)
+    ]
+
+
+async def test_node_api_a_trip_of_a_tripped_breaker_is_recorded_and_changes_nothing(
+    running: Running,
+) -> None:
+    """An operator's trip is audited like a reset or a kill switch, also when the
+    breaker is already there (or beyond): the request is in the log with its operator
+    and reason, the state and its last change stay as they were."""
+    http, admin = running.http, running.admin
+    answers = []
+    for state, reason in [("HALTED", "maintenance"), ("HALTED", "still down"), ("REDUCING", "x")]:
+        response = await http.put(
+            "/v1/trading-state", headers=admin, json={"state": state, "reason": reason}
+        )
+        assert response.status_code == 200, response.text
+        answers.append(response.json())
+    events = await all_events(running)
+
+    first, again, lower = answers
+    assert first["state"] == again["state"] == lower["state"] == "HALTED"
+    assert again["ts_changed"] == lower["ts_changed"] == first["ts_changed"]
+    assert again["reason"] == lower["reason"] == first["reason"]
+    requests = _requests(events, "TripTradingState")
+    assert [reason for _, reason in requests] == ["maintenance", "still down", "x"]
+    assert len({operator for operator, _ in requests}) == 1
+    assert len(_changes(events, "MANUAL")) == 1  # one real change
+
+
+async def test_node_api_a_repeated_or_idle_risk_command_is_recorded_and_changes_nothing(
+    running: Running,
+) -> None:
+    """The same rule for the other operator commands: a second engage of a kill switch,
+    a reset of a breaker that is not tripped and a release of a switch that is not
+    engaged are in the log; the state, and when it last changed, are not moved (a second
+    engage still cancels what works in its scope)."""
+    http, admin = running.http, running.admin
+    engaged = await http.post(
+        "/v1/kill-switch", headers=admin, json={"scope": "all", "reason": "drill"}
+    )
+    again = await http.post(
+        "/v1/kill-switch", headers=admin, json={"scope": "all", "reason": "drill again"}
+    )
+    reset = await http.post("/v1/breaker/reset", headers=admin, json={"reason": "nothing"})
+    released = await http.post(
+        "/v1/kill-switch/release",
+        headers=admin,
+        json={"scope": "instrument", "target": "AAA.SIM", "reason": "never engaged"},
+    )
+    events = await all_events(running)
+
+    assert [r.status_code for r in (engaged, again, reset, released)] == [200] * 4
+    before, after = engaged.json()["state"], again.json()["state"]
+    assert after["kill_switches"] == before["kill_switches"]
+    assert after["ts_changed"] == before["ts_changed"]
+    assert reset.json()["state"] == "REDUCING" and released.json()["engaged"] is False
+    assert [r for _, r in _requests(events, "EngageKillSwitch")] == ["drill", "drill again"]
+    assert [r for _, r in _requests(events, "ResetTradingState")] == ["nothing"]
+    assert [r for _, r in _requests(events, "ReleaseKillSwitch")] == ["never engaged"]
+    assert len(_changes(events, "KILL_SWITCH")) == 1
+    assert _changes(events, "RESET") == []
+
+
 async def test_node_api_order_list_and_order_serve_the_same_body(running: Running) -> None:
     node = running.node
     book = node.marketdata.book("AAA.SIM")

@@ -290,6 +290,51 @@ def test_node_on_postgres_reports_its_connection_pool(postgres_url: str) -> None
     assert store.pool["connections_num"] >= 1 and store.pool["requests_num"] >= 1
 
 
+def test_venue_order_and_trade_ids_are_never_reused_after_a_restart(tmp_path: Path) -> None:
+    """The restarted node's venue (a new process) must not hand out the venue order ids
+    and trade ids of the run before: in the orders and fills read models one venue order
+    id would name two orders and one trade id two different trades (other prices, other
+    times), and the id a venue or a post-trade check would match on means nothing."""
+    store = tmp_path / "events.db"
+    first = _node(store)
+    first.start()
+    _run(first, 15.0)
+    first.close()
+    first.recorder.close()
+    second = _node(store)
+    second.restore()
+    second.start()
+    second.reconcile()
+    _run(second, 15.0)
+    second.close()
+    models = second.read_models()
+    orders = models.orders()
+    fills = models.fills()
+    positions = {(p["strategy_id"], p["instrument_id"]): p for p in models.positions()}
+    live = _positions(second)
+    second.recorder.close()
+
+    orders_of: dict[str, set[str]] = {}
+    for doc in orders:
+        if doc["venue_order_id"]:
+            orders_of.setdefault(doc["venue_order_id"], set()).add(doc["client_order_id"])
+    trades: dict[str, set[tuple[str, str, int]]] = {}
+    for fill in fills:
+        # both sides of a trade between two of the node's orders share its id
+        trades.setdefault(fill["trade_id"], set()).add(
+            (fill["last_px"], fill["last_qty"], fill["ts_event"])
+        )
+    assert fills and first.fills and second.fills
+    shared = {v: c for v, c in orders_of.items() if len(c) > 1}
+    assert not shared, f"{len(shared)} venue order ids name two orders, e.g. {shared.popitem()}"
+    reused = {t: f for t, f in trades.items() if len(f) > 1}
+    assert not reused, f"{len(reused)} trade ids name two trades, e.g. {reused.popitem()}"
+    # the positions still equal the sum of the fills, live and in the read model
+    assert {key: doc["quantity_raw"] for key, doc in positions.items()} == {
+        key: quantity for key, (quantity, _) in live.items()
+    }
+
+
 def test_manual_order_ids_continue_after_a_restart(tmp_path: Path) -> None:
     """An order sent through the API without a client order id gets ``manual-<n>``; a
     restarted node goes on after the ids in its log instead of answering 409."""
@@ -626,6 +671,34 @@ def test_manual_trips_and_kill_switches_name_their_operator_in_the_audit_log(
         if doc["type"] == "TradingStateChanged"
     }
     assert {("MANUAL", "alice"), ("KILL_SWITCH", "bob")} <= changes
+
+
+def test_a_kill_switch_engaged_twice_keeps_its_first_engagement_live_and_restored(
+    tmp_path: Path,
+) -> None:
+    """A second engage changes nothing but the audit log (and cancels what works in its
+    scope): the switch keeps the time and reason it was engaged with, and so does the
+    node restarted from the log."""
+    store = tmp_path / "events.db"
+    first = _node(store)
+    first.start()
+    _run(first, 3.0)
+    control = NodeControl(first)
+    engaged = control.engage_kill_switch(KillSwitchRequest(scope="all", reason="a"), actor="a")
+    _run(first, 1.0)
+    control.engage_kill_switch(KillSwitchRequest(scope="all", reason="b"), actor="b")
+    live = control.trading_state()
+    first.close()
+    first.recorder.close()
+
+    second = _node(store)
+    second.restore()
+    restored = NodeControl(second).trading_state()
+    second.recorder.close()
+
+    assert live.kill_switches == engaged.state.kill_switches
+    assert (live.ts_changed, live.reason) == (engaged.state.ts_changed, engaged.state.reason)
+    assert restored.kill_switches == live.kill_switches
 
 
 def test_restored_strategies_are_never_less_restricted_than_the_breaker(tmp_path: Path) -> None:

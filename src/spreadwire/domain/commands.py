@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from spreadwire.domain.enums import OrderSide, OrderType, TimeInForce
+from spreadwire.domain.enums import OrderSide, OrderType, TimeInForce, TradingState
 from spreadwire.domain.values import Price, Quantity
 
 Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -103,6 +103,20 @@ class ResetTradingState(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag
     ts_init: int
 
 
+class TripTradingState(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
+    """An operator's trip of the breaker to ``state`` (REDUCING or HALTED), audited.
+
+    Recorded before it is applied, like the other operator commands, so the audit log
+    holds the request also when it changes nothing (the breaker already there or beyond:
+    a trip never lowers the state); the ``TradingStateChanged`` follows only a change.
+    """
+
+    state: TradingState
+    operator: Identifier
+    reason: str = ""
+    ts_init: int
+
+
 LeggingPolicy = Literal["unwind", "complete"]
 
 
@@ -125,7 +139,7 @@ class SubmitPairOrder(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=T
     ts_init: int
 
 
-RiskCommand = EngageKillSwitch | ReleaseKillSwitch | ResetTradingState
+RiskCommand = EngageKillSwitch | ReleaseKillSwitch | ResetTradingState | TripTradingState
 
 
 #: Order types that carry a limit price, and those that carry a trigger price.

@@ -17,6 +17,7 @@ from spreadwire.domain.commands import (
     ReleaseKillSwitch,
     ResetTradingState,
     SubmitOrder,
+    TripTradingState,
     submit_problem,
 )
 from spreadwire.domain.enums import TradingState
@@ -150,7 +151,20 @@ class TradingStateAggregate:
                 if state.kill_switch:
                     return Decision(refused="KILL_SWITCH_ENGAGED")
                 return Decision((command, *self._move(state, TradingState.ACTIVE, command)))
+            case TripTradingState():
+                return self._trip(state, command)
         return Decision(refused="UNSUPPORTED_COMMAND")
+
+    def _trip(self, state: TradingStatus, command: TripTradingState) -> Decision:
+        """Recorded whatever the state; a trip never lowers it (no change published then)."""
+        if command.state is TradingState.ACTIVE:
+            return Decision(
+                refused="INVALID_COMMAND",
+                detail="state: a trip goes to REDUCING or HALTED (a reset to ACTIVE)",
+            )
+        if _SEVERITY[state.state] >= _SEVERITY[command.state]:
+            return Decision((command,))
+        return Decision((command, *self._move(state, command.state, command)))
 
     def _move(self, state: TradingStatus, target: TradingState, command: Any) -> tuple[Any, ...]:
         if state.state is target:
@@ -169,10 +183,15 @@ class TradingStateAggregate:
         )
 
 
+#: How far each state is from trading freely: a trip only ever moves up this order.
+_SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
+
+
 def standard_command_bus(bus: CommandBus, clock: Clock) -> CommandBus:
     """Register the standard aggregates on ``bus`` and return it."""
     bus.register((SubmitOrder, CancelOrder, ModifyOrder), OrderAggregate(clock))
     bus.register(
-        (EngageKillSwitch, ReleaseKillSwitch, ResetTradingState), TradingStateAggregate(clock)
+        (EngageKillSwitch, ReleaseKillSwitch, ResetTradingState, TripTradingState),
+        TradingStateAggregate(clock),
     )
     return bus

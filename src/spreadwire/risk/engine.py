@@ -6,7 +6,9 @@ either goes on through ``forward`` or is refused: a submit becomes ``OrderDenied
 distinct :class:`~spreadwire.risk.reasons.DenyReason`, a modify ``OrderModifyRejected``
 (the working order stays as it was). Cancels always pass. A ``SubmitPairOrder`` passes
 only if both legs do. ``EngageKillSwitch`` / ``ReleaseKillSwitch`` / ``ResetTradingState``
-are the audited operator commands.
+/ ``TripTradingState`` are the audited operator commands: the node records each before it
+is applied, and one that would change nothing (a second engage, a release or a reset with
+nothing to undo, a trip to where the breaker is) publishes no ``TradingStateChanged``.
 
 The engine keeps its own view of the world from the bus (``on_quote``, ``on_event``) and
 trips the breaker automatically (:mod:`spreadwire.risk.tripwires`).
@@ -31,6 +33,7 @@ from spreadwire.domain.commands import (
     ResetTradingState,
     SubmitOrder,
     SubmitPairOrder,
+    TripTradingState,
 )
 from spreadwire.domain.enums import OrderSide, OrderType, TradingState
 from spreadwire.domain.events import (
@@ -57,7 +60,7 @@ from spreadwire.risk.config import RiskConfig
 from spreadwire.risk.exposure import WorkingOrder, sum_at_most
 from spreadwire.risk.gate import Denial, Gate, money_text
 from spreadwire.risk.killswitch import KillSwitch
-from spreadwire.risk.reasons import GATE_REASONS
+from spreadwire.risk.reasons import GATE_REASONS, TripReason
 from spreadwire.risk.reasons import DenyReason as R
 from spreadwire.risk.records import RiskStats
 from spreadwire.risk.restore import RiskRestorer
@@ -240,6 +243,9 @@ class RiskEngine:
                 return False
             case ResetTradingState():
                 return self.reset(command.operator, command.reason)
+            case TripTradingState():
+                self.trip_by(command)
+                return False
         raise TypeError(f"command: {type(command).__name__} is not a risk command")
 
     def _submit(self, cmd: SubmitOrder, now: int) -> bool:
@@ -428,8 +434,20 @@ class RiskEngine:
 
     def engage_kill_switch(self, cmd: EngageKillSwitch) -> int:
         """Block risk-increasing orders in scope at once and cancel its working orders;
-        return how many cancels were sent."""
+        return how many cancels were sent. Engaged already: the state and the switch's
+        engaged time stay (no ``TradingStateChanged``, as for a release or a reset with
+        nothing to undo; the node recorded the request), the scope's working orders are
+        canceled again."""
         now = self._clock.timestamp_ns()
+        if self._kill.is_engaged(cmd.scope, cmd.target):
+            log.warning(
+                "kill switch %s %s already engaged; engaged again by %s: %s",
+                cmd.scope,
+                cmd.target or "",
+                cmd.operator,
+                cmd.reason,
+            )
+            return self._cancel_scope(cmd.scope, cmd.target, now)
         label = self._kill.engage(cmd.scope, cmd.target, cmd.operator, cmd.reason, now)
         self._gate.refresh()
         reason = f"{KILL_SWITCH_ENGAGED_BY}{cmd.operator}: {cmd.reason}"
@@ -490,9 +508,16 @@ class RiskEngine:
         return self._breaker.reset(operator, reason, self._clock.timestamp_ns())
 
     def trip(self, state: TradingState, reason: str, operator: str | None = None) -> bool:
-        """Manual trip (operator) to REDUCING or HALTED."""
+        """Manual trip (operator, or the node itself) to REDUCING or HALTED; False when
+        the breaker is already there or beyond (nothing is published then)."""
         now = self._clock.timestamp_ns()
         return self._breaker.trip(state, reason, now, automatic=False, operator=operator)
+
+    def trip_by(self, cmd: TripTradingState) -> bool:
+        """An operator's trip (``TripTradingState``, recorded by the node before this):
+        the breaker's ``TradingStateChanged`` says ``MANUAL by <operator>: <reason>``."""
+        reason = f"{TripReason.MANUAL} by {cmd.operator}: {cmd.reason}"
+        return self.trip(cmd.state, reason, cmd.operator)
 
     def set_limits(self, config: RiskConfig) -> None:
         """New limits, in force for the next order (the node records the operator's

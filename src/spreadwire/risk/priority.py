@@ -7,7 +7,7 @@ one, FIFO within a class. Classes, highest first:
 ====  ==============  ======================================================  =============
 rank  class           messages                                                when full
 ====  ==============  ======================================================  =============
-0     ``CONTROL``     EngageKillSwitch, ReleaseKillSwitch, ResetTradingState  raise
+0     ``CONTROL``     Engage/ReleaseKillSwitch, Reset/TripTradingState        raise
 1     ``CANCEL``      CancelOrder, CancelAllOrders                            raise
 2     ``REPORT``      ExecutionReport (fills change risk; apply them early)   raise
 3     ``ORDER``       SubmitOrder, ModifyOrder, SubmitPairOrder               raise
@@ -42,6 +42,7 @@ from spreadwire.domain.commands import (
     ResetTradingState,
     SubmitOrder,
     SubmitPairOrder,
+    TripTradingState,
 )
 from spreadwire.domain.market import BookDelta, BookSnapshot, DataGap, QuoteTick, TradeTick
 from spreadwire.domain.reports import ExecutionReport
@@ -61,6 +62,7 @@ PRIORITY_BY_TYPE: Mapping[type, Priority] = MappingProxyType(
         EngageKillSwitch: Priority.CONTROL,
         ReleaseKillSwitch: Priority.CONTROL,
         ResetTradingState: Priority.CONTROL,
+        TripTradingState: Priority.CONTROL,
         CancelOrder: Priority.CANCEL,
         CancelAllOrders: Priority.CANCEL,
         ExecutionReport: Priority.REPORT,

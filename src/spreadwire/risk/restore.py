@@ -206,6 +206,8 @@ class RiskRestorer:
         if type(cmd) is EngageKillSwitch:
             if cmd.scope != "all" and not cmd.target:
                 return  # refused live (a scope needs a target)
+            if kill.is_engaged(cmd.scope, cmd.target):
+                return  # engaged again: live, it changed nothing (not even the history)
             kill.engage(cmd.scope, cmd.target, cmd.operator, cmd.reason, cmd.ts_init)
         elif kill.is_engaged(cmd.scope, cmd.target):
             kill.release(cmd.scope, cmd.target, cmd.operator, cmd.reason, cmd.ts_init)

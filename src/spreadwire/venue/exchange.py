@@ -14,6 +14,11 @@ quantity loses time priority (and may trade if it now crosses); a pure size decr
 keeps it. GTD orders expire through :meth:`SimulatedExchange.expire` (the simulator
 schedules it); DAY orders behave as GTC (there is no session end). Orders of the node may
 trade with each other (no self-trade prevention).
+
+Ids: venue order ids ``V-<session>-<n>`` and trade ids ``T-<session>-<n>`` once
+:meth:`SimulatedExchange.open_session` named the session (``V-<n>`` / ``T-<n>`` before);
+``n`` counts from 1 in each exchange object, so the session is what keeps the ids of a
+restarted process apart from those of the runs before it, as a real venue's never repeat.
 """
 
 from __future__ import annotations
@@ -81,6 +86,9 @@ class SimulatedExchange:
         self._max_retained = max_retained_orders
         self._order_count = 0
         self._trade_count = 0
+        #: how venue order ids and trade ids start: the session's name (see open_session)
+        self._order_prefix = "V-"
+        self._trade_prefix = "T-"
 
     # ------------------------------------------------------------------ queries
 
@@ -110,6 +118,16 @@ class SimulatedExchange:
         return self._report(_K.STATUS, order, order.status.value)
 
     # ------------------------------------------------------------------ control
+
+    def open_session(self, session: int) -> None:
+        """Issue ids of session ``session`` from now on (``V-<session>-<n>``,
+        ``T-<session>-<n>``). The counters start from 1 in every process: without a
+        session a restarted node's venue would give new orders and trades the ids of
+        earlier ones, and one id would name two orders or two trades in the log, the read
+        models and the recorded tape. ``SimulatedVenue.start`` opens the session at its
+        start time, which a restart puts after everything the log holds."""
+        self._order_prefix = f"V-{session}-"
+        self._trade_prefix = f"T-{session}-"
 
     def halt(self, instrument_id: str) -> None:
         self._listings[instrument_id].halted = True
@@ -322,7 +340,7 @@ class SimulatedExchange:
         cum = taker.filled - sum(quantity for _, quantity, _ in fills)
         for maker, quantity, price in fills:
             self._trade_count += 1
-            trade_id = f"T-{self._trade_count}"
+            trade_id = f"{self._trade_prefix}{self._trade_count}"
             cum += quantity
             maker.status = _S.FILLED if not maker.leaves else _S.PARTIALLY_FILLED
             px = listing.price(price)
@@ -337,6 +355,7 @@ class SimulatedExchange:
                         trade_id=trade_id,
                         liquidity=LiquiditySide.MAKER,
                         now=now,
+                        prefix=self._order_prefix,
                     )
                 )
             if taker.owner == NODE:
@@ -349,6 +368,7 @@ class SimulatedExchange:
                         trade_id=trade_id,
                         liquidity=LiquiditySide.TAKER,
                         now=now,
+                        prefix=self._order_prefix,
                     )
                 )
             if not maker.leaves:
@@ -397,7 +417,8 @@ class SimulatedExchange:
 
     def _report(self, kind: ReportKind, order: BookOrder, reason: str = "") -> ExecutionReport:
         listing = self._listings[order.instrument_id]
-        return order_report(kind, order, listing, self._clock.timestamp_ns(), reason)
+        now = self._clock.timestamp_ns()
+        return order_report(kind, order, listing, now, reason, prefix=self._order_prefix)
 
     def _report_modified(self, order: BookOrder) -> None:
         if order.owner == NODE:

@@ -15,18 +15,26 @@ from spreadwire.venue.book import BookOrder
 from spreadwire.venue.listing import Listing
 
 
-def venue_order_id(order: BookOrder) -> str:
-    return f"V-{order.order_id}"
+def venue_order_id(order: BookOrder, prefix: str) -> str:
+    """``prefix`` names the venue session (``SimulatedExchange.open_session``), so that an
+    order's number, counted from 1 in every process, is not the id of another session's."""
+    return f"{prefix}{order.order_id}"
 
 
 def order_report(
-    kind: ReportKind, order: BookOrder, listing: Listing, now: int, reason: str = ""
+    kind: ReportKind,
+    order: BookOrder,
+    listing: Listing,
+    now: int,
+    reason: str = "",
+    *,
+    prefix: str,
 ) -> ExecutionReport:
     return ExecutionReport(
         kind=kind,
         instrument_id=order.instrument_id,
         client_order_id=order.client_order_id,
-        venue_order_id=venue_order_id(order),
+        venue_order_id=venue_order_id(order, prefix),
         side=OrderSide.BUY if order.is_buy else OrderSide.SELL,
         cum_qty=listing.quantity(order.filled),
         leaves_qty=listing.quantity(order.leaves),
@@ -46,6 +54,7 @@ def fill_report(
     trade_id: str,
     liquidity: LiquiditySide,
     now: int,
+    prefix: str,
 ) -> ExecutionReport:
     """A FILL; ``cum`` is the order's filled quantity right after this fill."""
     precision = last_qty.precision
@@ -53,7 +62,7 @@ def fill_report(
         kind=ReportKind.FILL,
         instrument_id=order.instrument_id,
         client_order_id=order.client_order_id,
-        venue_order_id=venue_order_id(order),
+        venue_order_id=venue_order_id(order, prefix),
         side=OrderSide.BUY if order.is_buy else OrderSide.SELL,
         cum_qty=Quantity(raw=cum, precision=precision),
         leaves_qty=Quantity(raw=order.quantity - cum, precision=precision),

@@ -115,10 +115,17 @@ class SimulatedVenue:
         self._reports.deliver = on_report
 
     def start(self) -> None:
-        """Start the background market and schedule the configured scenario."""
+        """Start the background market and schedule the configured scenario.
+
+        The venue's session is named by its start time on the simulated clock: its venue
+        order ids and trade ids (``V-<session>-<n>``, ``T-<session>-<n>``) never repeat
+        those of an earlier process, since a node restarted from its log starts after
+        everything the log holds (``TradingNode.restore``), and a given seed and start
+        time still give the same ids."""
         if self._started:
             raise RuntimeError("venue: already started")
         self._started = True
+        self._exchange.open_session(self._clock.timestamp_ns())
         self._generator.start()
         name = self._config.scenario
         if name is not None:

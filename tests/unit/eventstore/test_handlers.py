@@ -13,6 +13,7 @@ from spreadwire.domain.commands import (
     ReleaseKillSwitch,
     ResetTradingState,
     SubmitOrder,
+    TripTradingState,
 )
 from spreadwire.domain.enums import OrderSide, OrderType, TradingState
 from spreadwire.domain.events import (
@@ -258,6 +259,28 @@ def test_command_bus_kill_switch_halts_and_reset_waits_for_release() -> None:
         if isinstance(e.message, TradingStateChanged)
     ]
     assert states == [TradingState.HALTED, TradingState.ACTIVE]
+
+
+def test_command_bus_trip_is_recorded_and_never_lowers_the_state() -> None:
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        bus = make_bus(recorder, writer)
+        halt = bus.handle(TripTradingState(state=TradingState.HALTED, operator="ops", ts_init=1))
+        again = bus.handle(TripTradingState(state=TradingState.HALTED, operator="ops", ts_init=2))
+        lower = bus.handle(
+            TripTradingState(state=TradingState.REDUCING, operator="risk", ts_init=3)
+        )
+        active = bus.handle(TripTradingState(state=TradingState.ACTIVE, operator="ops", ts_init=4))
+
+    assert halt.accepted and again.accepted and lower.accepted
+    assert active.reason == "INVALID_COMMAND"
+    types = [e.type for e in recorder.read_stream("trading")]
+    assert types == [
+        "TripTradingState",
+        "TradingStateChanged",
+        "TripTradingState",
+        "TripTradingState",
+    ]
 
 
 def test_command_bus_unregistered_command_type_is_a_config_error() -> None:

@@ -224,3 +224,33 @@ def test_simulator_gtd_order_expires_at_its_expire_time() -> None:
 
     assert [r.kind for _, r in node.reports] == [ReportKind.ACCEPTED, ReportKind.EXPIRED]
     assert node.reports[-1][0] == expire_at + 50_000
+
+
+def _session_ids(start_ns: int, seed: int = 7) -> tuple[set[str], set[str]]:
+    """The venue order ids and trade ids one venue session gives the node and the tape:
+    the venue starts at ``start_ns`` (a restarted node starts it after its log)."""
+    node = _Node(VenueConfig(generator=GeneratorConfig(pairs=default_pairs(1))), seed)
+    node.clock.set_time(start_ns)
+    node.venue.start()
+    node.run(0.5)
+    for n in range(5):
+        node.market_buy(f"c{n}")
+        node.run(0.2)
+    venue_ids = {r.venue_order_id for _, r in node.reports if r.venue_order_id}
+    trade_ids = {m.trade_id for m in node.data if isinstance(m, TradeTick)}
+    trade_ids |= {r.trade_id for _, r in node.reports if r.trade_id is not None}
+    return venue_ids, trade_ids
+
+
+def test_simulator_sessions_never_reuse_venue_order_or_trade_ids() -> None:
+    """A node restarted from its log starts a new venue session (a fresh process): its
+    venue order ids and trade ids must not repeat those of the run before, as a real
+    venue's never do, and a session started at the same time still gives the same ids."""
+    first_orders, first_trades = _session_ids(0)
+    later_orders, later_trades = _session_ids(10 * SECOND)
+    again_orders, again_trades = _session_ids(0)
+
+    assert len(first_orders) == 5 and first_trades and later_trades
+    assert first_orders.isdisjoint(later_orders)
+    assert first_trades.isdisjoint(later_trades)
+    assert (again_orders, again_trades) == (first_orders, first_trades)
