@@ -79,6 +79,7 @@ from spreadwire.persistence.sqlite_tips import (
     FORCE_STREAMS,
     StreamTips,
     read_mark,
+    read_state,
 )
 
 _log = logging.getLogger("spreadwire.persistence.sqlite")
@@ -400,6 +401,7 @@ class SQLiteRecorder:
         "_idle_checkpoint",
         "_last",
         "_path",
+        "_planned_cuts",
         "_planner",
         "_read",
         "_read_lock",
@@ -434,6 +436,8 @@ class SQLiteRecorder:
         self._wrote = False
         #: (position, checksum) of this recorder's last committed entry
         self._last = (-1, 0)
+        #: the cuts counter the planner's cached versions were read under
+        self._planned_cuts = 0
         #: times the stream tips table was written (idle, forced or on close)
         self.tips_flushes = 0
         self._idle_checkpoint = max(0, int(idle_checkpoint_pages))
@@ -468,8 +472,7 @@ class SQLiteRecorder:
                 raise StoreError(f"cannot open SQLite store {self._path}: {error}") from error
             self._recovery = self._recover(tail_check, repair=repair)
             try:
-                with self._write_lock:
-                    self._tips.load(self._write, self.last_position())
+                self._load_tips()
             except sqlite3.Error as error:
                 raise StoreError(f"cannot open SQLite store {self._path}: {error}") from error
         except BaseException:
@@ -499,7 +502,25 @@ class SQLiteRecorder:
     def recovery(self) -> RecoveryReport:
         return self._recovery
 
+    @property
+    def tips_held(self) -> int:
+        """Stream tips held in memory (those of entries past the tips table's mark)."""
+        return len(self._tips.recent)
+
     # ------------------------------------------------------------------ recovery
+
+    def _load_tips(self) -> None:
+        """Rebuild the tips held in memory, in one read transaction on the writer's
+        connection (the head, the cuts counter, the mark and the scan after it agree)."""
+        connection = self._write
+        with self._write_lock:
+            connection.execute("BEGIN")
+            try:
+                state = read_state(connection)
+                self._tips.load(connection, state.head, state.cuts)
+            finally:
+                connection.execute("COMMIT")
+            self._planned_cuts = state.cuts
 
     def _prepare_format(self) -> None:
         """Refuse a store of a newer format; give an older one (or a new one) its tips
@@ -634,18 +655,24 @@ class SQLiteRecorder:
     def _head_for_commit(self) -> int:
         """Inside the write transaction: the head, with the tips caught up to it.
 
-        The head entry's checksum tells whether the log still ends with this recorder's
-        last commit: another process that cut a torn tail and appended as many entries
-        again leaves the same head, and what the planner and the tips hold is then stale."""
+        Another process that cut a torn tail (and maybe appended as many entries again,
+        leaving the same head) made what the planner and the tips hold stale. The cuts
+        counter tells, whoever noticed it first: a reader thread of this recorder that
+        rebuilt the tips does not rebuild the planner's cache, so the planner is checked
+        against the counter here, not against whether the tips were rebuilt now. The
+        head entry's checksum is a second check: the log must still end with this
+        recorder's last commit when the head is where that commit left it."""
         connection = self._write
-        row = connection.execute(sql.SELECT_HEAD_ENTRY).fetchone()
-        head, checksum = (0, 0) if row is None else (int(row[0]), int(row[1]))
-        if head == self._last[0] and checksum != self._last[1]:
-            self._planner.forget()
-            self._tips.load(connection, head)
+        state = read_state(connection)
+        stale = state.head == self._last[0] and state.checksum != self._last[1]
+        if stale:
+            self._tips.load(connection, state.head, state.cuts)
         else:
-            self._tips.catch_up(connection, head, writing=True)
-        return head
+            self._tips.catch_up(connection, state, writing=True)
+        if stale or state.cuts != self._planned_cuts:
+            self._planner.forget()
+            self._planned_cuts = state.cuts
+        return state.head
 
     def _committed(self, plan: Plan, written: dict[str, StreamTip] | None) -> None:
         """The plan's transaction committed (under the write lock)."""
@@ -745,10 +772,9 @@ class SQLiteRecorder:
         with self._read_lock:
             if self._closed:
                 raise StoreError("the recorder is closed")
+            connection = self._read
             try:
-                connection = self._read
-                head = connection.execute(sql.SELECT_HEAD).fetchone()[0]
-                self._tips.catch_up(connection, head, writing=False)
+                self._tips.catch_up(connection, read_state(connection), writing=False)
                 return self._tips.find_one(connection, stream)
             except sqlite3.Error as error:
                 raise StoreError(f"SQLite read failed: {error}") from error
@@ -821,8 +847,9 @@ class SQLiteRecorder:
                 connection.execute("PRAGMA synchronous = NORMAL")
                 self._synchronous = "NORMAL"
                 connection.execute("BEGIN IMMEDIATE")
-                head = connection.execute(sql.SELECT_HEAD).fetchone()[0]
-                tips.catch_up(connection, head, writing=True)
+                state = read_state(connection)
+                tips.catch_up(connection, state, writing=True)
+                head = state.head
                 if head == tips.mark:
                     connection.execute("COMMIT")
                     return

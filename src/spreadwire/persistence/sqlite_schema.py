@@ -144,7 +144,6 @@ SELECT_STREAM_SCAN = (
 )
 SELECT_KEY = "SELECT key, stream, first_position, last_position FROM idempotency WHERE key = ?"
 SELECT_HEAD = "SELECT coalesce(max(position), 0) FROM events"
-SELECT_HEAD_ENTRY = "SELECT position, checksum FROM events ORDER BY position DESC LIMIT 1"
 SELECT_TIP = "SELECT version, tip FROM streams WHERE stream = ?"
 #: (stream, version, position) of the entries in (?, ?], in log order.
 SELECT_LINKS = (
@@ -152,10 +151,16 @@ SELECT_LINKS = (
     " ORDER BY position"
 )
 SELECT_META = "SELECT value FROM store_meta WHERE name = ?"
-#: Torn tails cut so far (``cuts``): tips held in memory from before a cut are rebuilt.
-SELECT_CUTS = (
-    "SELECT coalesce((SELECT CAST(value AS INTEGER) FROM store_meta WHERE name = 'cuts'), 0)"
+#: (head, the head entry's checksum (0: none), torn tails cut, tips mark) in one statement,
+#: so one snapshot: a reader outside a transaction must not pair the head of one commit
+#: with the cuts counter or the mark of another.
+SELECT_STATE = (
+    "SELECT coalesce((SELECT max(position) FROM events), 0),"
+    " coalesce((SELECT checksum FROM events ORDER BY position DESC LIMIT 1), 0),"
+    " coalesce((SELECT CAST(value AS INTEGER) FROM store_meta WHERE name = 'cuts'), 0),"
+    " coalesce((SELECT CAST(value AS INTEGER) FROM store_meta WHERE name = 'tips_position'), 0)"
 )
+#: Torn tails cut so far (``cuts``): tips held in memory from before a cut are rebuilt.
 COUNT_CUT = (
     "INSERT INTO store_meta (name, value) VALUES ('cuts', '1') ON CONFLICT (name)"
     " DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"

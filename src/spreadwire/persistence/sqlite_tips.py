@@ -19,6 +19,12 @@ The recorder writes the table (``flush``) when its event writer is idle and at l
 ``flush_entries`` entries are past the mark, on close, and inside a commit once the
 backlog passes ``force_entries`` entries or ``force_streams`` streams (a writer that is
 never idle). A crash leaves the mark behind: nothing is lost, the next open scans more.
+
+Every look (a commit, a flush, a read of a stream) reads the head, the ``cuts`` counter
+and the stored mark in one statement: a changed counter means another process cut a
+torn tail, whatever the head, so what is held is rebuilt; a stored mark past the one held
+means another process wrote the table, so the tips it holds are let go (a recorder that
+only reads never writes the table itself).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Collection, Mapping
-from typing import Final, final
+from typing import Final, NamedTuple, final
 
 from spreadwire.eventstore.planner import StreamTip
 from spreadwire.persistence import sqlite_schema as sql
@@ -44,6 +50,24 @@ def read_mark(connection: sqlite3.Connection) -> int | None:
     """The stored mark, or None when the store has none (a store of format 1)."""
     row = connection.execute(sql.SELECT_META, ("tips_position",)).fetchone()
     return None if row is None else int(row[0])
+
+
+@final
+class LogState(NamedTuple):
+    """What a look at the store sees, in one snapshot (:data:`sql.SELECT_STATE`)."""
+
+    head: int
+    #: The head entry's checksum (0 for an empty log).
+    checksum: int
+    #: Torn tails cut so far: a change means the log below the head changed.
+    cuts: int
+    #: The stored mark: the table holds every tip up to it.
+    mark: int
+
+
+def read_state(connection: sqlite3.Connection) -> LogState:
+    """One look (every read of a stream makes one: the statement returns integers)."""
+    return LogState._make(connection.execute(sql.SELECT_STATE).fetchone())
 
 
 @final
@@ -67,47 +91,63 @@ class StreamTips:
         """Entries past the mark (the scan the next open would make)."""
         return self.seen - self.mark
 
-    def load(self, connection: sqlite3.Connection, head: int) -> None:
-        """Rebuild from the store as of ``head``: the mark, then one scan after it."""
-        cuts = int(connection.execute(sql.SELECT_CUTS).fetchone()[0])
-        mark = read_mark(connection) or 0
-        mark = min(mark, head)
+    def load(
+        self, connection: sqlite3.Connection, head: int, cuts: int, *, writing: bool = True
+    ) -> None:
+        """Rebuild from the store as of ``head`` and ``cuts`` (read on ``connection``
+        just before, or in the transaction it is in): the mark, then one scan after it.
+
+        The writer's rebuild (``writing``: inside its write transaction, which sees the
+        newest log) always replaces what is held. A reader's may see an older snapshot
+        than the writer of this recorder already noted: it replaces what is held only if
+        it is newer (more cuts, or as many and a later head), so that it never takes
+        back tips the writer's next plan relies on."""
+        mark = min(read_mark(connection) or 0, head)
         recent: dict[str, StreamTip] = {}
         for stream, version, position in connection.execute(sql.SELECT_LINKS, (mark, head)):
             recent[stream] = (version, position)
         with self._lock:
+            if not writing and (cuts, head) <= (self._cuts, self.seen):
+                return
             self.mark = mark
             self.seen = head
             self.recent = recent
             self._cuts = cuts
 
-    def catch_up(self, connection: sqlite3.Connection, head: int, *, writing: bool) -> None:
-        """Know every entry up to ``head`` (read on ``connection`` just before).
+    def catch_up(self, connection: sqlite3.Connection, state: LogState, *, writing: bool) -> None:
+        """Know every entry up to ``state.head`` (``state`` read on ``connection`` just
+        before: one statement, so the head, the counter and the mark agree).
 
-        Inside a write transaction (``writing``) the head is exact, so one below what was
-        seen means the log was cut (a torn tail repaired by another process): rebuilt.
-        A reader's head may simply be older than what the writer has already noted."""
+        A changed cuts counter means another process cut a torn tail since: what is held
+        may name entries that are gone, even with the head back where it was (it
+        appended as many again), so it is rebuilt. Inside a write transaction
+        (``writing``) the head is exact, so one below what was seen also means a cut. A
+        reader's head may simply be older than what the writer has already noted.
+
+        A stored mark past the one held (another process wrote the table) lets go of
+        every tip the table now holds: a recorder that only reads would otherwise keep
+        the tip of every stream written since it opened."""
+        head = state.head
+        if state.cuts != self._cuts or (writing and head < self.seen):
+            self.load(connection, head, state.cuts, writing=writing)
+            return
         seen = self.seen
-        if head == seen:
-            return
-        if head < seen:
-            if writing:
-                self.load(connection, head)
-            return
-        # another process committed: had it cut a torn tail first, what is held is stale
-        if int(connection.execute(sql.SELECT_CUTS).fetchone()[0]) != self._cuts:
-            self.load(connection, head)
-            return
-        rows = connection.execute(sql.SELECT_LINKS, (seen, head)).fetchall()
+        rows = connection.execute(sql.SELECT_LINKS, (seen, head)).fetchall() if head > seen else []
         with self._lock:
-            if head <= self.seen:
-                return
+            if state.cuts != self._cuts:
+                return  # rebuilt meanwhile, after a cut this look predates
             recent = self.recent
-            floor = self.seen
-            for stream, version, position in rows:
-                if position > floor:
-                    recent[stream] = (version, position)
-            self.seen = head
+            if head > self.seen:
+                floor = self.seen
+                for stream, version, position in rows:
+                    if position > floor:
+                        recent[stream] = (version, position)
+                self.seen = head
+            stored = state.mark
+            if self.mark < stored <= self.seen:
+                for stream in [s for s, tip in recent.items() if tip[1] <= stored]:
+                    del recent[stream]
+                self.mark = stored
 
     def committed(self, versions: Mapping[str, StreamTip], head: int) -> None:
         """A commit of this recorder wrote ``versions`` up to ``head``."""

@@ -275,3 +275,157 @@ def test_a_torn_tail_cut_by_another_recorder_is_not_remembered(
     assert cut == 3
     assert outcome == [Committed(28 + appended, 28 + appended, 10)]
     assert report.sound, report.details
+
+
+def cut_and_reappend(path: Path, cut_from: int, appended: int) -> int:
+    """Damage the entries from ``cut_from`` on, let a third recorder (another process)
+    cut them as a torn tail and append ``appended`` entries to fresh streams."""
+    damage = sqlite3.connect(path, isolation_level=None)
+    damage.execute("UPDATE events SET checksum = checksum + 1 WHERE position >= ?", (cut_from,))
+    damage.close()
+    third = SQLiteRecorder(path)
+    try:
+        cut = third.recovery.truncated
+        for n in range(appended):
+            third.commit([order(third, f"other-{n}", 500 + n)])
+    finally:
+        third.close()
+    return cut
+
+
+def test_a_reader_notices_a_cut_that_left_the_head_where_it_was(tmp_path: Path) -> None:
+    """The cut and the new entries leave the head at what the reader last saw: the tips
+    it holds of the entries cut must not be handed out."""
+    path = tmp_path / "events.db"
+    first = SQLiteRecorder(path)
+    try:
+        for n in range(30):
+            first.commit([order(first, f"order-{n % 3}", n)])
+        cut = cut_and_reappend(path, 28, 3)
+        version = first.stream_version("order-0")  # 10 entries, the last one cut
+        entries = [e.version for e in first.read_stream("order-0")]
+    finally:
+        first.close()
+
+    assert cut == 3
+    assert version == 9
+    assert entries == list(range(1, 10))
+
+
+def test_a_recorder_that_only_read_up_to_the_head_notices_a_cut_there(tmp_path: Path) -> None:
+    """A recorder whose tips were caught up by reads (not by its own commits) and a cut
+    that leaves the head where it was: its next commit must not continue the versions
+    that are gone, and its flush must not write them into the table."""
+    path = tmp_path / "events.db"
+    writer = SQLiteRecorder(path)
+    for n in range(30):
+        writer.commit([order(writer, f"order-{n % 3}", n)])
+    second = SQLiteRecorder(path)  # knows the head (30) from its open, wrote nothing
+    writer.close()
+    try:
+        cut_and_reappend(path, 28, 3)
+        outcome = second.commit([order(second, "order-0", 100)])
+        second.flush_tips()
+    finally:
+        second.close()
+    reopened = SQLiteRecorder(path)
+    try:
+        report = verify_log(reopened)
+        check_streams(reopened)
+    finally:
+        reopened.close()
+
+    assert outcome == [Committed(31, 31, 10)]
+    assert report.sound, report.details
+
+
+def test_a_flush_after_a_cut_that_left_the_head_where_it_was_writes_no_stale_tip(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "events.db"
+    writer = SQLiteRecorder(path)
+    for n in range(30):
+        writer.commit([order(writer, f"order-{n % 3}", n)])
+    second = SQLiteRecorder(path, tips_flush_entries=1)
+    writer.close()
+    try:
+        for n in range(30, 33):  # another process's entries, caught up by reading
+            writer_again = SQLiteRecorder(path)
+            writer_again.commit([order(writer_again, f"order-{n % 3}", n)])
+            writer_again.close()
+        second.stream_version("order-0")
+        cut_and_reappend(path, 31, 3)
+        second.flush_tips()
+    finally:
+        second.close()
+    stored, mark = table(path)
+    reopened = SQLiteRecorder(path)
+    try:
+        report = verify_log(reopened)
+    finally:
+        reopened.close()
+
+    assert mark == 33
+    assert stored["order-0"] == (10, 28)
+    assert report.sound, report.details
+
+
+@pytest.mark.parametrize("read_first", [False, True])
+def test_the_planner_cache_is_dropped_with_tips_rebuilt_after_a_cut(
+    tmp_path: Path, read_first: bool
+) -> None:
+    """The recorder's last batch wrote nothing (a duplicate key), so its planner trusts
+    its cached versions at that head; a cut that leaves the head there must drop them,
+    also when a read of the same recorder noticed the cut first (and rebuilt the tips)."""
+    path = tmp_path / "events.db"
+    first = SQLiteRecorder(path)
+    other = SQLiteRecorder(path)
+    try:
+        for n in range(27):
+            first.commit([order(first, f"order-{n % 3}", n)])
+        keyed = encode_append(first.codec, "order-1", [make_accepted("order-1", 1)], 1)
+        first.commit([Append(stream="order-1", events=keyed.events, idempotency_key="k")])
+        for n in range(27, 30):
+            other.commit([order(other, f"order-{n % 3}", n)])
+        again = Append(stream="order-1", events=keyed.events, idempotency_key="k")
+        first.commit([again, order(first, "order-1", 99, 10)])  # a duplicate, a conflict
+        cut_and_reappend(path, 29, 3)
+        if read_first:
+            assert first.stream_version("order-1") == 10
+        outcome = first.commit([order(first, "order-1", 100)])
+        report = verify_log(first)
+    finally:
+        other.close()
+        first.close()
+
+    assert outcome == [Committed(32, 32, 11)]
+    assert report.sound, report.details
+
+
+def test_a_recorder_that_only_reads_holds_no_tip_another_process_flushed(
+    tmp_path: Path,
+) -> None:
+    """A long-lived reader (a projection runner, a query service) beside the process
+    that writes: once the writer has written the tips table, the reader must not keep
+    every stream it caught up since it opened (one tip per order, without bound)."""
+    path = tmp_path / "events.db"
+    reader = SQLiteRecorder(path)
+    writer = SQLiteRecorder(path)
+    held = []
+    try:
+        for round_ in range(3):
+            for n in range(100):
+                stream = f"order-{round_}-{n}"
+                writer.commit([order(writer, stream, n)])
+            writer.flush_tips()
+            assert reader.stream_version(f"order-{round_}-7") == 1
+            held.append(reader.tips_held)
+        writer.commit([order(writer, "order-0-7", 100)])
+        check_streams(reader)
+        after = reader.tips_held
+    finally:
+        writer.close()
+        reader.close()
+
+    assert held == [0, 0, 0]
+    assert after == 1
