@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import random
 import threading
 
 import pytest
 
 from spreadwire.domain.enums import TradingState
 from spreadwire.domain.events import TradingStateChanged
-from spreadwire.errors import StoreError
+from spreadwire.errors import StoreError, ValidationError
 from spreadwire.eventstore.codec import message_types
 from spreadwire.eventstore.recorder import Linked, Recorder, encode_append
 from spreadwire.eventstore.records import (
+    MAX_NAME_BYTES,
     NO_STREAM,
     Append,
     Committed,
@@ -322,6 +324,80 @@ def test_recorder_closed_store_refuses_commits(url: str) -> None:
 def test_recorder_empty_append_is_rejected() -> None:
     with pytest.raises(StoreError, match="no events"):
         Append(stream="s", events=())
+
+
+#: Names no backend stores: 3,006 bytes of incompressible text (PostgreSQL compresses an
+#: index key that would not fit, so a repeated character passed its 2,704-byte limit), one
+#: byte over the limit, a NUL, nothing, and a lone surrogate (no UTF-8 for it).
+UNSTORABLE = {
+    "3006-bytes": "order-" + random.Random(7).randbytes(1_500).hex(),
+    "1025-bytes": "order-" + "\u00e9" * 509 + "x",
+    "nul": "order-a\x00b",
+    "empty": "",
+    "surrogate": "order-\ud800",
+}
+
+
+def refusal(error: pytest.ExceptionInfo[ValidationError]) -> tuple[str, bool]:
+    """The field the refusal names and whether its message states the limit."""
+    return error.value.field, f"{MAX_NAME_BYTES} bytes" in error.value.message
+
+
+@pytest.mark.parametrize("name", UNSTORABLE.values(), ids=UNSTORABLE.keys())
+def test_recorder_refuses_a_stream_name_it_cannot_store_before_writing_anything(
+    recorder: Recorder, name: str
+) -> None:
+    recorder.commit([single(recorder, "order-1", make_accepted("1"))])
+
+    with pytest.raises(ValidationError) as guarded:
+        recorder.commit([append(recorder, name, make_accepted("1"))])
+    with pytest.raises(ValidationError) as unguarded:
+        recorder.commit(
+            [
+                single(recorder, "order-2", make_accepted("2")),
+                single(recorder, name, make_accepted("1")),
+            ]
+        )
+
+    assert refusal(guarded) == refusal(unguarded) == ("stream", True)
+    assert recorder.last_position() == 1
+    assert list(recorder.read_stream(name)) == []
+    assert recorder.stream_version(name) == 0
+    # the store keeps serving, the planner's cache included
+    assert recorder.commit(
+        [
+            single(recorder, "order-1", make_accepted("1")),
+            append(recorder, "order-2", make_accepted("2")),
+        ]
+    ) == [Committed(2, 2, 2), Committed(3, 3, 1)]
+
+
+@pytest.mark.parametrize("key", UNSTORABLE.values(), ids=UNSTORABLE.keys())
+def test_recorder_refuses_an_idempotency_key_it_cannot_store_before_writing_anything(
+    recorder: Recorder, key: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        recorder.commit([append(recorder, "order-1", make_accepted("1"), key=key)])
+
+    assert refusal(refused) == ("idempotency_key", True)
+    assert recorder.last_position() == 0
+    assert recorder.find_key(key) is None
+    assert recorder.commit([append(recorder, "order-1", make_accepted("1"), key="k")]) == [
+        Committed(1, 1, 1)
+    ]
+
+
+def test_recorder_stores_a_stream_name_and_a_key_of_exactly_the_limit(recorder: Recorder) -> None:
+    stream = "order-" + "\u00e9" * 509  # two bytes each: 1,024 bytes of UTF-8
+    key = random.Random(8).randbytes(MAX_NAME_BYTES // 2).hex()
+
+    outcomes = recorder.commit([append(recorder, stream, make_accepted("1"), key=key)])
+    outcomes += recorder.commit([single(recorder, stream, make_accepted("1"))])
+
+    assert len(stream.encode()) == len(key) == MAX_NAME_BYTES
+    assert outcomes == [Committed(1, 1, 1), Committed(2, 2, 2)]
+    assert recorder.find_key(key) == KeyRecord(key, stream, 1, 1)
+    assert [e.version for e in recorder.read_stream(stream)] == [1, 2]
 
 
 def test_recorder_two_instances_on_one_store_interleave_without_gaps(url: str) -> None:

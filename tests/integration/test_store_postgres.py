@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import random
+
 import psycopg
 import pytest
 
-from spreadwire.errors import ConfigError, StoreError
+from spreadwire.errors import ConfigError, StoreError, ValidationError
 from spreadwire.eventstore.tail import record_is_sound
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence.postgres import PostgresConfig, PostgresRecorder
 from spreadwire.persistence.store import redact
-from tests.unit.eventstore.builders import halted, order_flow
+from tests.unit.eventstore.builders import accepted, halted, order_flow
 
 pytestmark = pytest.mark.postgres
 
@@ -123,6 +125,34 @@ def test_store_postgres_odd_stream_names_and_payload_bytes_round_trip(postgres_u
 
     assert [(e.stream, e.message.reason) for e in entries] == [(f"odd-{n}", n) for n in names]
     assert all(record_is_sound(r) for r in records)
+
+
+def test_store_postgres_writer_refuses_a_client_order_id_past_the_index_limit_and_goes_on(
+    postgres_url: str,
+) -> None:
+    # 3,000 bytes the server cannot compress: its btree key would exceed 2,704 bytes, which
+    # failed every retry of the batch and stopped the writer; now the planner refuses the
+    # name first and the batch's other events commit.
+    too_long = random.Random(3).randbytes(1_500).hex()
+    recorder = PostgresRecorder(postgres_url)
+    try:
+        with EventWriter(recorder) as writer:
+            writer.append(accepted("O-1"))
+            writer.append(accepted(too_long))
+            writer.append(accepted("O-2"))
+            writer.flush()
+            with pytest.raises(ValidationError, match="1024 bytes") as refused:
+                writer.append_durable(accepted(too_long))
+            position = writer.append_durable(accepted("O-3"))
+            stats = writer.stats()
+        streams = [e.stream for e in recorder.read()]
+    finally:
+        recorder.close()
+
+    assert refused.value.field == "stream"
+    assert streams == ["order-O-1", "order-O-2", "order-O-3"]
+    assert position == 3
+    assert (stats.failed, stats.refused, stats.retries) == (False, 2, 0)
 
 
 @pytest.mark.parametrize("categories", [("other",), ("order", "order_0")])

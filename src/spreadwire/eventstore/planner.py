@@ -13,7 +13,10 @@ any per-event object but its row and its :class:`Committed` outcome.
 
 Stream versions are cached between batches; the cache is trusted only while the head
 read at the start of a transaction equals the head this planner last committed, i.e. no
-other writer committed in between. Otherwise it is dropped and reloaded.
+other writer committed in between. Otherwise it is dropped and reloaded. A stream is
+checked (:func:`~spreadwire.eventstore.records.check_name`) when it is not cached, so a
+name no backend may store is refused with a ``ValidationError`` before any row is planned,
+at no cost per event of a known stream.
 
 Compiled with mypyc (``setup.py``): the loop works on tuples, ints and strings.
 """
@@ -33,6 +36,7 @@ from spreadwire.eventstore.records import (
     Outcome,
     Payload,
     Single,
+    check_name,
 )
 
 #: A stream's tip: (current version, position of its last entry); (0, 0) when new.
@@ -99,6 +103,12 @@ class BatchPlanner:
             # A stream not cached: load every uncached one of the batch, place again.
             cached = self._versions
             missing = {_stream(a) for a in appends} - cached.keys()
+            for stream in missing:
+                # Checked here, once per stream the planner has not cached, not per event:
+                # every cached stream passed this check when it was first planned. A name
+                # some backend cannot store refuses the whole batch before anything is
+                # written (a Single has no Append whose construction checked it).
+                check_name("stream", stream)
             loaded = load_versions(missing)
             for stream in missing:
                 cached[stream] = loaded.get(stream, (0, 0))

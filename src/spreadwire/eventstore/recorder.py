@@ -10,7 +10,10 @@ Guarantees every implementation gives:
 * ``(stream, version)`` is unique, versions of a stream count 1, 2, 3... with no gaps;
 * every append in a ``commit`` call is all-or-nothing; a call returns only after its
   transaction committed with the requested durability;
-* ``read`` sees only committed entries, in position order.
+* ``read`` sees only committed entries, in position order;
+* the same stream names and idempotency keys are taken everywhere (``records.check_name``:
+  1 to ``MAX_NAME_BYTES`` bytes of UTF-8, no NUL); another is a ``ValidationError`` before
+  anything is written, and the store keeps serving.
 """
 
 from __future__ import annotations

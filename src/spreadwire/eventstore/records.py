@@ -9,11 +9,11 @@ an expected stream version (optimistic concurrency) and an idempotency key.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 
-from spreadwire.errors import StoreError
+from spreadwire.errors import StoreError, ValidationError
 
 
 class Durability(StrEnum):
@@ -48,6 +48,58 @@ Payload = bytes | bytearray
 #: may mix these with appends.
 Single = tuple[str, str, int, int, Payload]
 
+#: The longest stream name or idempotency key the store takes, in bytes of UTF-8. One
+#: limit for every backend: PostgreSQL keeps both in btree index keys, and a key of more
+#: than 2,704 bytes (a third of a page, less what compression saves) fails the whole
+#: commit; SQLite and memory would take any length, so a name could be stored in one
+#: backend and refused by another. 1,024 leaves room for the category and version next to
+#: the stream in the key, and is far above any stream the node derives: ``order-`` plus a
+#: client order id of at most 64 characters (``domain.commands.Identifier``, the REST API's
+#: ids) is at most 262 bytes.
+MAX_NAME_BYTES: Final = 1_024
+
+
+def check_name(field: str, value: str) -> None:
+    """Refuse a stream name or idempotency key that some backend cannot store: empty,
+    longer than :data:`MAX_NAME_BYTES` bytes of UTF-8, holding a NUL (PostgreSQL text
+    cannot) or a lone surrogate (which has no UTF-8). A :class:`ValidationError` naming
+    ``field``, raised before anything is written, so that every backend refuses the same
+    names the same way rather than one failing its commit with a server error."""
+    try:
+        size = len(value.encode())
+    except UnicodeEncodeError:
+        problem = "holds a lone surrogate, which has no UTF-8"
+    else:
+        if size == 0:
+            problem = "is empty"
+        elif size > MAX_NAME_BYTES:
+            problem = f"is {size} bytes long"
+        elif "\x00" in value:
+            problem = "holds a NUL character"
+        else:
+            return
+    raise ValidationError(
+        field, f"{problem}; the event store takes 1 to {MAX_NAME_BYTES} bytes of UTF-8 without NUL"
+    )
+
+
+def searchable(name: str) -> bool:
+    """Whether every backend can look ``name`` up: no NUL (PostgreSQL text cannot hold
+    one) and no lone surrogate (no UTF-8 for it; SQLite and PostgreSQL fail to send it).
+    Such a name is stored nowhere, so a read of it answers "nothing" in every backend
+    rather than an error in some. A name that is only too long is looked up as usual: a
+    store written before :data:`MAX_NAME_BYTES` was enforced may hold one."""
+    if "\x00" in name:
+        return False
+    if name.isascii():
+        return True
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 #: ``Append.expected_version`` value that means "the stream must not exist yet".
 NO_STREAM = 0
 
@@ -57,7 +109,9 @@ class Append(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
     ``expected_version`` None appends at the end whatever the version; an int must equal
     the stream's current version (0: the stream must not exist). ``idempotency_key``
-    makes a retried request a no-op that reports the first outcome.
+    makes a retried request a no-op that reports the first outcome. Both are checked by
+    :func:`check_name` here, when the append is made (a ``ValidationError``), not when a
+    backend writes it.
     """
 
     stream: str
@@ -68,8 +122,9 @@ class Append(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     def __post_init__(self) -> None:
         if not self.events:
             raise StoreError(f"append to {self.stream!r} has no events")
-        if not self.stream:
-            raise StoreError("append has an empty stream name")
+        check_name("stream", self.stream)
+        if self.idempotency_key is not None:
+            check_name("idempotency_key", self.idempotency_key)
 
 
 class Committed(msgspec.Struct, frozen=True, gc=False):

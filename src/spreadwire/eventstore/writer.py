@@ -9,6 +9,13 @@ Acknowledgement: ``flush()`` returns when everything appended before it is commi
 ``append_durable`` and ``submit`` block until their own commit and return where it went.
 A failed commit is retried a few times (the batch is re-planned from the store), then
 the writer stops and every later call raises :class:`~spreadwire.errors.StoreError`.
+
+A stream name the store cannot take (:func:`~spreadwire.eventstore.records.check_name`) is
+refused with a :class:`~spreadwire.errors.ValidationError` where it can be: an explicit
+stream at ``append``, an :class:`Append` when it is made. A stream derived from the message
+is checked by the store's planner, once per stream it has not seen; the batch it refuses is
+committed again without the events named so, which alone are refused: one bad name never
+stops the writer for every caller.
 """
 
 from __future__ import annotations
@@ -23,9 +30,16 @@ import msgspec
 
 from spreadwire.core.clock import Clock, LiveClock, perf_counter_ns
 from spreadwire.core.histogram import LatencyHistogram
-from spreadwire.errors import StoreError
+from spreadwire.errors import StoreError, ValidationError
 from spreadwire.eventstore.recorder import Recorder
-from spreadwire.eventstore.records import Append, Committed, Durability, Outcome, Single
+from spreadwire.eventstore.records import (
+    Append,
+    Committed,
+    Durability,
+    Outcome,
+    Single,
+    check_name,
+)
 from spreadwire.eventstore.streams import stream_of
 from spreadwire.eventstore.writerconfig import WriterConfig, WriterStats
 
@@ -108,6 +122,7 @@ class EventWriter:
         self._peak = 0
         self._waits = 0
         self._retries = 0
+        self._refused = 0
         #: Set while a failed commit is being retried (its callers are not acknowledged;
         #: a node stops trading when it sees this), cleared when a commit succeeds.
         self.retrying = False
@@ -121,8 +136,11 @@ class EventWriter:
     # ----------------------------------------------------------------- producers
 
     def append(self, message: object, stream: str | None = None) -> None:
-        """Hand ``message`` to the writer; blocks only while the queue is full."""
+        """Hand ``message`` to the writer; blocks only while the queue is full. An explicit
+        ``stream`` is checked here (a derived one costs nothing here: see the module)."""
         self._check_type(message)
+        if stream is not None:
+            check_name("stream", stream)
         self._put((message, stream, self._timestamp(), perf_counter_ns(), None))
 
     def append_durable(
@@ -130,6 +148,8 @@ class EventWriter:
     ) -> int:
         """Append ``message`` and wait for the commit covering it; return its position."""
         self._check_type(message)
+        if stream is not None:
+            check_name("stream", stream)
         slot = _Slot()
         self._enter()
         try:
@@ -205,8 +225,11 @@ class EventWriter:
     def _await(self, slot: _Slot, timeout_s: float | None) -> Outcome:
         if not slot.done.acquire(timeout=-1 if timeout_s is None else max(0.0, timeout_s)):
             raise StoreError(f"no acknowledgement within {timeout_s} s")
-        if slot.error is not None:
-            raise StoreError(f"append failed: {slot.error}") from slot.error
+        error = slot.error
+        if isinstance(error, ValidationError):  # this caller's own stream was refused
+            raise ValidationError(error.field, error.message) from error
+        if error is not None:
+            raise StoreError(f"append failed: {error}") from error
         assert slot.outcome is not None
         return slot.outcome
 
@@ -341,8 +364,16 @@ class EventWriter:
         return appends
 
     def _write(self, batch: list[_Item]) -> None:
+        taken = len(batch)
         appends = self._encode(batch)
-        outcomes = self._commit_with_retry(appends)
+        try:
+            outcomes = self._commit_with_retry(appends)
+        except ValidationError:
+            # The store refused a name before writing anything: commit the rest without
+            # the items named so (a second refusal, for a reason not known here, stops
+            # the writer as any other error does).
+            batch, appends = self._refuse(batch, appends)
+            outcomes = self._commit_with_retry(appends) if appends else []
         now = perf_counter_ns()
         for (_, _, _, _, slot), outcome in zip(batch, outcomes, strict=True):
             if slot is not None:
@@ -356,11 +387,46 @@ class EventWriter:
                 self._last_position = max(self._last_position, outcome.last_position)
                 break
         self._batches += 1
-        self._largest = max(self._largest, len(batch))
+        self._largest = max(self._largest, taken)
         self._committed += len(batch)
         with self._done:
-            self._processed += len(batch)
+            self._processed += taken
             self._done.notify_all()
+
+    def _refuse(
+        self, batch: list[_Item], appends: list[Append | Single]
+    ) -> tuple[list[_Item], list[Append | Single]]:
+        """The items of ``batch`` whose stream name or idempotency key the store does not
+        take are refused: a durable caller gets the :class:`ValidationError`, an append
+        that nobody waits for is logged and counted (``WriterStats.refused``). Returns
+        the rest, to commit."""
+        kept: list[_Item] = []
+        kept_appends: list[Append | Single] = []
+        for item, append in zip(batch, appends, strict=True):
+            try:
+                if isinstance(append, tuple):
+                    check_name("stream", append[0])
+                else:
+                    check_name("stream", append.stream)
+                    if append.idempotency_key is not None:
+                        check_name("idempotency_key", append.idempotency_key)
+            except ValidationError as error:
+                self._refused += 1
+                slot = item[4]
+                if slot is not None:
+                    slot.error = error
+                    slot.done.release()
+                else:
+                    _log.error(
+                        "the event store refused %s for stream %.60r: %s",
+                        type(item[0]).__name__,
+                        append[0] if isinstance(append, tuple) else append.stream,
+                        error,
+                    )
+                continue
+            kept.append(item)
+            kept_appends.append(append)
+        return kept, kept_appends
 
     def _commit_with_retry(self, appends: list[Append | Single]) -> list[Outcome]:
         attempt = 0
@@ -420,6 +486,7 @@ class EventWriter:
             capacity=self._config.capacity,
             backpressure_waits=self._waits,
             retries=self._retries,
+            refused=self._refused,
             ack_p50_ns=self._ack.percentile(0.5),
             ack_p99_ns=self._ack.percentile(0.99),
             ack_max_ns=self._ack.max,

@@ -67,3 +67,6 @@ class WriterStats(msgspec.Struct, frozen=True, kw_only=True):
     last_position: int
     durability: str
     failed: bool
+    #: Events refused for a stream name the store does not take (never written; each is
+    #: logged, and a durable caller got the ValidationError).
+    refused: int = 0

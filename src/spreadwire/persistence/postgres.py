@@ -19,7 +19,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
-from spreadwire.errors import ConcurrencyError, ConfigError, StoreError
+from spreadwire.errors import ConcurrencyError, ConfigError, StoreError, ValidationError
 from spreadwire.eventstore.codec import Codec
 from spreadwire.eventstore.planner import (
     CHECKSUM,
@@ -45,6 +45,7 @@ from spreadwire.eventstore.records import (
     Record,
     RecoveryReport,
     Single,
+    searchable,
 )
 from spreadwire.eventstore.signal import CommitSignal
 from spreadwire.eventstore.streams import category_of
@@ -325,6 +326,12 @@ class PostgresRecorder:
                 plan = self._fast_commit(connection, appends, durability)
                 if plan is None:
                     plan = self._locked_commit(connection, appends, durability)
+            except ValidationError:
+                # A name the store does not take, refused by the planner before any write
+                # was sent (a locked transaction rolled back on the way out): the
+                # connection and what the planner caches are as sound as before.
+                self._in_flight = None
+                raise
             except psycopg.errors.UniqueViolation as error:
                 self._in_flight = None
                 self._planner.forget()
@@ -413,7 +420,7 @@ class PostgresRecorder:
     @staticmethod
     def _versions(connection: Any, streams: Collection[str]) -> Mapping[str, StreamTip]:
         names = list(streams)
-        categories = list({category_of(s) for s in names})
+        categories = [category_of(s) for s in names]
         rows = connection.execute(sql.SELECT_VERSIONS, (categories, names)).fetchall()
         return {stream: (version, tip) for stream, version, tip in rows}
 
@@ -547,6 +554,8 @@ class PostgresRecorder:
             )
 
     def read_stream(self, stream: str, after_version: int = 0) -> Iterator[Entry]:
+        if not searchable(stream):
+            return  # stored nowhere (a NUL or a lone surrogate fails the query)
         decode = self._codec.decode
         category = category_of(stream)
         while True:
@@ -564,10 +573,14 @@ class PostgresRecorder:
         return int(value)
 
     def find_key(self, key: str) -> KeyRecord | None:
+        if not searchable(key):
+            return None  # stored nowhere (a NUL or a lone surrogate fails the query)
         rows = self._fetch(sql.SELECT_KEYS, ([key],))
         return KeyRecord(*rows[0]) if rows else None
 
     def stream_version(self, stream: str) -> int:
+        if not searchable(stream):
+            return 0  # stored nowhere (a NUL or a lone surrogate fails the query)
         value = self._fetch(sql.SELECT_VERSION, (category_of(stream), stream))[0][0]
         return int(value)
 

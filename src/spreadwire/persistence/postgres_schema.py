@@ -77,11 +77,21 @@ SELECT_STREAM = (
     f"SELECT {COLUMNS} FROM events WHERE category = %s AND stream = %s AND version > %s"
     " ORDER BY version LIMIT %s"
 )
-SELECT_VERSIONS = (
-    "SELECT stream, max(version), max(position) FROM events"
-    " WHERE category = ANY(%s) AND stream = ANY(%s)"
-    " GROUP BY stream"
-)
+#: (stream, version, position) of the last entry of each stream asked for (none: a new
+#: stream), given paired arrays of categories and streams. One backward probe of the
+#: primary key per stream, in the one partition run-time pruning keeps: the last entry of
+#: a stream has both its highest version and its highest position. (``max(version),
+#: max(position) ... GROUP BY stream`` read every entry of every stream asked for, a
+#: sequential scan of its partition for a long stream.)
+SELECT_VERSIONS = """
+SELECT s.stream, e.version, e.position
+FROM unnest(%s::text[], %s::text[]) AS s (category, stream)
+CROSS JOIN LATERAL (
+    SELECT version, position FROM events
+    WHERE category = s.category AND stream = s.stream
+    ORDER BY version DESC LIMIT 1
+) AS e
+"""
 SELECT_VERSION = "SELECT coalesce(max(version), 0) FROM events WHERE category = %s AND stream = %s"
 SELECT_KEYS = (
     "SELECT key, stream, first_position, last_position FROM idempotency WHERE key = ANY(%s)"

@@ -69,6 +69,7 @@ from spreadwire.eventstore.records import (
     Record,
     RecoveryReport,
     Single,
+    searchable,
 )
 from spreadwire.eventstore.signal import CommitSignal
 from spreadwire.eventstore.tail import check_tail, truncated, verdict
@@ -769,6 +770,8 @@ class SQLiteRecorder:
 
     def _tip(self, stream: str) -> StreamTip | None:
         """``stream``'s tip as of the head now, or None if it has no entry."""
+        if not searchable(stream):
+            return None  # stored nowhere (a lone surrogate cannot be bound)
         with self._read_lock:
             if self._closed:
                 raise StoreError("the recorder is closed")
@@ -799,6 +802,8 @@ class SQLiteRecorder:
         return value
 
     def find_key(self, key: str) -> KeyRecord | None:
+        if not searchable(key):
+            return None  # stored nowhere (a lone surrogate cannot be bound)
         rows = self._fetch(sql.SELECT_KEY, (key,))
         return KeyRecord(*rows[0]) if rows else None
 

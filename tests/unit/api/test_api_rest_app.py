@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 import msgspec
+import msgspec.inspect
 import pytest
 
-from spreadwire.api.schemas import ErrorBody
+from spreadwire.api.schemas import ErrorBody, OrderRequest, StrategySpec
+from spreadwire.eventstore.records import MAX_NAME_BYTES
 from tests.unit.api.harness import Keys, build_api
 from tests.unit.api.twin import MemoryNodeService
 
@@ -382,3 +384,28 @@ async def test_rest_fast_read_with_query_or_without_credential_takes_the_routed_
 
     assert anonymous.status_code == 401
     assert (with_query.status_code, error_of(with_query).field) == (422, "verbose")
+
+
+def test_api_ids_that_name_streams_always_fit_the_event_store() -> None:
+    # A client order id or strategy id the API accepts becomes a stream name
+    # (``order-<id>``, ``strategy-<id>``, eventstore/streams.py): none may be one the
+    # store refuses, or an accepted request would fail when its events are recorded.
+    ids = {
+        "OrderRequest.client_order_id": (OrderRequest, "client_order_id"),
+        "OrderRequest.strategy_id": (OrderRequest, "strategy_id"),
+        "StrategySpec.strategy_id": (StrategySpec, "strategy_id"),
+    }
+    longest = {}
+    for name, (struct, field) in ids.items():
+        info = msgspec.inspect.type_info(struct)
+        assert isinstance(info, msgspec.inspect.StructType)
+        kind = next(f.type for f in info.fields if f.name == field)
+        if isinstance(kind, msgspec.inspect.UnionType):  # ``Identifier | None``
+            kind = next(t for t in kind.types if isinstance(t, msgspec.inspect.StrType))
+        assert isinstance(kind, msgspec.inspect.StrType)
+        assert kind.min_length == 1
+        assert kind.max_length is not None
+        longest[name] = kind.max_length
+
+    # four bytes of UTF-8 a character at most, behind the longest category prefix
+    assert all(len("strategy-") + 4 * n <= MAX_NAME_BYTES for n in longest.values()), longest

@@ -125,6 +125,18 @@ def test_command_bus_idempotency_key_reused_for_another_stream_is_refused() -> N
     assert recorder.last_position() == 2
 
 
+def test_command_bus_idempotency_key_the_store_cannot_take_is_refused_before_recording() -> None:
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        bus = make_bus(recorder, writer)
+        with pytest.raises(ValidationError, match="1024 bytes") as error:
+            bus.handle(submit(), idempotency_key="req-" + "x" * 1_100)
+        result = bus.handle(submit(), idempotency_key="req-1")
+
+    assert error.value.field == "idempotency_key"
+    assert result.accepted and (result.first_position, result.last_position) == (1, 2)
+
+
 def test_command_bus_idempotency_key_reused_for_another_command_on_the_stream_is_refused() -> None:
     """Keys are global: a cancel sent with the key of the order's submit is not a retry
     of that submit (it was reported as a duplicate and the cancel never happened)."""

@@ -9,7 +9,7 @@ import pytest
 from spreadwire.core.clock import SimClock
 from spreadwire.domain.enums import TradingState
 from spreadwire.domain.events import TradingStateChanged
-from spreadwire.errors import StoreError
+from spreadwire.errors import StoreError, ValidationError
 from spreadwire.eventstore.codec import Codec
 from spreadwire.eventstore.memory import MemoryRecorder
 from spreadwire.eventstore.recorder import encode_append
@@ -187,6 +187,61 @@ def test_writer_transient_store_failure_is_retried_and_commits() -> None:
 def test_writer_unregistered_message_is_refused_at_append() -> None:
     with EventWriter(MemoryRecorder()) as writer, pytest.raises(StoreError):
         writer.append(object())
+
+
+def test_writer_explicit_stream_the_store_cannot_take_is_refused_at_append() -> None:
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        with pytest.raises(ValidationError, match="1024 bytes") as long:
+            writer.append(halted(), stream="risk-" + "x" * 1_100)
+        with pytest.raises(ValidationError, match="NUL") as nul:
+            writer.append_durable(halted(), stream="risk-\x00")
+        position = writer.append_durable(halted(), stream="risk-desk")
+
+        stats = writer.stats()
+    assert long.value.field == nul.value.field == "stream"
+    assert position == 1
+    assert stats.appended == stats.committed == 1
+    assert stats.failed is False
+
+
+def test_writer_derived_stream_the_store_cannot_take_is_refused_alone_and_the_writer_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A client order id no store may use as a stream name (the domain's ids are checked
+    # where they enter; this one was not): its event is refused, the rest of its batch
+    # commits, and the writer keeps serving everyone.
+    recorder = GatedRecorder()
+    writer = EventWriter(recorder)  # type: ignore[arg-type]
+    refused: list[BaseException] = []
+
+    def durable() -> None:
+        try:
+            writer.append_durable(make_accepted("a\x00b"))
+        except ValidationError as error:
+            refused.append(error)
+
+    writer.append(make_accepted("0"))
+    recorder.entered.wait()  # the writer holds a batch of one; the next batch queues
+    writer.append(make_accepted("1"))
+    writer.append(make_accepted("y" * 2_000))
+    caller = threading.Thread(target=durable)
+    caller.start()
+    assert _until(lambda: writer.stats().queue_depth == 3)
+    writer.append(make_accepted("2"))
+    recorder.gate.set()
+    caller.join(5)
+    writer.flush(timeout_s=5)
+    position = writer.append_durable(make_accepted("3"))
+    stats = writer.close()
+
+    assert [e.stream for e in recorder.inner.read()] == [f"order-{n}" for n in range(4)]
+    assert position == 4
+    assert [(type(e), getattr(e, "field", None)) for e in refused] == [(ValidationError, "stream")]
+    assert stats.failed is False
+    assert stats.refused == 2
+    assert stats.committed == 4
+    assert "refused OrderAccepted for stream 'order-yyy" in caplog.text
 
 
 def test_writer_close_commits_what_is_queued_and_refuses_more() -> None:
