@@ -605,6 +605,7 @@ class NodeControl:
             capacity=stats.capacity,
             backpressure_waits=stats.backpressure_waits,
             retries=stats.retries,
+            refused=stats.refused,
             ack_p50_ns=stats.ack_p50_ns,
             ack_p99_ns=stats.ack_p99_ns,
             ack_max_ns=stats.ack_max_ns,

@@ -23,6 +23,7 @@ from spreadwire.domain.enums import OrderStatus
 from spreadwire.domain.values import Price, Quantity
 from spreadwire.node import Driver, Speed
 from spreadwire.serving import ApiServers
+from tests.builders import make_accepted
 
 
 @dataclass
@@ -100,7 +101,29 @@ async def test_node_api_reports_its_event_store(running: Running) -> None:
     assert store["durability"] == "durable"
     assert store["committed"] > 0 and store["last_position"] >= store["committed"]
     assert store["pool"] is None
+    assert store["refused"] == 0
     assert 'spreadwire_event_store_state{backend="sqlite",state="ok"} 1.0' in metrics
+
+
+async def test_node_api_counts_an_event_the_store_refused_and_keeps_recording(
+    running: Running,
+) -> None:
+    """An event whose stream name the store does not take (here a NUL in the order id,
+    which PostgreSQL text cannot hold) is refused alone: the node's writer goes on, and
+    the operator sees the count on /v1/store and /metrics to alert on."""
+    writer = running.node.writer
+    writer.append(make_accepted("bad\x00id", 1))
+    writer.flush()
+    store = (await running.http.get("/v1/store", headers=running.viewer)).json()
+    metrics = (await running.http.get("/metrics", headers=running.viewer)).text
+    writer.append(make_accepted("fine", 2))
+    writer.flush()
+    after = (await running.http.get("/v1/store", headers=running.viewer)).json()
+
+    assert (store["state"], store["refused"]) == ("ok", 1)
+    assert 'spreadwire_event_store_refused_total{backend="sqlite"} 1.0' in metrics
+    assert after["state"] == "ok"
+    assert after["last_position"] > store["last_position"]
 
 
 async def test_node_api_manual_order_goes_through_risk_and_venue(running: Running) -> None:

@@ -187,6 +187,7 @@ _STORE_COUNTERS: Final = {
     "commits": "Group commits of the event writer",
     "backpressure_waits": "Times a producer waited for room in the writer's queue",
     "retries": "Event store commits tried again after a failure",
+    "refused": "Events refused for a stream name the event store does not take (never written)",
 }
 _STORE_GAUGES: Final = {
     "queue_depth": "Events queued for the event writer",

@@ -329,6 +329,8 @@ class StoreView(msgspec.Struct, frozen=True, kw_only=True):
     capacity: int
     backpressure_waits: int
     retries: int
+    #: events refused for a stream name the store does not take (never written)
+    refused: int
     ack_p50_ns: int
     ack_p99_ns: int
     ack_max_ns: int

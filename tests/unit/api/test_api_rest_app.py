@@ -332,7 +332,7 @@ async def test_rest_store_reports_the_writer_and_pool_to_viewers_and_metrics(
 ) -> None:
     client, keys, service = api
     service.store_view = msgspec.structs.replace(
-        service.store_view, state="failed", error="disk full", unrecorded=3
+        service.store_view, state="failed", error="disk full", unrecorded=3, refused=2
     )
 
     body = (await client.get("/v1/store", headers=keys.header("viewer"))).json()
@@ -343,10 +343,12 @@ async def test_rest_store_reports_the_writer_and_pool_to_viewers_and_metrics(
     assert body["error"] == "disk full"
     assert body["pool"]["pool_size"] == 4
     assert body["unrecorded"] == 3
+    assert body["refused"] == 2
     assert anonymous.status_code == 401
     assert 'spreadwire_event_store_state{backend="postgresql",state="failed"} 1.0' in text
     assert 'spreadwire_event_store_state{backend="postgresql",state="ok"} 0.0' in text
     assert 'spreadwire_event_store_unrecorded_total{backend="postgresql"} 3.0' in text
+    assert 'spreadwire_event_store_refused_total{backend="postgresql"} 2.0' in text
     assert 'spreadwire_event_store_committed_total{backend="postgresql"} 42.0' in text
     assert 'spreadwire_event_store_queue_peak{backend="postgresql"} 12.0' in text
     assert 'spreadwire_event_store_ack_seconds{backend="postgresql",quantile="0.99"} 0.0009' in text

@@ -107,6 +107,7 @@ class MemoryNodeService:
             queue_peak=12,
             capacity=65_536,
             backpressure_waits=0,
+            refused=0,
             retries=1,
             ack_p50_ns=300_000,
             ack_p99_ns=900_000,
