@@ -14,7 +14,9 @@ import pytest
 from spreadwire.domain.events import OrderAccepted
 from spreadwire.errors import StoreError
 from spreadwire.eventstore import tail
-from spreadwire.eventstore.recorder import Recorder
+from spreadwire.eventstore.checksum import entry_checksum
+from spreadwire.eventstore.recorder import Recorder, encode_append
+from spreadwire.eventstore.records import KeyRecord
 from spreadwire.eventstore.verify import LogReport, verify_log
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence import open_store
@@ -381,3 +383,51 @@ def test_store_sqlite_verify_finds_no_broken_link_in_a_sound_log(tmp_path: Path)
 
     assert report.sound, report.details
     assert report.entries == 97
+
+
+def test_store_sqlite_a_nul_stream_name_stored_before_the_limit_is_read_and_verified(
+    tmp_path: Path,
+) -> None:
+    """SQLite stores a NUL in a name (PostgreSQL cannot), and a log written before names
+    were limited may hold one (a client order id nobody checked). Such a log is sound: its
+    stream must read back, and ``events verify`` must not report its tip as missing."""
+    path = sqlite_log(tmp_path, 0)
+    recorder = SQLiteRecorder(path)
+    recorder.commit(
+        [
+            encode_append(recorder.codec, "order-a-b", [accepted(n)], n, idempotency_key=f"k-{n}")
+            for n in (1, 2)
+        ]
+    )
+    recorder.close()
+    old, new = "order-a-b", "order-a\x00b"
+    with sqlite3.connect(path) as connection:  # the names the earlier version stored
+        for position, version, type_name, schema, ts, payload in connection.execute(
+            "SELECT position, version, type, schema, ts, payload FROM events"
+        ).fetchall():
+            checksum = entry_checksum(
+                position, new, version, type_name=type_name, schema=schema, ts=ts, payload=payload
+            )
+            connection.execute(
+                "UPDATE events SET stream = ?, checksum = ? WHERE position = ?",
+                (new, checksum, position),
+            )
+        connection.execute("UPDATE streams SET stream = ? WHERE stream = ?", (new, old))
+        connection.execute(
+            "UPDATE idempotency SET stream = ?, key = ? WHERE key = 'k-1'", (new, "k\x00")
+        )
+    connection.close()
+
+    reopened = open_store(f"sqlite:///{path}")
+    try:
+        report = verify_log(reopened)
+        version = reopened.stream_version(new)
+        entries = [e.version for e in reopened.read_stream(new)]
+        key = reopened.find_key("k\x00")
+    finally:
+        reopened.close()
+
+    assert report.sound, report.details
+    assert version == 2
+    assert entries == [1, 2]
+    assert key == KeyRecord("k\x00", new, 1, 1)

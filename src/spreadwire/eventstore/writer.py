@@ -370,10 +370,15 @@ class EventWriter:
             outcomes = self._commit_with_retry(appends)
         except ValidationError:
             # The store refused a name before writing anything: commit the rest without
-            # the items named so (a second refusal, for a reason not known here, stops
-            # the writer as any other error does).
+            # the items named so.
             batch, appends = self._refuse(batch, appends)
-            outcomes = self._commit_with_retry(appends) if appends else []
+            try:
+                outcomes = self._commit_with_retry(appends) if appends else []
+            except ValidationError as error:
+                # Refused again, for a reason not known here: the writer stops as for
+                # any other error. As a StoreError: the callers still waiting asked for
+                # nothing wrong, and a ValidationError would blame their input (a 422).
+                raise StoreError(f"the event store refused a batch: {error}") from error
         now = perf_counter_ns()
         for (_, _, _, _, slot), outcome in zip(batch, outcomes, strict=True):
             if slot is not None:
@@ -457,7 +462,9 @@ class EventWriter:
             pending = batch + list(self._queue)
             self._queue.clear()
         for _, _, _, _, slot in pending:
-            if slot is not None and slot.done.locked():
+            # Not a slot answered already (a caller refused by ``_refuse``): its caller
+            # may hold the lock again and be about to read its own error.
+            if slot is not None and slot.error is None and slot.outcome is None:
                 slot.error = error
                 slot.done.release()
         with self._done:

@@ -69,7 +69,6 @@ from spreadwire.eventstore.records import (
     Record,
     RecoveryReport,
     Single,
-    searchable,
 )
 from spreadwire.eventstore.signal import CommitSignal
 from spreadwire.eventstore.tail import check_tail, truncated, verdict
@@ -389,6 +388,21 @@ def _chunks(items: Collection[str]) -> Iterator[list[str]]:
     values = list(items)
     for start in range(0, len(values), _PARAMS):
         yield values[start : start + _PARAMS]
+
+
+def _bindable(name: str) -> bool:
+    """Whether SQLite can be asked for ``name``: any text that has UTF-8 (a lone surrogate
+    has none and fails to bind). Not :func:`~spreadwire.eventstore.records.searchable`:
+    SQLite stores a NUL (PostgreSQL cannot), and a log written before names were limited
+    (``records.check_name``) may hold one; its stream must still read back, and ``events
+    verify`` must find its tip, or a sound log would be reported broken."""
+    if name.isascii():
+        return True
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @final
@@ -770,7 +784,7 @@ class SQLiteRecorder:
 
     def _tip(self, stream: str) -> StreamTip | None:
         """``stream``'s tip as of the head now, or None if it has no entry."""
-        if not searchable(stream):
+        if not _bindable(stream):
             return None  # stored nowhere (a lone surrogate cannot be bound)
         with self._read_lock:
             if self._closed:
@@ -802,7 +816,7 @@ class SQLiteRecorder:
         return value
 
     def find_key(self, key: str) -> KeyRecord | None:
-        if not searchable(key):
+        if not _bindable(key):
             return None  # stored nowhere (a lone surrogate cannot be bound)
         rows = self._fetch(sql.SELECT_KEY, (key,))
         return KeyRecord(*rows[0]) if rows else None

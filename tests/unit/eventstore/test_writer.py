@@ -244,6 +244,45 @@ def test_writer_derived_stream_the_store_cannot_take_is_refused_alone_and_the_wr
     assert "refused OrderAccepted for stream 'order-yyy" in caplog.text
 
 
+def test_writer_stopped_by_a_refusal_it_cannot_place_gives_every_caller_a_store_error() -> None:
+    # The store refuses the batch with a ValidationError for a reason the writer does not
+    # check (every name here is fine): the batch is committed once more, refused again,
+    # and the writer stops. A waiting caller's input was not the problem, so it must get
+    # the StoreError of a stopped writer (the node halts on it; the REST API answers 503),
+    # not a ValidationError blaming its request (a 4xx).
+    recorder = GatedRecorder()
+    recorder.fail_with = ValidationError("type", "refused for a reason the writer cannot see")
+    writer = EventWriter(recorder)  # type: ignore[arg-type]
+    errors: list[BaseException] = []
+
+    def durable() -> None:
+        try:
+            writer.submit(encode_append(recorder.inner.codec, "order-2", [make_accepted("2")], 1))
+        except Exception as error:
+            errors.append(error)
+
+    writer.append(make_accepted("0"))
+    recorder.entered.wait()  # the writer holds a batch of one; the durable caller queues
+    caller = threading.Thread(target=durable)
+    caller.start()
+    assert _until(lambda: writer.stats().queue_depth == 1)
+    recorder.gate.set()
+    caller.join(5)
+    with pytest.raises(StoreError) as flushed:
+        writer.flush(timeout_s=5)
+    with pytest.raises(StoreError) as durable_after:
+        writer.append_durable(make_accepted("3"), timeout_s=5)
+    stats = writer.close()
+
+    assert [type(e) for e in errors] == [StoreError]
+    assert "the event writer stopped" in str(flushed.value)
+    assert "the event writer stopped" in str(durable_after.value)
+    assert isinstance(writer.failure, StoreError)
+    assert len(recorder.durabilities) == 2  # the batch, then it again: no loop
+    assert stats.failed is True
+    assert stats.refused == 0
+
+
 def test_writer_close_commits_what_is_queued_and_refuses_more() -> None:
     recorder = MemoryRecorder(Codec())
     writer = EventWriter(recorder)
