@@ -221,11 +221,17 @@ def test_operator_cannot_resume_trading_while_the_event_store_is_failed(tmp_path
 
 
 class _FailingOnce:
-    """A store whose commits fail while ``failing`` is set (a lost connection, say)."""
+    """A store whose next commit fails once ``failing`` is set (a lost connection, say).
+    The writer's retry then waits for :meth:`release`: the store is back only when the
+    test says so, so the node sees its writer retrying however its threads are scheduled
+    (a retry that succeeded within its 2 ms backoff went unseen now and then on a loaded
+    machine, and the node never halted)."""
 
     def __init__(self, recorder: Any) -> None:
         self._recorder = recorder
         self.failing = False
+        self._back = threading.Event()
+        self._down = False
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._recorder, name)
@@ -233,8 +239,15 @@ class _FailingOnce:
     def commit(self, appends: Any, **kwargs: Any) -> Any:
         if self.failing:
             self.failing = False
+            self._down = True
             raise StoreError("connection lost")
+        if self._down:
+            self._back.wait()
+            self._down = False
         return self._recorder.commit(appends, **kwargs)
+
+    def release(self) -> None:
+        self._back.set()
 
 
 def test_node_halts_while_a_failed_commit_is_retried_and_resumes_by_hand(tmp_path: Path) -> None:
@@ -253,6 +266,7 @@ def test_node_halts_while_a_failed_commit_is_retried_and_resumes_by_hand(tmp_pat
             break
         _run(node, 0.25)
     halted = node.risk.trading_state
+    store.release()
     node.writer.flush()  # the retry succeeds: everything is stored
     orders = len(node.oms.orders())
     _run(node, 5.0)
