@@ -21,6 +21,7 @@ from spreadwire.eventstore.verify import LogReport, verify_log
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence import open_store
 from spreadwire.persistence.sqlite import SQLiteRecorder
+from tests.unit.eventstore.test_verify import BeganEarlier
 
 
 def accepted(n: int) -> OrderAccepted:
@@ -51,6 +52,22 @@ def sqlite_log(tmp_path: Path, count: int, *damage: str) -> Path:
             connection.execute(statement)
     connection.close()
     return path
+
+
+def test_store_sqlite_verify_of_a_store_written_during_the_check_is_sound_as_of_its_head(
+    tmp_path: Path,
+) -> None:
+    """The tips of streams written after the head the check began at are past that head:
+    moved on, not wrong (``events verify`` on a running node's store said NOT sound)."""
+    path = sqlite_log(tmp_path, 60)
+    store = open_store(f"sqlite:///{path}", repair=False)
+    try:
+        report = verify_log(BeganEarlier(store, 40))
+    finally:
+        store.close()
+
+    assert report.sound, report.details
+    assert (report.entries, report.head) == (40, 40)
 
 
 def verify_unrepaired(path: Path) -> LogReport:
