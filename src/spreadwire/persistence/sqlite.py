@@ -87,7 +87,6 @@ _log = logging.getLogger("spreadwire.persistence.sqlite")
 _PAGE = 4_096
 #: Rows per page of a decoded read (catch-up): fewer, larger fetches.
 _READ_PAGE = 8_192
-_PARAMS = 500
 #: WAL frames not yet copied back at which the checkpointer runs a concurrent pass.
 CHECKPOINT_PAGES = 200
 #: WAL frames at which it finishes under the write lock, so that the WAL restarts (the
@@ -384,12 +383,6 @@ def _whole_stream(rows: Sequence[tuple[Any, ...]], stream: str, after_version: i
     )
 
 
-def _chunks(items: Collection[str]) -> Iterator[list[str]]:
-    values = list(items)
-    for start in range(0, len(values), _PARAMS):
-        yield values[start : start + _PARAMS]
-
-
 def _bindable(name: str) -> bool:
     """Whether SQLite can be asked for ``name``: any text that has UTF-8 (a lone surrogate
     has none and fails to bind). Not :func:`~spreadwire.eventstore.records.searchable`:
@@ -624,7 +617,7 @@ class SQLiteRecorder:
 
     def _keys(self, keys: Collection[str]) -> Mapping[str, KeyRecord]:
         found: dict[str, KeyRecord] = {}
-        for chunk in _chunks(keys):
+        for chunk in sql.in_chunks(keys):
             marks = ",".join("?" * len(chunk))
             query = (
                 "SELECT key, stream, first_position, last_position FROM idempotency"

@@ -16,7 +16,7 @@ serialises across connections and processes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 
 FORMAT = "2"
 #: Formats this version opens (a format-1 store is moved to format 2 on open).
@@ -98,6 +98,17 @@ def chunked(
     for start in range(0, len(values), step):
         chunk = values[start : start + step]
         yield statements[len(chunk) // columns], chunk
+
+
+#: Names per ``IN (...)`` lookup (SQLite allows 32,766 parameters; 500 keeps each small).
+IN_PARAMS = 500
+
+
+def in_chunks(items: Collection[str]) -> Iterator[list[str]]:
+    """``items`` in lists of at most :data:`IN_PARAMS`, one ``IN (...)`` lookup each."""
+    values = list(items)
+    for start in range(0, len(values), IN_PARAMS):
+        yield values[start : start + IN_PARAMS]
 
 
 UPSERT_STREAM = (

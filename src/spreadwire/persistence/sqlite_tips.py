@@ -45,7 +45,6 @@ FLUSH_ENTRIES: Final = 16_384
 FORCE_ENTRIES: Final = 262_144
 #: Streams held in memory at which a commit writes the tips table itself.
 FORCE_STREAMS: Final = 65_536
-_PARAMS: Final = 500
 
 
 def read_mark(connection: sqlite3.Connection) -> int | None:
@@ -171,8 +170,7 @@ class StreamTips:
                 missing.append(stream)
             else:
                 found[stream] = tip
-        for start in range(0, len(missing), _PARAMS):
-            chunk = missing[start : start + _PARAMS]
+        for chunk in sql.in_chunks(missing):
             marks = ",".join("?" * len(chunk))
             query = f"SELECT stream, version, tip FROM streams WHERE stream IN ({marks})"
             for stream, version, tip in connection.execute(query, chunk):
