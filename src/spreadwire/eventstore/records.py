@@ -89,8 +89,12 @@ def searchable(name: str) -> bool:
     Such a name is stored nowhere, so a read of it answers "nothing" in every backend
     rather than an error in some. A name that is only too long is looked up as usual: a
     store written before :data:`MAX_NAME_BYTES` was enforced may hold one."""
-    if "\x00" in name:
-        return False
+    return "\x00" not in name and has_utf8(name)
+
+
+def has_utf8(name: str) -> bool:
+    """Whether ``name`` can be encoded as UTF-8 (a lone surrogate cannot): what any
+    backend needs to send it at all."""
     if name.isascii():
         return True
     try:

@@ -69,6 +69,7 @@ from spreadwire.eventstore.records import (
     Record,
     RecoveryReport,
     Single,
+    has_utf8,
 )
 from spreadwire.eventstore.signal import CommitSignal
 from spreadwire.eventstore.tail import check_tail, truncated, verdict
@@ -381,21 +382,6 @@ def _whole_stream(rows: Sequence[tuple[Any, ...]], stream: str, after_version: i
         row[1] == stream and row[2] == version
         for version, row in enumerate(rows, start=after_version + 1)
     )
-
-
-def _bindable(name: str) -> bool:
-    """Whether SQLite can be asked for ``name``: any text that has UTF-8 (a lone surrogate
-    has none and fails to bind). Not :func:`~spreadwire.eventstore.records.searchable`:
-    SQLite stores a NUL (PostgreSQL cannot), and a log written before names were limited
-    (``records.check_name``) may hold one; its stream must still read back, and ``events
-    verify`` must find its tip, or a sound log would be reported broken."""
-    if name.isascii():
-        return True
-    try:
-        name.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 @final
@@ -777,8 +763,12 @@ class SQLiteRecorder:
 
     def _tip(self, stream: str) -> StreamTip | None:
         """``stream``'s tip as of the head now, or None if it has no entry."""
-        if not _bindable(stream):
-            return None  # stored nowhere (a lone surrogate cannot be bound)
+        if not has_utf8(stream):
+            # stored nowhere (a lone surrogate cannot be bound). Not ``searchable``: SQLite
+            # stores a NUL (PostgreSQL cannot), and a log written before names were limited
+            # (``records.check_name``) may hold one; its stream must still read back, and
+            # ``events verify`` must find its tip, or a sound log would be reported broken
+            return None
         with self._read_lock:
             if self._closed:
                 raise StoreError("the recorder is closed")
@@ -809,7 +799,7 @@ class SQLiteRecorder:
         return value
 
     def find_key(self, key: str) -> KeyRecord | None:
-        if not _bindable(key):
+        if not has_utf8(key):
             return None  # stored nowhere (a lone surrogate cannot be bound)
         rows = self._fetch(sql.SELECT_KEY, (key,))
         return KeyRecord(*rows[0]) if rows else None
