@@ -29,6 +29,12 @@ def order(recorder: SQLiteRecorder, stream: str, n: int, expected: int | None = 
     return Append(stream=append.stream, events=append.events, expected_version=expected)
 
 
+def commit_each(recorder: SQLiteRecorder, numbers: range, streams: int) -> None:
+    """One commit per event ``n`` of ``numbers``, to stream ``order-<n % streams>``."""
+    for n in numbers:
+        recorder.commit([order(recorder, f"order-{n % streams}", n)])
+
+
 def table(path: Path) -> tuple[dict[str, tuple[int, int]], int]:
     """The stored tips and their mark, read beside the recorder."""
     connection = sqlite3.connect(path)
@@ -67,8 +73,7 @@ def test_commits_leave_the_tips_table_alone_until_a_flush(tmp_path: Path) -> Non
     path = tmp_path / "events.db"
     recorder = SQLiteRecorder(path)
     try:
-        for n in range(40):
-            recorder.commit([order(recorder, f"order-{n % 5}", n)])
+        commit_each(recorder, range(40), 5)
         before = table(path)
         check_streams(recorder)
         recorder.flush_tips()
@@ -86,8 +91,7 @@ def test_an_idle_writer_flushes_once_enough_entries_are_past_the_mark(tmp_path: 
     path = tmp_path / "events.db"
     recorder = SQLiteRecorder(path, tips_flush_entries=10)
     try:
-        for n in range(9):
-            recorder.commit([order(recorder, f"order-{n % 3}", n)])
+        commit_each(recorder, range(9), 3)
         recorder.maintain()
         early = table(path)[1]
         recorder.commit([order(recorder, "order-9", 9)])
@@ -109,8 +113,7 @@ def test_a_writer_that_is_never_idle_flushes_inside_a_commit(
     path = tmp_path / "events.db"
     recorder = SQLiteRecorder(path)
     try:
-        for n in range(30):
-            recorder.commit([order(recorder, f"order-{n % 4}", n)])
+        commit_each(recorder, range(30), 4)
         flushes = recorder.tips_flushes
         stored, mark = table(path)
         check_streams(recorder)
@@ -210,8 +213,7 @@ def test_a_crash_before_the_flush_loses_no_tip(tmp_path: Path, flush_every: int)
 def test_a_format_1_store_opens_with_its_tips_table_complete(tmp_path: Path) -> None:
     path = tmp_path / "events.db"
     recorder = SQLiteRecorder(path)
-    for n in range(20):
-        recorder.commit([order(recorder, f"order-{n % 3}", n)])
+    commit_each(recorder, range(20), 3)
     recorder.close()
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("UPDATE store_meta SET value = '1' WHERE name = 'format'")
@@ -254,8 +256,7 @@ def test_a_torn_tail_cut_by_another_recorder_is_not_remembered(
     path = tmp_path / "events.db"
     first = SQLiteRecorder(path)
     try:
-        for n in range(30):
-            first.commit([order(first, f"order-{n % 3}", n)])
+        commit_each(first, range(30), 3)
         damage = sqlite3.connect(path, isolation_level=None)
         damage.execute("UPDATE events SET checksum = checksum + 1 WHERE position >= 28")
         damage.close()
@@ -299,8 +300,7 @@ def test_a_reader_notices_a_cut_that_left_the_head_where_it_was(tmp_path: Path) 
     path = tmp_path / "events.db"
     first = SQLiteRecorder(path)
     try:
-        for n in range(30):
-            first.commit([order(first, f"order-{n % 3}", n)])
+        commit_each(first, range(30), 3)
         cut = cut_and_reappend(path, 28, 3)
         version = first.stream_version("order-0")  # 10 entries, the last one cut
         entries = [e.version for e in first.read_stream("order-0")]
@@ -318,8 +318,7 @@ def test_a_recorder_that_only_read_up_to_the_head_notices_a_cut_there(tmp_path: 
     that are gone, and its flush must not write them into the table."""
     path = tmp_path / "events.db"
     writer = SQLiteRecorder(path)
-    for n in range(30):
-        writer.commit([order(writer, f"order-{n % 3}", n)])
+    commit_each(writer, range(30), 3)
     second = SQLiteRecorder(path)  # knows the head (30) from its open, wrote nothing
     writer.close()
     try:
@@ -344,8 +343,7 @@ def test_a_flush_after_a_cut_that_left_the_head_where_it_was_writes_no_stale_tip
 ) -> None:
     path = tmp_path / "events.db"
     writer = SQLiteRecorder(path)
-    for n in range(30):
-        writer.commit([order(writer, f"order-{n % 3}", n)])
+    commit_each(writer, range(30), 3)
     second = SQLiteRecorder(path, tips_flush_entries=1)
     writer.close()
     try:
@@ -381,12 +379,10 @@ def test_the_planner_cache_is_dropped_with_tips_rebuilt_after_a_cut(
     first = SQLiteRecorder(path)
     other = SQLiteRecorder(path)
     try:
-        for n in range(27):
-            first.commit([order(first, f"order-{n % 3}", n)])
+        commit_each(first, range(27), 3)
         keyed = encode_append(first.codec, "order-1", [make_accepted("order-1", 1)], 1)
         first.commit([Append(stream="order-1", events=keyed.events, idempotency_key="k")])
-        for n in range(27, 30):
-            other.commit([order(other, f"order-{n % 3}", n)])
+        commit_each(other, range(27, 30), 3)
         again = Append(stream="order-1", events=keyed.events, idempotency_key="k")
         first.commit([again, order(first, "order-1", 99, 10)])  # a duplicate, a conflict
         cut_and_reappend(path, 29, 3)
