@@ -39,6 +39,21 @@ def _node(store: Path) -> TradingNode:
     )
 
 
+def _stop(node: TradingNode) -> None:
+    """Stop the node and close its event store (what a process exit leaves behind)."""
+    node.close()
+    node.recorder.close()
+
+
+def _restart(node: TradingNode, store: Path) -> TradingNode:
+    """Stop ``node`` and restore a new node (a new process) from its log at ``store``;
+    not started yet, so a test can look at what the restore alone brought back."""
+    _stop(node)
+    restored = _node(store)
+    restored.restore()
+    return restored
+
+
 def _run(node: TradingNode, seconds: float) -> None:
     asyncio.run(Driver(node.now, node.advance).run(seconds=seconds, speed=Speed.MAX))
 
@@ -71,8 +86,7 @@ def test_node_restart_restores_state_and_reconciles(tmp_path: Path) -> None:
     before_positions = _positions(first)
     before_orders = {o.client_order_id: o.status for o in first.oms.orders()}
     strategy_positions = {s.strategy_id: dict(s.positions) for s in first.strategies.strategies()}
-    first.close()
-    first.recorder.close()
+    _stop(first)
 
     second = _node(store)
     restored = second.restore()
@@ -127,8 +141,7 @@ def test_node_restarts_past_a_strategy_change_that_was_refused(tmp_path: Path) -
     for command in refused:
         with pytest.raises(ValidationError):
             first.admin(command)
-    first.close()
-    first.recorder.close()
+    _stop(first)
     log = open_store(f"sqlite:///{store}")
     stored = [
         e.message for e in log.read() if isinstance(e.message, ChangeStrategyParams | StartStrategy)
@@ -138,8 +151,7 @@ def test_node_restarts_past_a_strategy_change_that_was_refused(tmp_path: Path) -
     second = _node(store)
     second.restore()
     after = second.strategies.find(strategy.strategy_id)
-    second.close()
-    second.recorder.close()
+    _stop(second)
 
     assert stored == refused
     assert after is not None
@@ -294,8 +306,7 @@ def test_node_on_postgres_reports_its_connection_pool(postgres_url: str) -> None
     _run(node, 10.0)
     node.writer.flush()
     store = NodeControl(node).store()
-    node.close()
-    node.recorder.close()
+    _stop(node)
 
     assert (store.backend, store.state) == ("postgresql", "ok")
     assert store.committed == store.appended > 0
@@ -313,10 +324,7 @@ def test_venue_order_and_trade_ids_are_never_reused_after_a_restart(tmp_path: Pa
     first = _node(store)
     first.start()
     _run(first, 15.0)
-    first.close()
-    first.recorder.close()
-    second = _node(store)
-    second.restore()
+    second = _restart(first, store)
     second.start()
     second.reconcile()
     _run(second, 15.0)
@@ -367,11 +375,7 @@ def test_manual_order_ids_continue_after_a_restart(tmp_path: Path) -> None:
     # one the collar denies (10% below the bid), one that rests (2% below)
     before = [control.submit_order(request(first, b), actor="ops") for b in (0.1, 0.02)]
     _run(first, 1.0)
-    first.close()
-    first.recorder.close()
-
-    second = _node(store)
-    second.restore()
+    second = _restart(first, store)
     second.start()
     _run(second, 1.0)
     control = NodeControl(second)
@@ -379,8 +383,7 @@ def test_manual_order_ids_continue_after_a_restart(tmp_path: Path) -> None:
     given = msgspec.structs.replace(request(second, 0.02), client_order_id="manual-9")
     control.submit_order(given, actor="ops")
     following = control.submit_order(request(second, 0.02), actor="ops")
-    second.close()
-    second.recorder.close()
+    _stop(second)
 
     assert [(o.client_order_id, o.status) for o in before] == [
         ("manual-1", OrderStatus.DENIED),
@@ -408,17 +411,12 @@ def test_denied_client_order_id_is_still_409_after_a_restart(tmp_path: Path) -> 
     )
     denied = NodeControl(first).submit_order(request, actor="ops")
     _run(first, 1.0)
-    first.close()
-    first.recorder.close()
-
-    second = _node(store)
-    second.restore()
+    second = _restart(first, store)
     second.start()
     _run(second, 1.0)
     with pytest.raises(ConflictError, match="was denied") as retry:
         NodeControl(second).submit_order(request, actor="ops")
-    second.close()
-    second.recorder.close()
+    _stop(second)
 
     assert denied.status is OrderStatus.DENIED
     assert retry.value.field == "client_order_id"
@@ -452,8 +450,7 @@ def test_client_order_id_of_an_order_purged_from_memory_is_still_409(tmp_path: P
 
     with pytest.raises(ConflictError, match="exists \\(CANCELED\\)") as again:
         control.submit_order(request, actor="ops")
-    node.close()
-    node.recorder.close()
+    _stop(node)
 
     assert purged
     assert again.value.field == "client_order_id"
@@ -496,17 +493,12 @@ def test_strategies_stay_reducing_under_a_kill_switch_after_a_restart(
         )
     )
     before = _strategy_state(first)
-    first.close()
-    first.recorder.close()
-
-    second = _node(store)
-    second.restore()
+    second = _restart(first, store)
     after = _strategy_state(second)
     second.start()
     second.reconcile()
     _run(second, 20.0)
-    second.close()
-    second.recorder.close()
+    _stop(second)
 
     assert before[holding.strategy_id][0] is TradingState.REDUCING
     assert after == before
@@ -538,11 +530,7 @@ def test_a_manual_order_booked_to_a_strategy_does_not_block_it_after_a_restart(
     resting = NodeControl(first).submit_order(request, actor="ops")
     _run(first, 1.0)
     before = _strategy_state(first)
-    first.close()
-    first.recorder.close()
-
-    second = _node(store)
-    second.restore()
+    second = _restart(first, store)
     after = _strategy_state(second)
     strategy = second.strategies.find(strategy_id)
     assert strategy is not None
@@ -550,8 +538,7 @@ def test_a_manual_order_booked_to_a_strategy_does_not_block_it_after_a_restart(
     second.start()
     second.reconcile()
     _run(second, 30.0)
-    second.close()
-    second.recorder.close()
+    _stop(second)
 
     assert resting.status is OrderStatus.SUBMITTED
     assert after[strategy_id][5] == before[strategy_id][5] == 0
@@ -574,18 +561,13 @@ def test_a_strategy_stopped_between_a_decision_and_its_fills_holds_no_single_leg
     before = _strategy_state(first)
     legs = {s.strategy_id: s.instrument_ids for s in first.strategies.strategies()}
     legged = [sid for sid, state in before.items() if state[2] != state[3]]
-    first.close()
-    first.recorder.close()
-
-    second = _node(store)
-    second.restore()
+    second = _restart(first, store)
     after = _strategy_state(second)
     second.start()
     second.reconcile()
     _run(second, 5.0)
     later = _strategy_state(second)
-    second.close()
-    second.recorder.close()
+    _stop(second)
 
     assert legged, "no strategy was between its decision and its fills at the stop"
     for strategy_id, (y, x) in legs.items():
@@ -616,17 +598,12 @@ def test_a_notional_too_large_to_size_keeps_the_node_running_and_restartable(
         actor="ops",
     )
     _run(first, 10.0)
-    first.close()
-    first.recorder.close()
-
-    second = _node(store)
-    second.restore()
+    second = _restart(first, store)
     second.start()
     second.reconcile()
     _run(second, 10.0)
     restored = second.strategies.find(strategy_id)
-    second.close()
-    second.recorder.close()
+    _stop(second)
 
     assert restored is not None
     assert restored.config.notional == "999999999999"
@@ -655,8 +632,7 @@ def test_releasing_a_kill_switch_does_not_lift_a_breaker_trip_for_the_strategies
     denied = node.denied
     _run(node, 10.0)
     after = {s.trading_state for s in node.strategies.strategies()}
-    node.close()
-    node.recorder.close()
+    _stop(node)
 
     assert scoped[strategy] is TradingState.REDUCING  # the global switch still holds
     assert after == {TradingState.HALTED}
@@ -676,8 +652,7 @@ def test_manual_trips_and_kill_switches_name_their_operator_in_the_audit_log(
     control.engage_kill_switch(KillSwitchRequest(scope="all", reason="drill"), actor="bob")
     node.writer.flush()
     audit = node.read_models().audit(0, 1_000)
-    node.close()
-    node.recorder.close()
+    _stop(node)
 
     changes = {
         (doc["detail"]["reason"].split(" ")[0], doc["operator"])
@@ -702,11 +677,7 @@ def test_a_kill_switch_engaged_twice_keeps_its_first_engagement_live_and_restore
     _run(first, 1.0)
     control.engage_kill_switch(KillSwitchRequest(scope="all", reason="b"), actor="b")
     live = control.trading_state()
-    first.close()
-    first.recorder.close()
-
-    second = _node(store)
-    second.restore()
+    second = _restart(first, store)
     restored = NodeControl(second).trading_state()
     second.recorder.close()
 
@@ -733,11 +704,7 @@ def test_restored_strategies_are_never_less_restricted_than_the_breaker(tmp_path
             ts_init=now,
         )
     )
-    first.close()
-    first.recorder.close()
-
-    second = _node(store)
-    second.restore()
+    second = _restart(first, store)
     states = {s.trading_state for s in second.strategies.strategies()}
     second.recorder.close()
 
@@ -797,10 +764,7 @@ def test_strategies_follow_the_gate_live_and_restored(tmp_path: Path, steps: lis
             )
     live = {s.strategy_id: s.trading_state for s in node.strategies.strategies()}
     allowed = _gate(node)
-    node.close()
-    node.recorder.close()
-    second = _node(store)
-    second.restore()
+    second = _restart(node, store)
     restored = {s.strategy_id: s.trading_state for s in second.strategies.strategies()}
     second.recorder.close()
 
