@@ -18,7 +18,7 @@ Guarantees every implementation gives:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from spreadwire.eventstore.codec import Codec
@@ -57,9 +57,10 @@ class Linked(Protocol):
         first entry), read together so that checking the links costs no second pass."""
         ...
 
-    def stream_tip(self, stream: str) -> tuple[int, int] | None:
-        """``(version, position of its last entry)`` of ``stream`` as the store keeps it
-        for reads (where ``read_stream`` starts walking back), None if it has none."""
+    def stream_tips(self, streams: Collection[str]) -> Mapping[str, tuple[int, int]]:
+        """``(version, position of its last entry)`` of each of ``streams`` that has one,
+        as the store keeps it for reads (where ``read_stream`` starts walking back), all
+        as of one head (a stream with no entry is left out)."""
         ...
 
 

@@ -106,13 +106,13 @@ def _check_versions(
     The store answers as of now, the log was read as of ``report.head``: a tip past that
     head but within the head now, or (a store without links) a higher version while the
     head has moved, is a stream written since, not a problem. (A tip past the head now
-    names an entry that is gone: reported.)"""
-    linked = recorder if isinstance(recorder, Linked) and tips else None
-    now = recorder.last_position()
-    moved = linked is None and now > report.head
-    for stream, version in versions.items():
-        if linked is not None:
-            tip = linked.stream_tip(stream)
+    names an entry that is gone: reported.) "Now" is read after the store answered, so
+    that a commit landing while it answers is within it."""
+    if isinstance(recorder, Linked) and tips:
+        stored_tips = recorder.stream_tips(list(versions))
+        now = recorder.last_position()
+        for stream, version in versions.items():
+            tip = stored_tips.get(stream)
             if tip is not None and report.head < tip[1] <= now and tip[0] > version:
                 continue
             if tip != (version, tips[stream]):
@@ -121,8 +121,11 @@ def _check_versions(
                     f"stream {stream!r}: the store has its tip at {stored} but its last"
                     f" entry in the log is version {version} at position {tips[stream]}"
                 )
-            continue
-        stored_version = recorder.stream_version(stream)
+        return
+    stored_versions = {stream: recorder.stream_version(stream) for stream in versions}
+    moved = recorder.last_position() > report.head
+    for stream, version in versions.items():
+        stored_version = stored_versions[stream]
         if stored_version != version and not (moved and stored_version > version):
             report.problem(
                 f"stream {stream!r}: the store has it at version {stored_version}"

@@ -757,17 +757,32 @@ class SQLiteRecorder:
             after = rows[-1][0]
             remaining = remaining - len(rows) if remaining > 0 else remaining
 
-    def stream_tip(self, stream: str) -> StreamTip | None:
-        """The :class:`Linked` capability: the tip ``read_stream`` walks back from."""
-        return self._tip(stream)
+    def stream_tips(self, streams: Collection[str]) -> Mapping[str, StreamTip]:
+        """The :class:`Linked` capability: the tips ``read_stream`` walks back from, as
+        of the head now or later (one catch-up, then one lookup per chunk of names; a
+        reader's lookup of one stream is :meth:`_tip`)."""
+        # Not ``searchable``: SQLite stores a NUL (PostgreSQL cannot), and a log written
+        # before names were limited (``records.check_name``) may hold one; ``events
+        # verify`` must find its tip, or a sound log would be reported broken. A lone
+        # surrogate cannot be bound: stored nowhere.
+        wanted = [stream for stream in streams if has_utf8(stream)]
+        with self._read_lock:
+            if self._closed:
+                raise StoreError("the recorder is closed")
+            connection = self._read
+            try:
+                # no read transaction around the lookups: a tip the writer drops from
+                # memory once the table holds it must be found by a statement begun
+                # after the memory was looked at, as in ``_tip``
+                self._tips.catch_up(connection, read_state(connection), writing=False)
+                return self._tips.find(connection, wanted)
+            except sqlite3.Error as error:
+                raise StoreError(f"SQLite read failed: {error}") from error
 
     def _tip(self, stream: str) -> StreamTip | None:
         """``stream``'s tip as of the head now, or None if it has no entry."""
         if not has_utf8(stream):
-            # stored nowhere (a lone surrogate cannot be bound). Not ``searchable``: SQLite
-            # stores a NUL (PostgreSQL cannot), and a log written before names were limited
-            # (``records.check_name``) may hold one; its stream must still read back, and
-            # ``events verify`` must find its tip, or a sound log would be reported broken
+            # stored nowhere (a lone surrogate cannot be bound); a NUL is stored (above)
             return None
         with self._read_lock:
             if self._closed:

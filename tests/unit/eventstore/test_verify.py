@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from typing import Any, ClassVar
 
 import msgspec
@@ -72,9 +72,9 @@ class LinkedMemory:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._recorder, name)
 
-    def stream_tip(self, stream: str) -> tuple[int, int] | None:
-        last = [r for r in self._recorder.records() if r.stream == stream]
-        return (last[-1].version, last[-1].position) if last else None
+    def stream_tips(self, streams: Collection[str]) -> dict[str, tuple[int, int]]:
+        tips = {r.stream: (r.version, r.position) for r in self._recorder.records()}
+        return {stream: tips[stream] for stream in streams if stream in tips}
 
     def linked_records(self, after: int = 0) -> Iterator[tuple[Record, int]]:
         last: dict[str, int] = {}
@@ -97,6 +97,57 @@ def test_verify_log_checks_the_links_of_a_recorder_that_has_them() -> None:
         "position 4: stream 'order-O-1' links back to position 0, expected 3",
         "position 9: stream 'order-O-2' links back to position 2, expected 8",
     ]
+
+
+def commit_one_more(recorder: MemoryRecorder, stream: str) -> None:
+    """What a node running beside ``events verify`` does: one more event on ``stream``."""
+    last = [r for r in recorder.records() if r.stream == stream][-1]
+    recorder.commit(
+        [Append(stream=stream, events=(NewEvent(last.type, last.schema, 0, last.payload),))]
+    )
+
+
+class WrittenWhileAsked(LinkedMemory):
+    """A linked store that a writer commits to while it answers for the stream tips."""
+
+    def stream_tips(self, streams: Collection[str]) -> dict[str, tuple[int, int]]:
+        commit_one_more(self._recorder, "order-O-1")
+        return super().stream_tips(streams)
+
+
+class VersionWrittenWhileAsked:
+    """A store with no links that a writer commits to while it answers for a version."""
+
+    def __init__(self, recorder: MemoryRecorder) -> None:
+        self._recorder = recorder
+        self._asked = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._recorder, name)
+
+    def stream_version(self, stream: str) -> int:
+        if not self._asked:
+            self._asked = True
+            commit_one_more(self._recorder, stream)
+        return self._recorder.stream_version(stream)
+
+
+def test_verify_log_of_a_stream_written_while_the_store_gives_its_tips_is_sound() -> None:
+    """The head "now" was read before the store was asked for its tips: a commit landing
+    in between put a tip past it, reported as an entry that is gone."""
+    report = verify_log(WrittenWhileAsked(stored(), {}))
+
+    assert report.sound, report.details
+    assert report.head == 11
+
+
+def test_verify_log_of_a_stream_written_while_the_store_gives_its_version_is_sound() -> None:
+    recorder = VersionWrittenWhileAsked(stored())
+
+    report = verify_log(recorder)
+
+    assert report.sound, report.details
+    assert recorder.last_position() == 12
 
 
 class Widget(msgspec.Struct, frozen=True, kw_only=True, tag=True):
