@@ -18,6 +18,7 @@ from spreadwire.cli.meter import Meter
 from spreadwire.cli.stores import check_server, is_postgres, one_line, open_models, open_recorder
 from spreadwire.errors import StoreError
 from spreadwire.eventstore.compare import MAX_LISTED, compare_read_models, read_model_lag
+from spreadwire.eventstore.projection import ReadModelStore
 from spreadwire.eventstore.readmodels import standard_projections
 from spreadwire.eventstore.recorder import Recorder
 from spreadwire.eventstore.verify import verify_log
@@ -54,11 +55,13 @@ def run_last(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_models_exist(url: str, option: str) -> bool:
+def _existing_read_models(url: str, option: str) -> ReadModelStore | None:
+    """The read models at ``url``, opened, or None if there are none (nothing is created
+    where there were none)."""
     if url.startswith("memory://"):
-        return False
-    if url.startswith("sqlite:"):
-        return sqlite_path(url).exists()
+        return None
+    if url.startswith("sqlite:") and not sqlite_path(url).exists():
+        return None
     if is_postgres(url):
         from spreadwire.persistence.readmodels_postgres import read_models_exist
 
@@ -67,23 +70,26 @@ def _read_models_exist(url: str, option: str) -> bool:
         check_server(url, option)
         try:
             if not read_models_exist(url):
-                return False
+                return None
         except StoreError as error:
             raise StoreError(f"{option}: {one_line(str(error))}") from error
     store = open_models(url, option)
     try:
         # documents without tracking positions are read models too (and not a rebuild)
         tables = [table for projection in standard_projections() for table in projection.tables]
-        return bool(store.tracking()) or store.holds_any(tables)
-    finally:
+        if store.tracking() or store.holds_any(tables):
+            return store
+    except BaseException:
         store.close()
+        raise
+    store.close()
+    return None
 
 
 def _check_read_models(
-    recorder: Recorder, url: str, option: str, meter: Meter
+    recorder: Recorder, live: ReadModelStore, option: str, meter: Meter
 ) -> tuple[list[str], int]:
     """The differences from a rebuild, and how far the read models are behind the log."""
-    live = open_models(url, option)
     scratch = open_models("memory://", option)
 
     def progress(name: str, position: int, tracked: int) -> None:
@@ -93,7 +99,6 @@ def _check_read_models(
         differences = compare_read_models(recorder, live, scratch, standard_projections(), progress)
         return differences, read_model_lag(recorder, live)
     finally:
-        live.close()
         scratch.close()
 
 
@@ -127,12 +132,16 @@ def run_verify(args: argparse.Namespace) -> int:
         differences: list[str] = []
         url = args.read_models or default_read_models_url(args.store)
         option = "--read-models" if args.read_models else "--store"
+        live = None if args.skip_read_models else _existing_read_models(url, option)
         if args.skip_read_models:
             out.write("read models: skipped\n")
-        elif not _read_models_exist(url, option):
+        elif live is None:
             out.write(f"read models: none at {url}, nothing to compare\n")
         else:
-            differences, lag = _check_read_models(recorder, url, option, meter)
+            try:
+                differences, lag = _check_read_models(recorder, live, option, meter)
+            finally:
+                live.close()
             _write_differences(out, differences, lag)
     finally:
         meter.close()
