@@ -163,3 +163,12 @@ def test_store_postgres_high_volume_category_sharing_a_table_name_is_a_config_er
     of ``order``: such a category would leave the store impossible to create."""
     with pytest.raises(ConfigError, match=r"high_volume_categories: .* table name"):
         PostgresRecorder(postgres_url, config=PostgresConfig(high_volume_categories=categories))
+
+
+def test_store_postgres_pool_of_one_connection_is_a_config_error(postgres_url: str) -> None:
+    """Commits keep their connection between commits: a pool of one left no connection
+    for reads, and every read after the first commit waited out ``acquire_timeout_s``."""
+    config = PostgresConfig(pool_min=1, pool_max=1, acquire_timeout_s=1.0)
+
+    with pytest.raises(ConfigError, match="pool_max: 1 is too few"):
+        PostgresRecorder(postgres_url, config=config)

@@ -37,16 +37,22 @@ class CuttingProxy:
     """A TCP proxy to the PostgreSQL server that can lose one answer: once armed, the
     first client message holding ``marker`` is delivered to the server, the server's
     reply is dropped and the client's connection is closed. ``refusing`` turns new
-    connections away (a server out of reach)."""
+    connections away (a server out of reach). ``holding`` arms a message that is late
+    instead: the client's connection is closed at once and the message reaches the
+    server only at :meth:`deliver` (bytes still in the network when the client gave up)."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self._target = target
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
         self.marker: bytes | None = None
+        self.holding: bytes | None = None
         self.cuts = 0
         self.refusing = False
         self._closing = False
+        self._held = threading.Event()
+        self._release = threading.Event()
+        self._delivered = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def url(self, url: str) -> str:
@@ -67,7 +73,6 @@ class CuttingProxy:
             threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
 
     def _pump(self, client: socket.socket, server: socket.socket) -> None:
-        mute = False
         try:
             while True:
                 ready, _, _ = select.select([client, server], [], [], 0.5)
@@ -77,25 +82,61 @@ class CuttingProxy:
                     data = source.recv(65_536)
                     if not data:
                         return
-                    if source is client:
-                        if self.marker is not None and self.marker in data:
-                            self.marker = None
-                            mute = True
-                        server.sendall(data)
-                        if mute:
-                            time.sleep(0.3)  # the server has committed by now
-                            self.cuts += 1
-                            return
-                    elif not mute:
+                    if source is server:
                         client.sendall(data)
+                    elif self._from_client(client, server, data):
+                        return
         except OSError:
             return
         finally:
             client.close()
             server.close()
 
+    def _from_client(self, client: socket.socket, server: socket.socket, data: bytes) -> bool:
+        """Pass ``data`` on to the server; True when the connection is to be cut."""
+        if self.holding is not None and self.holding in data:
+            self.holding = None
+            self._late(client, server, data)
+            return True
+        if self.marker is not None and self.marker in data:
+            self.marker = None
+            server.sendall(data)
+            time.sleep(0.3)  # the server has committed by now
+            self.cuts += 1
+            return True
+        server.sendall(data)
+        return False
+
+    def _late(self, client: socket.socket, server: socket.socket, data: bytes) -> None:
+        """Close the client's connection, then hand ``data`` to the server when released
+        and wait for its answer (ReadyForQuery) or for it to close the connection."""
+        client.close()
+        self.cuts += 1
+        self._held.set()
+        self._release.wait()
+        try:
+            server.sendall(data)
+            answer = b""
+            while b"Z\x00\x00\x00\x05" not in answer:
+                chunk = server.recv(65_536)
+                if not chunk:
+                    break
+                answer += chunk
+        except OSError:
+            pass
+        finally:
+            self._delivered.set()
+
+    def deliver(self) -> None:
+        """Let the held message reach the server; return once the server has dealt with
+        it (answered, or closed the connection)."""
+        assert self._held.is_set(), "no message is held"
+        self._release.set()
+        self._delivered.wait()
+
     def close(self) -> None:
         self._closing = True
+        self._release.set()
         self._listener.close()
 
 
@@ -198,6 +239,33 @@ def test_commit_whose_answer_is_lost_is_stored_once_and_reported_committed(
     assert _stored(postgres_url, "order-CUT-3") == [(8, 1), (9, 2), (10, 3)]
     assert _stored(postgres_url, "order-CUT-4") == [(11, 1), (12, 2)]
     assert sound
+
+
+def test_commit_whose_statement_reaches_the_server_after_the_connection_broke_is_stored_once(
+    postgres_url: str, proxy: CuttingProxy
+) -> None:
+    """The one-statement commit is sent, the connection breaks, and the statement is
+    still on its way: the server runs it only after the recorder looked for the entries
+    and found none. The recorder ends the server session of the broken connection before
+    it looks, so a statement arriving late finds no one to run it: the commit is reported
+    failed and is not in the log, and the writer's retry stores it once."""
+    recorder = PostgresRecorder(proxy.url(postgres_url))
+    batch = [Append(stream="order-HELD", events=_events(2, "held"))]
+    try:
+        recorder.commit([Append(stream="order-WARM", events=_events(1, "warm"))])
+        proxy.holding = b"order-HELD"
+        with pytest.raises(StoreError, match="PostgreSQL commit failed"):
+            recorder.commit(batch)
+        proxy.deliver()
+        stored_late = _stored(postgres_url, "order-HELD")
+        outcomes = recorder.commit(batch)
+    finally:
+        recorder.close()
+
+    assert proxy.cuts == 1
+    assert stored_late == []
+    assert outcomes == [Committed(2, 3, 2)]
+    assert _stored(postgres_url, "order-HELD") == [(2, 1), (3, 2)]
 
 
 def test_commit_whose_answer_is_lost_while_the_server_is_out_of_reach_is_settled_later(

@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Annotated, Any, final
 
 import msgspec
@@ -57,12 +58,15 @@ from spreadwire.persistence.store import redact
 _log = logging.getLogger("spreadwire.persistence.postgres")
 
 _PAGE = 5_000
+#: A server session: (pid, start time), as ``pg_stat_activity`` shows it.
+Session = tuple[int, datetime]
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 
 
 class PostgresConfig(msgspec.Struct, frozen=True, kw_only=True):
     pool_min: Annotated[int, msgspec.Meta(ge=1)] = 1
-    pool_max: Annotated[int, msgspec.Meta(ge=1)] = 8
+    #: At least 2: commits keep one connection between them, reads need another.
+    pool_max: Annotated[int, msgspec.Meta(ge=2)] = 8
     connect_timeout_s: Annotated[int, msgspec.Meta(gt=0)] = 10
     acquire_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 10.0
     statement_timeout_ms: Annotated[int, msgspec.Meta(gt=0)] = 5_000
@@ -125,6 +129,7 @@ class PostgresRecorder:
         "_planner",
         "_pool",
         "_recovery",
+        "_session",
         "_signal",
         "_unsettled",
         "_url",
@@ -139,6 +144,11 @@ class PostgresRecorder:
         repair: bool = True,
     ) -> None:
         self._config = config or PostgresConfig()
+        if self._config.pool_max < 2:
+            raise ConfigError(
+                f"pool_max: {self._config.pool_max} is too few; commits keep one connection"
+                " between them and reads need another (at least 2)"
+            )
         categories = self._config.high_volume_categories
         # table names: events_other (the default partition), events_<category> and its
         # hash partitions events_<category>_<i>; none may be another's name
@@ -161,11 +171,14 @@ class PostgresRecorder:
         self._committer: Any = None
         #: A cursor of the commit connection, reused (making one per commit costs ~12 µs).
         self._commit_cursor: Any = None
+        #: The server session of the commit connection.
+        self._session: Session | None = None
         #: The plan whose write statement was sent in the commit now running.
         self._in_flight: Plan | None = None
         #: A commit whose outcome is unknown (the connection failed after the write was
-        #: sent) and could not be checked yet: (the appends, their plan).
-        self._unsettled: tuple[Sequence[Append | Single], Plan] | None = None
+        #: sent) and could not be checked yet: (the appends, their plan, the server
+        #: session it was sent to).
+        self._unsettled: tuple[Sequence[Append | Single], Plan, Session | None] | None = None
         self._pool = self._open_pool(url)
         try:
             self._create_schema()
@@ -339,11 +352,12 @@ class PostgresRecorder:
                 raise ConcurrencyError(f"concurrent append: {error}") from error
             except Exception as error:  # psycopg errors, pool timeouts, OS errors
                 self._planner.forget()
+                session = self._session
                 self._release_commit_connection()
                 sent, self._in_flight = self._in_flight, None
                 if sent is not None and not _refused(error):
                     # The write was sent and no answer came back: it may have committed.
-                    self._unsettled = (appends, sent)
+                    self._unsettled = (appends, sent, session)
                     landed = self._settle(appends)
                     if landed is not None:
                         return landed
@@ -361,9 +375,9 @@ class PostgresRecorder:
         safe. When the server cannot be asked, the commit stays unsettled and this raises:
         every later commit asks again first, so a batch is never written twice."""
         assert self._unsettled is not None
-        batch, plan = self._unsettled
+        batch, plan, session = self._unsettled
         try:
-            landed = self._landed(plan)
+            landed = self._landed(plan, session)
         except Exception as error:
             raise StoreError(
                 "PostgreSQL commit failed, and whether it landed is checked before the next"
@@ -382,13 +396,24 @@ class PostgresRecorder:
         )
         return None
 
-    def _landed(self, plan: Plan) -> bool:
-        """Whether ``plan``'s rows are in the log. The head row is locked first, so a
-        transaction the server is still finishing (it committed after the connection
-        broke, or it is rolling back) is waited for rather than missed."""
+    def _landed(self, plan: Plan, session: Session | None) -> bool:
+        """Whether ``plan``'s rows are in the log. The server session the write was sent
+        to is ended first if it is still there: a write still on its way to it (or
+        queued in it) would otherwise run after this look and land unseen. Then the head
+        row is locked, so a transaction the server is still finishing (it committed
+        after the connection broke, or it is rolling back) is waited for rather than
+        missed."""
         first, last = plan.rows[0], plan.rows[-1]
         connection = self._live_connection()
         try:
+            if session is not None:
+                wait_ms = self._config.lock_timeout_ms
+                ended = connection.execute(sql.END_SESSION, (wait_ms, *session)).fetchone()
+                if ended is not None and not ended[0]:
+                    raise StoreError(
+                        f"the server session {session[0]} of the broken connection did not"
+                        f" end within {wait_ms} ms"
+                    )
             with connection.transaction():
                 head = connection.execute(sql.LOCK_HEAD).fetchone()[0]
                 if head < last[POSITION]:
@@ -408,12 +433,14 @@ class PostgresRecorder:
             connection = self._live_connection()
             self._committer = connection
             self._commit_cursor = connection.cursor()
+            self._session = connection.execute(sql.SESSION).fetchone()
         return self._committer
 
     def _release_commit_connection(self) -> None:
         """Back to the pool (which discards it if it is broken); the next commit takes one."""
         connection, self._committer = self._committer, None
         self._commit_cursor = None
+        self._session = None
         if connection is not None:
             self._pool.putconn(connection)
 

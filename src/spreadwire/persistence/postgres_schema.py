@@ -71,6 +71,14 @@ INSERT_KEY = (
 LOCK_HEAD = "SELECT position FROM event_head WHERE id = 1 FOR UPDATE"
 SET_HEAD = "UPDATE event_head SET position = %s WHERE id = 1"
 SELECT_HEAD = "SELECT position FROM event_head WHERE id = 1"
+#: (pid, start time) of this connection's server session, which name it in END_SESSION.
+SESSION = "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+#: End the server session named (if it is still there), waiting up to %s ms for it to
+#: exit: no row (gone already), true (ended) or false (still there when the wait ended).
+END_SESSION = (
+    "SELECT pg_terminate_backend(pid, %s) FROM pg_stat_activity"
+    " WHERE pid = %s AND backend_start = %s"
+)
 SELECT_CHECKSUMS = "SELECT position, checksum FROM events WHERE position = ANY(%s)"
 SELECT_AFTER = f"SELECT {COLUMNS} FROM events WHERE position > %s ORDER BY position LIMIT %s"
 SELECT_STREAM = (
