@@ -88,7 +88,10 @@ def run_query(args: argparse.Namespace) -> int:
     out = sys.stdout
     try:
         if args.vwap:
-            for row in history.vwap(args.start, args.end, args.instrument):
+            rows = history.vwap(args.start, args.end, args.instrument)
+            if not rows and not args.json:  # as a slice says it (JSON lines: no line)
+                out.write("0 trades\n")
+            for row in rows:
                 line = (
                     msgspec.json.encode(row).decode()
                     if args.json

@@ -13,6 +13,10 @@ folders of the days and instruments it asks for and hands DuckDB exactly those f
 its cost follows the slice, not the whole history, and a file it cannot read is an error
 naming it rather than a silently smaller answer.
 
+A file is synced before it takes its name (``.part-*.tmp`` until then, which queries skip)
+and its folder after, so what a flush wrote survives a power cut, and a write cut short
+leaves no named file that every query of its day would fail on.
+
 Prices and sizes are stored exactly as raw fixed-point int64 (scale 1e9) with their
 precision; VWAP is computed in DuckDB's 128-bit HUGEINT, so it is exact before the final
 division. Ticks are never inserted row by row: :class:`TickWriter` buffers them and
@@ -101,6 +105,27 @@ def _quote_row(tick: QuoteTick) -> tuple[Any, ...]:
     )
 
 
+def _sync_folder(folder: Path) -> None:
+    """Make the entries of ``folder`` (a file renamed into it, a folder made) durable."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _make_folders(folder: Path) -> None:
+    """Create ``folder`` and its missing parents, each synced into its own parent (a file
+    synced into a folder the disk never recorded would be lost with it)."""
+    missing: list[Path] = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        created.mkdir(exist_ok=True)
+        _sync_folder(created.parent)
+
+
 class TickWriterStats(msgspec.Struct, frozen=True, kw_only=True):
     buffered: int
     written_rows: int
@@ -169,10 +194,15 @@ class TickWriter:
         )
         folder = self._root / kind / f"date={day.isoformat()}" / partition(instrument_id)
         name = f"part-{rows[0][0]}-{self._token}-{next(self._counter)}.parquet"
+        temporary = folder / f".{name}.tmp"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, folder / f".{name}.tmp", compression=self._compression)
-            (folder / f".{name}.tmp").rename(folder / name)
+            _make_folders(folder)
+            with open(temporary, "wb") as handle:
+                pq.write_table(table, handle, compression=self._compression)
+                handle.flush()
+                os.fsync(handle.fileno())
+            temporary.rename(folder / name)
+            _sync_folder(folder)
         except OSError as error:
             raise StoreError(f"cannot write tick history under {folder}: {error}") from error
         self._rows += len(rows)
@@ -203,10 +233,11 @@ def partition(instrument_id: str) -> str:
 
 def _folder_names(instrument_id: str) -> list[str]:
     """The partition folder of ``instrument_id``, and the unencoded name a tree written
-    before percent-encoding used for it (an id with a space, say), if that differs."""
+    before percent-encoding used for it (an id with a space, say), if that differs and
+    could be a folder name."""
     encoded = partition(instrument_id)
     legacy = f"instrument_id={instrument_id}"
-    if legacy == encoded or "/" in instrument_id or "%" in instrument_id:
+    if legacy == encoded or any(c in instrument_id for c in "/%\0"):
         return [encoded]
     return [encoded, legacy]
 
@@ -215,6 +246,22 @@ def _folder_names(instrument_id: str) -> list[str]:
 #: the whole path, above the root too, and guess their types); a query that needs the
 #: instrument gets it from the partition folder, as :meth:`TickHistory.located` names it.
 _READ = "read_parquet(?, filename = true, hive_partitioning = false)"
+
+#: What DuckDB takes for a glob in a file name.
+_GLOB = re.compile(r"[*?\[]")
+
+
+def _literal(path: str) -> str:
+    """``path`` as a DuckDB file name that matches that one file: DuckDB globs every name
+    it is given (a root ``desk*`` would read ``desk-copy`` too) and takes a leading ``~``
+    for the home folder, so the path is made absolute and each glob character is put in
+    brackets (``*`` becomes ``[*]``); DuckDB reports the file under its own name."""
+    return _GLOB.sub(r"[\g<0>]", str(Path(path).absolute()))
+
+
+def _instrument(folder_name: str) -> str:
+    """The instrument of a partition folder, from its name (see :func:`partition`)."""
+    return unquote(folder_name.removeprefix("instrument_id="))
 
 
 def _entries(folder: Path) -> list[os.DirEntry[str]]:
@@ -281,7 +328,7 @@ class TickHistory:
                 ]
             )
             for folder in folders:
-                instrument = unquote(folder.name.removeprefix("instrument_id="))
+                instrument = _instrument(folder.name)
                 files.extend(
                     (entry.path, instrument)
                     for entry in _entries(folder)
@@ -302,7 +349,8 @@ class TickHistory:
         """``result`` of ``sql`` over ``files`` (its first parameter); a DuckDB error, in
         the query or while reading the files, is a :class:`StoreError`."""
         try:
-            return result(self._connection.sql(sql, params=[files, *params]))
+            patterns = [_literal(path) for path in files]
+            return result(self._connection.sql(sql, params=[patterns, *params]))
         except duckdb.Error as error:
             raise StoreError(f"cannot read tick history under {self._root}: {error}") from error
 
@@ -333,21 +381,22 @@ class TickHistory:
 
     def vwap(self, start_ns: int, end_ns: int, instrument_id: str | None = None) -> list[Vwap]:
         """Volume-weighted average price per instrument over ``[start_ns, end_ns)``."""
-        located = self.located("trades", start_ns, end_ns, instrument_id)
-        if not located:
+        files = self.files("trades", start_ns, end_ns, instrument_id)
+        if not files:
             return []
-        instrument_of = dict(located)
         sql = (
             "SELECT filename, sum(price_raw::HUGEINT * size_raw), sum(size_raw::HUGEINT),"
             f" count(*), max(price_precision), max(size_precision) FROM {_READ}"
             " WHERE ts_event >= ? AND ts_event < ? GROUP BY filename"
         )
-        # summed per file by DuckDB, per instrument here (exact integers either way)
+        # summed per file by DuckDB, per instrument here (exact integers either way); the
+        # instrument of a file is its partition folder's, as :meth:`located` names it
         totals: dict[str, list[int]] = {}
         for filename, notional, volume, trades, pp, sp in self._rows(
-            sql, list(instrument_of), [start_ns, end_ns]
+            sql, files, [start_ns, end_ns]
         ):
-            total = totals.setdefault(instrument_of[filename], [0, 0, 0, 0, 0])
+            instrument = _instrument(Path(filename).parent.name)
+            total = totals.setdefault(instrument, [0, 0, 0, 0, 0])
             total[0] += int(notional)
             total[1] += int(volume)
             total[2] += int(trades)
@@ -396,8 +445,10 @@ def _vwap_row(row: tuple[Any, ...]) -> Vwap:
     )
 
 
-#: The fraction of a second in an ISO 8601 time: its digits, and what follows them.
-_FRACTION = re.compile(r"([T ]\d\d:?\d\d:?\d\d)[.,](\d+)")
+#: The fraction of a second in an ISO 8601 time: its digits, and what follows them. The
+#: time comes after a date's last digit and one separator, which ``fromisoformat`` lets be
+#: any character (``T``, ``t``, a space...); a UTC offset's seconds come after ``+``/``-``.
+_FRACTION = re.compile(r"(\d[^\d:+-]\d\d:?\d\d:?\d\d)[.,](\d+)")
 
 
 def utc_ns(text: str) -> int:
@@ -406,6 +457,7 @@ def utc_ns(text: str) -> int:
     if text.lstrip("-").isdigit():
         return int(text)
     nanos = 0
+    given = text
     found = _FRACTION.search(text)
     if found is not None:
         digits = found.group(2)
@@ -417,4 +469,6 @@ def utc_ns(text: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    if delta.microseconds:  # a fraction the pattern did not take: refused, not cut
+        raise ValueError(f"cannot read the fraction of a second in {given!r}")
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + nanos

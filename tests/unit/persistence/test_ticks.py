@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -119,7 +120,7 @@ def test_utc_ns_accepts_iso_and_integer_nanoseconds() -> None:
 
 @pytest.mark.parametrize(
     "instrument",
-    ["X=1.SIM", "a*b?[c]", "BTC/USD.SIM", "A%2FB.SIM", "A\\B.SIM", "2024-01-01", "007"],
+    ["X=1.SIM", "a*b?[c]", "BTC/USD.SIM", "A%2FB.SIM", "A\\B.SIM", "2024-01-01", "007", "A\x00B"],
 )
 def test_tick_history_any_instrument_id_reads_back_as_itself(
     tmp_path: Path, instrument: str
@@ -212,6 +213,39 @@ def test_tick_writer_failed_partition_keeps_every_row_for_the_next_flush(tmp_pat
     assert writer.stats().buffered == 0
 
 
+def test_tick_writer_syncs_a_file_before_naming_it_and_its_folders_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file written is on disk under its name once ``flush`` returns: a power cut must
+    not leave a named but empty part file, which would fail every query of its day."""
+    events: list[tuple[str, str]] = []
+    fsync, rename = os.fsync, os.rename
+
+    def logged_fsync(descriptor: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{descriptor}")))
+        fsync(descriptor)
+
+    def logged_rename(source: Any, target: Any, **kwargs: Any) -> None:
+        events.append(("rename", str(Path(target).resolve())))
+        rename(source, target, **kwargs)
+
+    monkeypatch.setattr(os, "fsync", logged_fsync)
+    monkeypatch.setattr(os, "rename", logged_rename)
+    root = tmp_path.resolve() / "ticks"
+    writer = TickWriter(root)
+    writer.record(trade("AAA.SIM", DAY, "10", "1", 0))
+
+    writer.flush()
+
+    (path,) = root.rglob("part-*.parquet")
+    folder = path.parent
+    synced_file = events.index(("fsync", str(folder / f".{path.name}.tmp")))
+    named = events.index(("rename", str(path)))
+    assert synced_file < named < events.index(("fsync", str(folder)))
+    for created in (folder.parent, folder.parent.parent, root):  # new folders' entries
+        assert ("fsync", str(created.parent)) in events
+
+
 def test_tick_history_small_prices_print_as_plain_decimals(tmp_path: Path) -> None:
     writer = TickWriter(tmp_path)
     writer.record(trade("TINY", DAY, "0.000000002", "0.000000003", 0))
@@ -229,6 +263,22 @@ def test_utc_ns_keeps_nanoseconds_and_refuses_more_digits() -> None:
     assert utc_ns("20240501T000000.5") == utc_ns("2024-05-01") + 500_000_000
     with pytest.raises(ValueError, match="more than nine digits"):
         utc_ns("2024-01-02T00:00:00.0000000001")
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-01-02t00:00:00.5", "2024-01-02_00:00:00.5", "20240102t000000.5"]
+)
+def test_utc_ns_keeps_the_fraction_after_any_date_time_separator(text: str) -> None:
+    """``datetime.fromisoformat`` takes any one character between date and time."""
+    assert utc_ns(text) == utc_ns("2024-01-02") + 500_000_000
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-01-02T00:00:00.5.5", "2024-01-02T00:00.5", "2024-01-02T00:00:00+01:00:00.5"]
+)
+def test_utc_ns_refuses_a_fraction_it_would_cut(text: str) -> None:
+    with pytest.raises(ValueError, match="fraction of a second"):
+        utc_ns(text)
 
 
 def test_tick_history_reads_an_unencoded_folder_of_an_older_tree(tmp_path: Path) -> None:
@@ -267,3 +317,38 @@ def test_tick_history_under_a_folder_that_looks_like_a_partition(tmp_path: Path)
     assert history.count_trades("BBB.SIM", DAY, DAY + 1) == 1
     assert history.trades("AAA.SIM", DAY, DAY + 1).num_rows == 1
     assert history.last_ts() is not None
+
+
+@pytest.mark.parametrize("name", ["desk*", "desk?", "desk[!x]"])
+def test_tick_history_root_with_glob_characters_reads_only_its_own_files(
+    tmp_path: Path, name: str
+) -> None:
+    """DuckDB takes a file name as a pattern: a root named ``desk*`` must not also read
+    a copy of the history in ``desk-copy`` beside it."""
+    root = tmp_path / name
+    writer = TickWriter(root)
+    writer.record(trade("AAA.SIM", DAY, "10", "2", 0))
+    writer.close()
+    shutil.copytree(root, tmp_path / "desk-copy")
+    shutil.copytree(root, tmp_path / "deskX")
+    history = TickHistory(root)
+
+    assert history.count_trades("AAA.SIM", DAY, DAY + 1) == 1
+    assert history.trades("AAA.SIM", DAY, DAY + 1).num_rows == 1
+    assert [(v.instrument_id, v.volume, v.trades) for v in history.vwap(DAY, DAY + 1)] == [
+        ("AAA.SIM", "2", 1)
+    ]
+
+
+def test_tick_history_relative_root_starting_with_a_tilde_is_not_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    writer = TickWriter("~ticks")
+    writer.record(trade("AAA.SIM", DAY, "10", "2", 0))
+    writer.close()
+    history = TickHistory("~ticks")
+
+    assert history.count_trades("AAA.SIM", DAY, DAY + 1) == 1
+    assert [v.trades for v in history.vwap(DAY, DAY + 1)] == [1]
+    assert history.last_ts() == DAY
