@@ -208,6 +208,24 @@ def test_cli_projections_status_missing_postgres_read_models_exits_2_naming_read
     )
 
 
+def test_cli_projections_catch_up_on_locked_read_models_exits_2_naming_them(
+    tmp_path: Path,
+) -> None:
+    """Another process holds the read models' write lock past the busy timeout: one
+    line naming the read models, no traceback."""
+    url = _store_with_orders(tmp_path / "events.db", 1)
+    assert main(["projections", "rebuild", "--store", url]) == 0
+    _store_with_orders(tmp_path / "events.db", 2)  # entries the read models have not seen
+    holder = sqlite3.connect(tmp_path / "events.readmodels.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        result = _cli(tmp_path, "projections", "catch-up", "--store", url)
+    finally:
+        holder.close()
+
+    _assert_one_line_error(result, "projections", "read models", "database is locked")
+
+
 def test_cli_demo_out_is_an_existing_file_exits_2_naming_out(tmp_path: Path) -> None:
     path = tmp_path / "summary.json"
     path.write_text("{}\n")

@@ -19,6 +19,7 @@ from spreadwire.domain.events import (
     OrderFill,
     OrderInitialized,
     OrderModifyRejected,
+    OrderTriggered,
     OrderUpdated,
 )
 from spreadwire.domain.order import PREVIOUS, TRANSITIONS
@@ -42,6 +43,11 @@ def _fraction(text: str) -> Fraction:
 
 def _money(amount: Fraction) -> str:
     return Money.from_fraction(amount, MONEY_PRECISION, CURRENCY).amount()
+
+
+def _decimals(text: str | None) -> int:
+    """How many decimals a quantity was written with (``"3.50"``: 2)."""
+    return 0 if text is None else len(text.partition(".")[2])
 
 
 def _order_doc(
@@ -70,6 +76,10 @@ def _order_doc(
         "last_position": entry.position,
         "ts_last": ts_last,
     }
+
+
+_UNTRIGGERED = (OrderStatus.ACCEPTED, OrderStatus.SUBMITTED)
+_RESTING = (*_UNTRIGGERED, OrderStatus.TRIGGERED)
 
 
 @final
@@ -129,6 +139,13 @@ class OrdersProjection:
             doc["anomalies"] = doc.get("anomalies", 0) + 1
             return
         target = TRANSITIONS[key]
+        # what a pending request goes back to moves on with a trigger or a fill that
+        # overtook it (as Order._apply_fields)
+        previous = doc.get("previous")
+        if isinstance(message, OrderFill) and previous in _RESTING:
+            doc["previous"] = str(OrderStatus.PARTIALLY_FILLED)
+        elif type(message) is OrderTriggered and previous in _UNTRIGGERED:
+            doc["previous"] = str(OrderStatus.TRIGGERED)
         if target is PREVIOUS:
             target = OrderStatus(doc.get("previous") or status)
         elif target in (OrderStatus.PENDING_UPDATE, OrderStatus.PENDING_CANCEL) and status not in (
@@ -158,8 +175,10 @@ class OrdersProjection:
             notional = _fraction(doc.get("notional", "0")) + Fraction(
                 message.last_px.raw * message.last_qty.raw, FIXED_SCALAR * FIXED_SCALAR
             )
+            # the finest precision any fill came at: a coarser one cannot hold the sum
+            precision = max(message.last_qty.precision, _decimals(doc.get("filled_qty")))
             doc["filled_qty_raw"] = filled
-            doc["filled_qty"] = str(Quantity(raw=filled, precision=message.last_qty.precision))
+            doc["filled_qty"] = str(Quantity(raw=filled, precision=precision))
             doc["notional"] = str(notional)
             doc["avg_px"] = (
                 decimal_text(notional / Fraction(filled, FIXED_SCALAR)) if filled else None
@@ -228,9 +247,9 @@ class PositionsProjection:
         view.put("position_trades", trade_key, {"position": entry.position})
         key = f"{fill.strategy_id}:{fill.instrument_id}"
         doc = view.get("positions", key)
-        position = _position_from(
-            doc, fill.strategy_id, fill.instrument_id, fill.last_qty.precision
-        )
+        # the finest precision any fill came at: a coarser one cannot hold the sum
+        size = max(fill.last_qty.precision, _decimals(None if doc is None else doc["quantity"]))
+        position = _position_from(doc, fill.strategy_id, fill.instrument_id, size)
         realized = position.apply_fill(OrderSide(fill.side), fill.last_qty, fill.last_px)
         average = position.avg_open_price()
         view.put(

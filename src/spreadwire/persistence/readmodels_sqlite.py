@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import final
 
@@ -41,11 +42,12 @@ _COUNT_RESET = (
 class SQLiteReadModelStore:
     __slots__ = ("_connection", "_decoder", "_encoder", "_lock", "_path", "_tables")
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, timeout_s: float = 5.0) -> None:
+        """``timeout_s``: how long a call waits for another connection's write lock."""
         self._path = str(path)
         try:
             self._connection = sqlite3.connect(
-                self._path, isolation_level=None, check_same_thread=False, timeout=5.0
+                self._path, isolation_level=None, check_same_thread=False, timeout=timeout_s
             )
             if self._path != ":memory:":
                 self._connection.execute("PRAGMA journal_mode = WAL")
@@ -62,6 +64,16 @@ class SQLiteReadModelStore:
     def url(self) -> str:
         return "memory://" if self._path == ":memory:" else f"sqlite:///{self._path}"
 
+    @contextmanager
+    def _locked(self) -> Iterator[sqlite3.Connection]:
+        """The connection under the lock; a database error (another connection holding
+        the write lock past the timeout, a full disk) as a :class:`StoreError`."""
+        with self._lock:
+            try:
+                yield self._connection
+            except sqlite3.Error as error:
+                raise StoreError(f"read models {self.url}: {error}") from error
+
     def _ensure(self, table: str) -> str:
         name = f"rm_{check_table_name(table)}"
         if table not in self._tables:
@@ -76,19 +88,19 @@ class SQLiteReadModelStore:
         return self.marks()[0]
 
     def holds_any(self, tables: Sequence[str]) -> bool:
-        with self._lock:
+        with self._locked() as connection:
             for table in tables:
                 name = f"rm_{check_table_name(table)}"
-                exists = self._connection.execute(
+                exists = connection.execute(
                     "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
                 ).fetchone()
-                if exists and self._connection.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchone():
+                if exists and connection.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchone():
                     return True
         return False
 
     def marks(self) -> tuple[dict[str, int], int]:
-        with self._lock:
-            tracking = dict(self._connection.execute("SELECT name, position FROM rm_tracking"))
+        with self._locked() as connection:
+            tracking = dict(connection.execute("SELECT name, position FROM rm_tracking"))
         return tracking, tracking.pop(RESETS, 0)
 
     def _load(self, table: str, key: str) -> Doc | None:
@@ -104,8 +116,7 @@ class SQLiteReadModelStore:
         *,
         after: int | None = None,
     ) -> dict[str, int]:
-        with self._lock:
-            connection = self._connection
+        with self._locked() as connection:
             for projection in projections:
                 for table in projection.tables:
                     self._ensure(table)
@@ -146,30 +157,34 @@ class SQLiteReadModelStore:
             )
 
     def get(self, table: str, key: str) -> Doc | None:
-        with self._lock:
+        with self._locked():
             return self._load(table, key)
 
     def rows(self, table: str) -> dict[str, Doc]:
-        with self._lock:
+        with self._locked() as connection:
             name = self._ensure(table)
             decode = self._decoder.decode
             return {
                 key: decode(doc)
-                for key, doc in self._connection.execute(
-                    f"SELECT key, doc FROM {name} ORDER BY key"
-                )
+                for key, doc in connection.execute(f"SELECT key, doc FROM {name} ORDER BY key")
             }
 
     def reset(self, projections: Sequence[Projection]) -> None:
-        with self._lock:
-            connection = self._connection
-            connection.execute("BEGIN IMMEDIATE")
-            for projection in projections:
-                for table in projection.tables:
-                    connection.execute(f"DELETE FROM {self._ensure(table)}")
-                connection.execute("DELETE FROM rm_tracking WHERE name = ?", (projection.name,))
-            connection.execute(_COUNT_RESET, (RESETS,))
-            connection.execute("COMMIT")
+        with self._locked() as connection:
+            names = [self._ensure(t) for p in projections for t in p.tables]
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                for name in names:
+                    connection.execute(f"DELETE FROM {name}")
+                connection.executemany(
+                    "DELETE FROM rm_tracking WHERE name = ?", [(p.name,) for p in projections]
+                )
+                connection.execute(_COUNT_RESET, (RESETS,))
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         with self._lock:

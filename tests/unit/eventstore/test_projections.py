@@ -5,7 +5,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from spreadwire.domain.enums import LiquiditySide, OrderSide
+from spreadwire.domain.events import (
+    OrderAccepted,
+    OrderCancelRejected,
+    OrderDenied,
+    OrderFilled,
+    OrderModifyRejected,
+    OrderPartiallyFilled,
+    OrderRejected,
+    OrderUpdated,
+)
+from spreadwire.domain.order import TRANSITIONS
+from spreadwire.domain.values import Price, Quantity
 from spreadwire.errors import ConfigError
 from spreadwire.eventstore.compare import compare_read_models
 from spreadwire.eventstore.memory import MemoryRecorder
@@ -14,7 +29,7 @@ from spreadwire.eventstore.readmodels import standard_projections
 from spreadwire.eventstore.records import Entry
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence.readmodels_sqlite import SQLiteReadModelStore
-from tests.unit.eventstore.builders import filled, order_flow
+from tests.unit.eventstore.builders import filled, initialized, order_flow
 
 
 @pytest.fixture
@@ -296,3 +311,124 @@ def test_projections_releasing_a_global_kill_switch_keeps_a_breaker_trip(
 
     assert after_release == "HALTED"
     assert store.rows("risk")["trading:all"]["state"] == "REDUCING"  # the switch still holds
+
+
+def test_projections_a_fill_coarser_than_an_earlier_one_keeps_the_finer_precision(
+    store: ReadModelStore,
+) -> None:
+    """A venue reported 1.5 and then 2 (written without decimals): the order and the
+    position hold 3.5 and on, not a quantity at the last fill's precision (which cannot
+    hold it, and failed every catch-up from there on)."""
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        writer.append(initialized("O-1"))
+        writer.append(filled("O-1", "T-1", "1.5", "100.00", cum="1.5", leaves="8.5"))
+        writer.append(filled("O-1", "T-2", "2", "100.00", cum="3.5", leaves="6.5"))
+        writer.append(filled("O-1", "T-3", "1", "100.00", side=OrderSide.SELL))
+
+    position = ProjectionRunner(recorder, store, standard_projections()).catch_up()
+
+    assert position == 4
+    assert store.rows("orders")["O-1"]["filled_qty"] == "4.5"
+    held = store.rows("positions")["pairs-1:AAA.SIM"]
+    assert (held["side"], held["quantity"]) == ("LONG", "2.5")
+
+
+def test_projections_a_stop_triggered_while_a_modify_is_pending_returns_to_triggered(
+    store: ReadModelStore,
+) -> None:
+    """The stop triggers at the venue before it answers a modify: once the modify is
+    rejected the order is TRIGGERED again (as the domain order), not back to SUBMITTED."""
+    from spreadwire.domain.events import OrderTriggered
+    from spreadwire.domain.order import Order
+
+    ids: dict[str, Any] = {
+        "strategy_id": "manual",
+        "instrument_id": "AAA.SIM",
+        "client_order_id": "S-1",
+    }
+    flow = [
+        *_stop_limit()[:3],  # submitted, then a modify in flight: PENDING_UPDATE
+        OrderTriggered(**ids, ts_event=4, ts_init=4),
+        OrderModifyRejected(**ids, reason="VENUE", ts_event=5, ts_init=5),
+    ]
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        for message in flow:
+            writer.append(message)
+    order = Order(flow[0])  # type: ignore[arg-type]
+    for event in flow[1:]:
+        order.apply(event)  # type: ignore[arg-type]
+
+    ProjectionRunner(recorder, store, standard_projections()).catch_up()
+
+    doc = store.rows("orders")["S-1"]
+    assert (doc["status"], doc["anomalies"]) == (str(order.status), 0) == ("TRIGGERED", 0)
+
+
+_MOVES: tuple[type[Any], ...] = tuple(sorted({t for _, t in TRANSITIONS}, key=lambda t: t.__name__))
+
+
+def _order_event(kind: type[Any], n: int, filled_raw: int) -> Any:
+    ids: dict[str, Any] = {
+        "strategy_id": "manual",
+        "instrument_id": "AAA.SIM",
+        "client_order_id": "S-1",
+        "ts_event": n,
+        "ts_init": n,
+    }
+    if kind is OrderAccepted:
+        return kind(**ids, venue_order_id="V-1")
+    if kind in (OrderDenied, OrderRejected, OrderModifyRejected, OrderCancelRejected):
+        return kind(**ids, reason="VENUE")
+    if kind is OrderUpdated:
+        return kind(**ids, quantity=Quantity.parse("20"), price=Price.parse(f"{100 + n}.00"))
+    if kind in (OrderPartiallyFilled, OrderFilled):
+        return kind(
+            **ids,
+            venue_order_id="V-1",
+            trade_id=f"T-{n}",
+            side=OrderSide.BUY,
+            last_qty=Quantity.parse("1"),
+            last_px=Price.parse("103.00"),
+            cum_qty=Quantity(raw=filled_raw + 10**9, precision=0),
+            leaves_qty=Quantity.parse("1"),
+            liquidity_side=LiquiditySide.TAKER,
+        )
+    return kind(**ids)
+
+
+@settings(max_examples=200)
+@given(data=st.data())
+def test_projections_order_status_agrees_with_the_order_after_every_event(
+    data: st.DataObject,
+) -> None:
+    """Random legal event sequences of a stop order (modifies and cancels overtaken by a
+    trigger or a fill): after each event the document says what the domain order says."""
+    from spreadwire.domain.order import Order
+
+    opened = _stop_limit()[0]
+    order = Order(opened)  # type: ignore[arg-type]
+    recorder = MemoryRecorder()
+    store = SQLiteReadModelStore(":memory:")
+    runner = ProjectionRunner(recorder, store, standard_projections())
+    with EventWriter(recorder) as writer:
+        writer.append(opened)
+    for n in range(1, data.draw(st.integers(1, 10), label="events")):
+        legal = [kind for kind in _MOVES if order.can_apply(_order_event(kind, n, 0))]
+        if not legal:
+            break
+        event = _order_event(data.draw(st.sampled_from(legal)), n, order.filled_qty.raw)
+        order.apply(event)
+        with EventWriter(recorder) as writer:
+            writer.append(event)
+        runner.catch_up()
+
+        doc = store.rows("orders")["S-1"]
+        assert (doc["status"], doc["anomalies"], doc["filled_qty_raw"], doc["price"]) == (
+            str(order.status),
+            0,
+            order.filled_qty.raw,
+            str(order.price),
+        )
+    store.close()
