@@ -20,6 +20,7 @@ from spreadwire.api.schemas import (
     BreakerReset,
     EventPage,
     EventView,
+    InstrumentLimitsPatch,
     InstrumentLimitsView,
     InstrumentView,
     KillSwitchRequest,
@@ -229,10 +230,31 @@ class NodeControl:
             raise ValidationError(
                 "instrument_limits", f"unknown instrument {', '.join(map(repr, unknown))}"
             )
+        if patch.instrument_limits is not None:
+            # recorded as the overrides in force after the change, which the engine (and
+            # a restore) puts in place of the old ones
+            changes["instrument_limits"] = self._merged_instrument_limits(patch.instrument_limits)
         self._node.admin(
             ChangeRiskLimits(operator=actor, changes=changes, ts_init=self._node.now())
         )
         return self.risk_limits()
+
+    def _merged_instrument_limits(
+        self, patch: dict[str, InstrumentLimitsPatch | None]
+    ) -> dict[str, dict[str, Any]]:
+        """The per-instrument overrides in force with ``patch`` merged in: only the named
+        fields of the named instruments change (null clears); none left, none kept."""
+        merged: dict[str, dict[str, Any]] = {
+            key: msgspec.to_builtins(value)
+            for key, value in self._node.risk.config.instrument_limits.items()
+        }
+        for key, change in patch.items():
+            fields = {} if change is None else merged.get(key, {}) | msgspec.to_builtins(change)
+            if any(value is not None for value in fields.values()):
+                merged[key] = fields
+            else:
+                merged.pop(key, None)
+        return merged
 
     def trading_state(self) -> TradingStateView:
         node = self._node
@@ -280,21 +302,17 @@ class NodeControl:
             )
 
     def set_trading_state(self, change: TradingStateChange, *, actor: str) -> TradingStateView:
-        node = self._node
         if change.state is TradingState.ACTIVE:
-            self._require_store("state")
-            node.submit_command(
-                ResetTradingState(operator=actor, reason=change.reason, ts_init=node.now())
+            return self._reset(change.reason, actor, "state")
+        # a command like the reset's: recorded first, so the audit log holds the
+        # operator's request also when the breaker is already there (or beyond) and
+        # nothing changes; the answer then shows the state and its last change
+        node = self._node
+        node.submit_command(
+            TripTradingState(
+                state=change.state, operator=actor, reason=change.reason, ts_init=node.now()
             )
-        else:
-            # a command like the reset's: recorded first, so the audit log holds the
-            # operator's request also when the breaker is already there (or beyond) and
-            # nothing changes; the answer then shows the state and its last change
-            node.submit_command(
-                TripTradingState(
-                    state=change.state, operator=actor, reason=change.reason, ts_init=node.now()
-                )
-            )
+        )
         return self.trading_state()
 
     def engage_kill_switch(self, request: KillSwitchRequest, *, actor: str) -> KillSwitchResult:
@@ -346,11 +364,22 @@ class NodeControl:
             raise NotFoundError(f"no {request.scope} {request.target!r}", field="target")
 
     def reset_breaker(self, request: BreakerReset, *, actor: str) -> TradingStateView:
-        self._require_store("reason")
+        return self._reset(request.reason, actor, "reason")
+
+    def _reset(self, reason: str, actor: str, field: str) -> TradingStateView:
+        """A reset to ACTIVE, recorded; refused (409) while the event store is failed
+        (not recorded then) or during the cool-down after an automatic trip (recorded
+        with the breaker's refusal, as the risk engine takes it)."""
+        self._require_store(field)
         node = self._node
-        node.submit_command(
-            ResetTradingState(operator=actor, reason=request.reason, ts_init=node.now())
-        )
+        cooling_until = node.risk.reset_cooldown_until()
+        node.submit_command(ResetTradingState(operator=actor, reason=reason, ts_init=node.now()))
+        if cooling_until is not None:
+            raise ConflictError(
+                "reset refused: the cool-down after an automatic trip runs until"
+                f" {cooling_until} (ns since the epoch); try again then",
+                field=field,
+            )
         return self.trading_state()
 
     # ------------------------------------------------------------------ orders

@@ -19,7 +19,7 @@ from spreadwire.client import Control, Quote, connect
 from spreadwire.config import NodeConfig
 from spreadwire.core.clock import LiveClock
 from spreadwire.domain.commands import ModifyOrder
-from spreadwire.domain.enums import OrderStatus
+from spreadwire.domain.enums import OrderStatus, TradingState
 from spreadwire.domain.values import Price, Quantity
 from spreadwire.node import Driver, Speed
 from spreadwire.serving import ApiServers
@@ -729,3 +729,110 @@ async def test_node_api_takes_a_gtd_order_expiring_at_a_node_timestamp(running: 
     assert response.json()["time_in_force"] == "GTD"
     order = node.oms.order("gtd-1")
     assert order is not None and order.expire_time_ns == expire
+
+
+def _set_limits(limits: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The limits an ``instrument_limits`` answer sets (not null), per instrument."""
+    return {key: {k: v for k, v in doc.items() if v is not None} for key, doc in limits.items()}
+
+
+async def test_node_api_limits_of_one_instrument_change_only_what_the_patch_names(
+    running: Running,
+) -> None:
+    """``instrument_limits`` merges like the rest of the patch: naming one limit of one
+    instrument keeps the instrument's other limits and the other instruments' (a patch
+    that tightened an order size used to drop a position cap); null clears a limit, or
+    an instrument's every override."""
+    http, admin = running.http, running.admin
+    patches = [
+        {"AAA.SIM": {"max_position": "7"}},
+        {"AAA.SIM": {"max_order_quantity": "3"}},
+        {"BBB.SIM": {"max_order_quantity": "2", "collar_bps": 100}},
+    ]
+    for patch in patches:
+        response = await http.patch(
+            "/v1/risk/limits", headers=admin, json={"instrument_limits": patch}
+        )
+        assert response.status_code == 200, response.text
+    merged = response.json()["instrument_limits"]
+    cleared = await http.patch(
+        "/v1/risk/limits",
+        headers=admin,
+        json={"instrument_limits": {"AAA.SIM": {"max_position": None}, "BBB.SIM": None}},
+    )
+    live = running.node.risk.config.instrument_limits
+
+    assert _set_limits(merged) == {
+        "AAA.SIM": {"max_position": "7", "max_order_quantity": "3"},
+        "BBB.SIM": {"max_order_quantity": "2", "collar_bps": 100},
+    }
+    assert cleared.status_code == 200, cleared.text
+    assert _set_limits(cleared.json()["instrument_limits"]) == {
+        "AAA.SIM": {"max_order_quantity": "3"}
+    }
+    assert set(live) == {"AAA.SIM"}
+    assert live["AAA.SIM"].max_position is None
+
+
+async def test_node_api_a_reset_the_breaker_refuses_in_its_cool_down_is_409(
+    running: Running,
+) -> None:
+    """After an automatic REDUCING trip the breaker refuses a reset until its cool-down
+    has passed: the operator is told so (409 naming when it ends), not answered 200 as
+    if there had been nothing to reset. The request is in the audit log all the same,
+    with the breaker's refusal."""
+    http, admin = running.http, running.admin
+    for _ in range(30):  # denied by the price collar: the deny rate trips the breaker
+        denied = await http.post(
+            "/v1/orders",
+            headers=admin,
+            json={"instrument_id": "AAA.SIM", "side": "BUY", "quantity": "5", "price": "1.00"},
+        )
+        assert denied.json()["status"] == "DENIED"
+    tripped = (await http.get("/v1/trading-state", headers=running.viewer)).json()
+
+    reset = await http.post("/v1/breaker/reset", headers=admin, json={"reason": "too soon"})
+    put = await http.put(
+        "/v1/trading-state", headers=admin, json={"state": "ACTIVE", "reason": "too soon"}
+    )
+    events = await all_events(running)
+
+    assert tripped["state"] == "REDUCING"
+    for refused in (reset, put):
+        assert refused.status_code == 409, refused.text
+        assert "cool-down" in refused.json()["message"]
+    assert running.node.risk.trading_state is TradingState.REDUCING
+    assert [r for _, r in _requests(events, "ResetTradingState")] == ["too soon", "too soon"]
+    alerts = [e["data"]["code"] for e in events if e["type"] == "TradingAlert"]
+    assert alerts.count("RESET_REFUSED") == 2
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"min_order_quantity": "100", "max_order_quantity": "10"}, "min_order_quantity"),
+        ({"min_order_quantity": "200000"}, "min_order_quantity"),  # above the default max
+        (
+            {
+                "instrument_limits": {"AAA.SIM": {"min_order_quantity": "50"}},
+                "max_order_quantity": "5",
+            },
+            "instrument_limits",
+        ),
+    ],
+    ids=["both", "min-above-the-max-in-force", "an-instrument's"],
+)
+async def test_node_api_a_minimum_order_quantity_above_the_maximum_is_422(
+    running: Running, patch: dict[str, Any], field: str
+) -> None:
+    """Limits no order can meet are a mistake, refused naming the field, not put in force
+    to deny every order."""
+    before = (await running.http.get("/v1/risk/limits", headers=running.viewer)).json()
+
+    response = await running.http.patch("/v1/risk/limits", headers=running.admin, json=patch)
+    after = (await running.http.get("/v1/risk/limits", headers=running.viewer)).json()
+
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == field
+    assert "max_order_quantity" in response.json()["message"]
+    assert after == before

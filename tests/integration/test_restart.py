@@ -770,3 +770,32 @@ def test_strategies_follow_the_gate_live_and_restored(tmp_path: Path, steps: lis
 
     assert live == allowed
     assert restored == live
+
+
+def test_commands_of_the_longest_operator_the_api_takes_are_readable_and_restored(
+    tmp_path: Path,
+) -> None:
+    """The operator of an API command is its key id or ``jwt:<sub>``, and an OpenID
+    ``sub`` may be 255 characters: every command recorded with it must read back (the
+    audit log) and restore; one the stored type could not decode made the whole log
+    unreadable and the node impossible to restart."""
+    store = tmp_path / "events.db"
+    node = _node(store)
+    node.start()
+    _run(node, 3.0)
+    control = NodeControl(node)
+    actor = "jwt:" + "u" * 255
+    control.set_risk_limits(RiskLimitsPatch(max_order_quantity="4000"), actor=actor)
+    control.set_trading_state(
+        TradingStateChange(state=TradingState.REDUCING, reason="maintenance"), actor=actor
+    )
+    control.engage_kill_switch(KillSwitchRequest(scope="all", reason="drill"), actor=actor)
+    page = control.events(0, 100_000)
+    restored = _restart(node, store)
+    limits = restored.risk.config.max_order_quantity
+    engaged = restored.risk.kill_switch.all
+    _stop(restored)
+
+    operators = {e.data.get("operator") for e in page.events if "operator" in e.data}
+    assert actor in operators
+    assert (limits, engaged) == ("4000", True)

@@ -16,6 +16,7 @@ import jwt
 from spreadwire.api.config import JwtConfig
 from spreadwire.api.keys import ROLE_RANK, KeyStore
 from spreadwire.core.clock import Clock
+from spreadwire.domain.commands import MAX_JWT_SUBJECT
 
 _JWT_CACHE_SIZE: Final = 4096
 
@@ -112,5 +113,8 @@ class Authenticator:
         if not isinstance(exp, int | float) or not isinstance(nbf, int | float):
             raise AuthFailure("invalid token: exp and nbf must be numbers")
         subject = str(claims["sub"])
+        if len(subject) > MAX_JWT_SUBJECT:
+            # the operator of every command it sends is ``jwt:<sub>``, stored with it
+            raise AuthFailure(f"invalid token: sub is longer than {MAX_JWT_SUBJECT} characters")
         principal = Principal(f"jwt:{subject}", role, "jwt")
         return principal, int(nbf * 1_000_000_000), int(exp * 1_000_000_000)

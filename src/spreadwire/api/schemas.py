@@ -136,6 +136,17 @@ class InstrumentLimitsView(_Body, frozen=True, kw_only=True):
     collar_bps: Bps | None = None
 
 
+class InstrumentLimitsPatch(_Body, frozen=True, kw_only=True):
+    """A change of one instrument's overrides: an absent field keeps its value, null
+    clears it (the engine-wide limit applies again)."""
+
+    max_order_quantity: Amount | msgspec.UnsetType | None = msgspec.UNSET
+    min_order_quantity: Amount | msgspec.UnsetType | None = msgspec.UNSET
+    max_order_notional: Amount | msgspec.UnsetType | None = msgspec.UNSET
+    max_position: Amount | msgspec.UnsetType | None = msgspec.UNSET
+    collar_bps: Bps | msgspec.UnsetType | None = msgspec.UNSET
+
+
 class RiskLimits(msgspec.Struct, frozen=True, kw_only=True):
     """The pre-trade limits in force (account currency for money amounts)."""
 
@@ -173,7 +184,9 @@ class RiskLimitsPatch(_Body, frozen=True, kw_only=True):
     max_net_exposure: Amount | None = None
     daily_loss_limit: Amount | None = None
     max_drawdown: Amount | None = None
-    instrument_limits: dict[Identifier, InstrumentLimitsView] | None = None
+    #: merged per instrument and field (see :class:`InstrumentLimitsPatch`); an
+    #: instrument given as null loses every override
+    instrument_limits: dict[Identifier, InstrumentLimitsPatch | None] | None = None
 
 
 class KillSwitchView(msgspec.Struct, frozen=True, kw_only=True):

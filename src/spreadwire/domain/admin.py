@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 import msgspec
 
-Operator = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+from spreadwire.domain.commands import Operator
+
 StrategyId = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
 

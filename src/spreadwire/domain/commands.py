@@ -6,7 +6,7 @@ venue may reject them (``OrderRejected``).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 import msgspec
 
@@ -14,6 +14,11 @@ from spreadwire.domain.enums import OrderSide, OrderType, TimeInForce, TradingSt
 from spreadwire.domain.values import Price, Quantity
 
 Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+#: The longest OpenID Connect ``sub`` (the API refuses a token with a longer one).
+MAX_JWT_SUBJECT: Final = 255
+#: Who asked: an API key id or ``jwt:<sub>``; a stored command must read back, so this
+#: bound holds every operator the API can name.
+Operator = Annotated[str, msgspec.Meta(min_length=1, max_length=len("jwt:") + MAX_JWT_SUBJECT)]
 
 
 class SubmitOrder(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
@@ -80,7 +85,7 @@ class EngageKillSwitch(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=
 
     scope: KillSwitchScope = "all"
     target: str | None = None
-    operator: Identifier
+    operator: Operator
     reason: str = ""
     ts_init: int
 
@@ -90,7 +95,7 @@ class ReleaseKillSwitch(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag
 
     scope: KillSwitchScope = "all"
     target: str | None = None
-    operator: Identifier
+    operator: Operator
     reason: str = ""
     ts_init: int
 
@@ -98,7 +103,7 @@ class ReleaseKillSwitch(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag
 class ResetTradingState(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=True):
     """Audited return of the trading state to ACTIVE after a breaker trip."""
 
-    operator: Identifier
+    operator: Operator
     reason: str = ""
     ts_init: int
 
@@ -112,7 +117,7 @@ class TripTradingState(msgspec.Struct, frozen=True, gc=False, kw_only=True, tag=
     """
 
     state: TradingState
-    operator: Identifier
+    operator: Operator
     reason: str = ""
     ts_init: int
 

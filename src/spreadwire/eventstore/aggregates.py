@@ -75,13 +75,36 @@ class OrderAggregate:
             case _:
                 return Decision(refused="UNSUPPORTED_COMMAND")
         assert state is not None
-        if not state.can_apply(pending):
-            return Decision(refused=f"ORDER_{state.status}")
-        if isinstance(command, ModifyOrder):
-            problem = _modify_problem(state, command)
-            if problem is not None:
-                return Decision(refused="INVALID_ORDER", detail=problem)
-        return Decision((command, pending))
+        refusal = _amend_refusal(state, command, pending)
+        return refusal if refusal is not None else Decision((command, pending))
+
+
+def _amend_refusal(
+    order: Order, command: CancelOrder | ModifyOrder, pending: OrderEvent
+) -> Decision | None:
+    """Why a cancel or modify of ``order`` is refused (None: it is not)."""
+    mismatch = _mismatch(order, command)
+    if mismatch is not None:
+        return Decision(refused="INVALID_COMMAND", detail=mismatch)
+    if not order.can_apply(pending):
+        return Decision(refused=f"ORDER_{order.status}")
+    if isinstance(command, ModifyOrder):
+        problem = _modify_problem(order, command)
+        if problem is not None:
+            return Decision(refused="INVALID_ORDER", detail=problem)
+    return None
+
+
+def _mismatch(order: Order, command: CancelOrder | ModifyOrder) -> str | None:
+    """The id ``command`` names other than ``order``'s (the stream is the client order
+    id's, so another order was meant); None when they agree."""
+    for field, ours, given in (
+        ("strategy_id", order.strategy_id, command.strategy_id),
+        ("instrument_id", order.instrument_id, command.instrument_id),
+    ):
+        if given != ours:
+            return f"{field}: order {order.client_order_id!r} has {ours!r}, not {given!r}"
+    return None
 
 
 def _modify_problem(order: Order, command: ModifyOrder) -> str | None:

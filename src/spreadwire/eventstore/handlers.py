@@ -21,7 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar, final
 import msgspec
 
 from spreadwire.core.clock import Clock
-from spreadwire.errors import ConfigError, StoreError, ValidationError
+from spreadwire.errors import ConcurrencyError, ConfigError, ValidationError
 from spreadwire.eventstore.codec import message_types
 from spreadwire.eventstore.recorder import Recorder, encode_append
 from spreadwire.eventstore.records import Committed, Conflict, Duplicate, KeyRecord, Outcome
@@ -73,7 +73,7 @@ def decode_command(data: bytes | str, types: Sequence[type] | None = None) -> An
     chosen = tuple(types or message_types(["spreadwire.domain.commands"]))
     decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(Any if not chosen else _union(chosen))
     try:
-        return decoder.decode(data)
+        command = decoder.decode(data)
     except msgspec.ValidationError as error:
         text = str(error)
         path = _PATH.search(text)
@@ -82,6 +82,31 @@ def decode_command(data: bytes | str, types: Sequence[type] | None = None) -> An
         raise ValidationError(field or "command", text) from None
     except msgspec.DecodeError as error:
         raise ValidationError("command", f"not valid JSON: {error}") from None
+    # the domain types take unknown fields (stored messages of a newer schema), a command
+    # must not: a misspelt optional field would be dropped and its default used
+    unknown = _unknown_field(command, msgspec.json.decode(data))
+    if unknown is not None:
+        raise ValidationError(unknown, "unknown field")
+    return command
+
+
+def _unknown_field(value: Any, raw: Any) -> str | None:
+    """The path of the first field of ``raw`` (the JSON ``value`` was decoded from) that
+    ``value``'s type does not have, nested structs included; None when there is none."""
+    if not isinstance(value, msgspec.Struct) or not isinstance(raw, dict):
+        return None
+    names = dict(zip(value.__struct_encode_fields__, value.__struct_fields__, strict=True))
+    tag_field = value.__struct_config__.tag_field
+    for key, item in raw.items():
+        if key == tag_field:
+            continue
+        name = names.get(key)
+        if name is None:
+            return str(key)
+        nested = _unknown_field(getattr(value, name), item)
+        if nested is not None:
+            return f"{key}.{nested}"
+    return None
 
 
 def _same_command(stored: Any, command: Any) -> bool:
@@ -126,6 +151,8 @@ class CommandBus:
     ) -> None:
         if cache_size < 1:
             raise ConfigError(f"cache_size: must be at least 1, got {cache_size}")
+        if retries < 0:
+            raise ConfigError(f"retries: must be at least 0, got {retries}")
         self._recorder = recorder
         self._clock = clock
         self._writer = writer
@@ -152,6 +179,7 @@ class CommandBus:
             known = self._recorder.find_key(idempotency_key)
             if known is not None:
                 return self._retried(known, stream, command, attempt=1)
+        conflict: Conflict | None = None
         for attempt in range(1, self._retries + 2):
             cached = self._load(aggregate, stream)
             decision = aggregate.decide(cached.state, command)
@@ -165,6 +193,7 @@ class CommandBus:
             outcome = self._append(stream, decision, cached.version, idempotency_key)
             if isinstance(outcome, Conflict):
                 self._cache.pop(stream, None)
+                conflict = outcome
                 continue
             if isinstance(outcome, Duplicate):
                 # the key was stored meanwhile (another caller, maybe for another stream)
@@ -173,7 +202,12 @@ class CommandBus:
                 if known is not None:
                     return self._retried(known, stream, command, attempt=attempt)
             return self._result(aggregate, stream, cached, decision, outcome, attempt=attempt)
-        raise StoreError(f"{stream}: still conflicting after {self._retries} retries")
+        # a lost race, not a failed store: the caller may try again
+        assert conflict is not None
+        raise ConcurrencyError(
+            f"{stream}: expected version {conflict.expected_version}, found"
+            f" {conflict.actual_version}; still conflicting after {self._retries} retries"
+        )
 
     def _retried(
         self, known: KeyRecord, stream: str, command: Any, *, attempt: int

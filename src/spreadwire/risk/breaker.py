@@ -102,21 +102,25 @@ class CircuitBreaker:
         if self.on_change is not None:
             self.on_change(state)
 
+    def cooldown_until(self, now_ns: int) -> int | None:
+        """The end of the cool-down after an automatic REDUCING trip while a reset at
+        ``now_ns`` would be refused for it; None otherwise."""
+        if self.state is not TradingState.REDUCING or self._last_auto_trip_ns is None:
+            return None
+        until = self._last_auto_trip_ns + self._cooldown_ns
+        return until if now_ns < until else None
+
     def reset(self, operator: str, reason: str, now_ns: int) -> bool:
         """Return to ACTIVE (audited); False when refused (already active or cooling down)."""
         if self.state is TradingState.ACTIVE:
             return False
-        if (
-            self.state is TradingState.REDUCING
-            and self._last_auto_trip_ns is not None
-            and now_ns < self._last_auto_trip_ns + self._cooldown_ns
-        ):
+        until = self.cooldown_until(now_ns)
+        if until is not None:
             self._publish(
                 TradingAlert(
                     source="risk",
                     code="RESET_REFUSED",
-                    message=f"reset by {operator} refused: cool-down until "
-                    f"{self._last_auto_trip_ns + self._cooldown_ns}",
+                    message=f"reset by {operator} refused: cool-down until {until}",
                     ts_event=now_ns,
                     ts_init=now_ns,
                 )

@@ -8,11 +8,13 @@ The defaults let a small demo (a few pairs, a few hundred shares each) trade fre
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Annotated
 
 import msgspec
 
 from spreadwire.domain.enums import TradingState
+from spreadwire.errors import ValidationError
 
 Amount = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,18}(\.[0-9]{1,9})?$")]
 PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
@@ -142,3 +144,18 @@ class RiskConfig(msgspec.Struct, frozen=True, kw_only=True):
     max_drawdown: Amount = "400000"
     instrument_limits: dict[str, InstrumentLimits] = msgspec.field(default_factory=dict)
     breaker: BreakerConfig = msgspec.field(default_factory=BreakerConfig)
+
+    def __post_init__(self) -> None:
+        """A minimum order quantity above the maximum in force (engine-wide, or for an
+        instrument with its overrides) would deny every order: a mistake, refused."""
+        low, high = self.min_order_quantity, self.max_order_quantity
+        if Fraction(low) > Fraction(high):
+            raise ValidationError("min_order_quantity", f"{low} is above max_order_quantity {high}")
+        for key, limits in self.instrument_limits.items():
+            low = limits.min_order_quantity or self.min_order_quantity
+            high = limits.max_order_quantity or self.max_order_quantity
+            if Fraction(low) > Fraction(high):
+                raise ValidationError(
+                    "instrument_limits",
+                    f"{key}: min_order_quantity {low} is above max_order_quantity {high}",
+                )

@@ -507,6 +507,11 @@ class RiskEngine:
         """Audited return to ACTIVE; False when refused (cool-down) or already ACTIVE."""
         return self._breaker.reset(operator, reason, self._clock.timestamp_ns())
 
+    def reset_cooldown_until(self) -> int | None:
+        """When the cool-down after an automatic REDUCING trip ends, while it refuses a
+        reset now; None when a reset now is not refused for it."""
+        return self._breaker.cooldown_until(self._clock.timestamp_ns())
+
     def trip(self, state: TradingState, reason: str, operator: str | None = None) -> bool:
         """Manual trip (operator, or the node itself) to REDUCING or HALTED; False when
         the breaker is already there or beyond (nothing is published then)."""

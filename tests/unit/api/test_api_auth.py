@@ -91,3 +91,15 @@ def test_authenticator_api_key_still_works_with_jwt_configured() -> None:
     principal = auth.authenticate(key)
 
     assert (principal.role, principal.kind) == ("viewer", "key")
+
+
+def test_authenticator_jwt_subject_up_to_255_characters_is_taken_longer_is_refused() -> None:
+    """An OpenID ``sub`` is at most 255 characters; the node records ``jwt:<sub>`` as the
+    operator of every command, so a longer one is refused here, not when recorded."""
+    auth = make_auth(SimClock(start_ns=NOW_S * 10**9))
+
+    longest = auth.authenticate(token(sub="u" * 255))
+
+    assert longest.subject == "jwt:" + "u" * 255
+    with pytest.raises(AuthFailure, match="sub"):
+        auth.authenticate(token(sub="u" * 256))

@@ -17,6 +17,7 @@ from spreadwire.api.schemas import (
     BreakerReset,
     EventPage,
     EventView,
+    InstrumentLimitsView,
     InstrumentView,
     KillSwitchRequest,
     KillSwitchResult,
@@ -199,6 +200,18 @@ class MemoryNodeService:
             for name in patch.__struct_fields__
             if getattr(patch, name) is not None
         }
+        if patch.instrument_limits is not None:
+            # merged per instrument and field, null clearing, as the node does
+            merged = {k: msgspec.to_builtins(v) for k, v in self.limits.instrument_limits.items()}
+            for key, change in patch.instrument_limits.items():
+                fields = {} if change is None else merged.get(key, {}) | msgspec.to_builtins(change)
+                if any(value is not None for value in fields.values()):
+                    merged[key] = fields
+                else:
+                    merged.pop(key, None)
+            changes["instrument_limits"] = {
+                key: msgspec.convert(fields, InstrumentLimitsView) for key, fields in merged.items()
+            }
         self.limits = msgspec.structs.replace(self.limits, **changes)
         self._record("RiskLimitsChanged", actor, patch)
         return self.limits

@@ -22,7 +22,7 @@ from spreadwire.domain.events import (
     TradingStateChanged,
 )
 from spreadwire.domain.values import Price, Quantity
-from spreadwire.errors import ConfigError, ValidationError
+from spreadwire.errors import ConcurrencyError, ConfigError, ValidationError
 from spreadwire.eventstore.aggregates import standard_command_bus
 from spreadwire.eventstore.handlers import CommandBus, decode_command
 from spreadwire.eventstore.memory import MemoryRecorder
@@ -211,6 +211,37 @@ def test_command_bus_cancel_sees_events_appended_by_the_hot_path() -> None:
     assert not make_bus(recorder).handle(cancel("O-404")).accepted
 
 
+@pytest.mark.parametrize("field", ["strategy_id", "instrument_id"])
+def test_command_bus_cancel_or_modify_naming_another_strategy_or_instrument_is_refused(
+    field: str,
+) -> None:
+    """The stream is the client order id's; a cancel or modify that names another
+    strategy or instrument than the order's was recorded with those ids (a pending
+    cancel of order O-1 on the wrong instrument) instead of refused."""
+    recorder = MemoryRecorder()
+    bus = make_bus(recorder)
+    bus.handle(submit())
+    venue_accepts(recorder)
+    modify = ModifyOrder(
+        strategy_id="pairs-1",
+        instrument_id="AAA.SIM",
+        client_order_id="O-1",
+        quantity=Quantity.parse("4"),
+        ts_init=3,
+    )
+
+    results = [
+        bus.handle(msgspec.structs.replace(command, **{field: "OTHER"}))
+        for command in (cancel(), modify)
+    ]
+
+    for result in results:
+        assert (result.accepted, result.reason) == (False, "INVALID_COMMAND")
+        assert result.detail.startswith(f"{field}:")
+    assert recorder.last_position() == 4
+    assert bus.handle(cancel()).accepted
+
+
 def test_command_bus_cancel_of_an_order_not_yet_submitted_is_refused() -> None:
     bus = make_bus(MemoryRecorder())
     bus.handle(submit())
@@ -252,6 +283,42 @@ def test_command_bus_conflicting_concurrent_append_is_decided_again_on_fresh_sta
     assert result.reason == "ORDER_FILLED"
     assert result.attempts == 2
     assert [e.type for e in recorder.read_stream("order-O-1")][-1] == "OrderFilled"
+
+
+class AlwaysRacingRecorder:
+    """Another writer appends to the stream right after every read of it (a stream too
+    busy for the bus's retries)."""
+
+    def __init__(self, inner: MemoryRecorder) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def read_stream(self, stream: str, after_version: int = 0) -> Iterator[Entry]:
+        yield from self.inner.read_stream(stream, after_version)
+        rival = ResetTradingState(operator="rival", ts_init=0)
+        self.inner.commit([encode_append(self.inner.codec, stream, [rival], 1)])
+
+
+def test_command_bus_conflicting_past_its_retries_is_a_concurrency_error_naming_versions() -> None:
+    """A caller tells a lost race (try again) from a failed store (the node halts on
+    one) by the error's type; the message names the stream and the versions."""
+    recorder = MemoryRecorder()
+    clock = SimClock(100)
+    racing = AlwaysRacingRecorder(recorder)
+    bus = standard_command_bus(CommandBus(racing, clock=clock, retries=2), clock)  # type: ignore[arg-type]
+
+    with pytest.raises(ConcurrencyError, match="trading: expected version 2, found 3") as error:
+        bus.handle(EngageKillSwitch(operator="ops", ts_init=1))
+
+    assert "after 2 retries" in str(error.value)
+    assert [e.type for e in recorder.read_stream("trading")] == ["ResetTradingState"] * 3
+
+
+def test_command_bus_negative_retries_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="retries"):
+        CommandBus(MemoryRecorder(), clock=SimClock(0), retries=-1)
 
 
 def test_command_bus_kill_switch_halts_and_reset_waits_for_release() -> None:
@@ -328,6 +395,42 @@ def test_decode_command_missing_field_raises_validation_error_naming_it() -> Non
         decode_command(b'{"type":"CancelOrder","strategy_id":"s","instrument_id":"i","ts_init":1}')
 
     assert error.value.field == "client_order_id"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (
+            b'{"type":"SubmitOrder","strategy_id":"s","instrument_id":"i","client_order_id":"c",'
+            b'"side":"SELL","order_type":"MARKET","quantity":[5000000000,0],"reduceOnly":true,'
+            b'"ts_init":1}',
+            "reduceOnly",
+        ),
+        (
+            b'{"type":"EngageKillSwitch","scope":"strategy","taget":"pairs-1","operator":"o",'
+            b'"ts_init":1}',
+            "taget",
+        ),
+        (
+            b'{"type":"SubmitPairOrder","pair_id":"p","strategy_id":"s","ts_init":1,'
+            b'"first":{"strategy_id":"s","instrument_id":"i","client_order_id":"c1","side":"BUY",'
+            b'"order_type":"MARKET","quantity":[1000000000,0],"ts_init":1},'
+            b'"second":{"strategy_id":"s","instrument_id":"j","client_order_id":"c2","side":"SELL",'
+            b'"order_type":"MARKET","quantity":[1000000000,0],"post_ony":true,"ts_init":1}}',
+            "second.post_ony",
+        ),
+    ],
+    ids=["submit", "kill-switch", "pair-leg"],
+)
+def test_decode_command_unknown_field_raises_validation_error_naming_it(
+    data: bytes, field: str
+) -> None:
+    """A misspelt optional field is refused, not dropped: the order would have gone out
+    without the ``reduce_only`` its sender asked for."""
+    with pytest.raises(ValidationError, match="unknown field") as error:
+        decode_command(data)
+
+    assert error.value.field == field
 
 
 @pytest.mark.parametrize(
