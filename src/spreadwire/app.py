@@ -45,6 +45,7 @@ from spreadwire.domain.events import (
     OrderDenied,
     OrderEvent,
     OrderFilled,
+    OrderInitialized,
     OrderPartiallyFilled,
     OrderRejected,
     PairStateChanged,
@@ -56,7 +57,7 @@ from spreadwire.domain.market import BookDelta, BookSnapshot, DataGap, QuoteTick
 from spreadwire.domain.position import PositionRow
 from spreadwire.domain.reports import ExecutionReport
 from spreadwire.domain.values import Money
-from spreadwire.errors import StoreError, ValidationError, validation_error
+from spreadwire.errors import ConfigError, StoreError, ValidationError, validation_error
 from spreadwire.eventstore.projection import ProjectionRunner
 from spreadwire.eventstore.queries import ReadModelQueries
 from spreadwire.eventstore.readmodels import standard_projections
@@ -90,6 +91,9 @@ MAX_REMEMBERED_DENIALS: Final = 10_000
 READ_FLUSH_TIMEOUT_S: Final = 0.1
 #: order events the node counts itself (fills, denials, rejections)
 _COUNTED_EVENTS: Final = frozenset({OrderFilled, OrderPartiallyFilled, OrderDenied, OrderRejected})
+
+#: the prefix of the client order ids the API gives manual orders (``manual-<n>``)
+MANUAL_ID_PREFIX: Final = "manual"
 
 #: Simulated time starts here (2026-01-05 14:30:00 UTC), so a seeded run replays exactly.
 SIM_EPOCH_NS: Final = 1_767_623_400_000_000_000
@@ -190,7 +194,7 @@ class TradingNode:
         self.denials: dict[str, str] = {}
         #: client order ids of orders sent through the API without one (``manual-<n>``);
         #: a restore moves it past every id in the log, so none is issued twice
-        self.manual_ids = IdGenerator("manual")
+        self.manual_ids = IdGenerator(MANUAL_ID_PREFIX)
         self._read_models: ReadModelQueries | None = None
         self._projections: ProjectionRunner | None = None
         self.trading_events: list[TradingStateChanged] = []
@@ -468,11 +472,23 @@ class TradingNode:
             raise RuntimeError("restore() must run before start()")
         count = 0
         last_ts = self.clock.timestamp_ns()
+        # what the log traded that this configuration does not define
+        unknown_instruments: set[str] = set()
+        unknown_strategies: set[str] = set()
+        instruments = self.instruments
         for entry in self.recorder.read():
             message = entry.message
             count += 1
             last_ts = max(last_ts, entry.ts)
             self._restore_one(message)
+            kind = type(message)
+            if kind is OrderInitialized:
+                if message.instrument_id not in instruments:
+                    unknown_instruments.add(message.instrument_id)
+            elif kind is SubmitOrder and self._decided_by_unknown_strategy(message):
+                unknown_strategies.add(message.strategy_id)
+        if unknown_instruments or unknown_strategies:
+            raise ConfigError(_other_configuration(unknown_instruments, unknown_strategies))
         for strategy in self.strategies.strategies():
             strategy.resume()
             # what the restored gate lets it do (the breaker's state, REDUCING under a
@@ -517,6 +533,19 @@ class TradingNode:
             strategy = self.strategies.find(message.strategy_id)
             if strategy is not None:
                 strategy.restore(message)
+
+    def _decided_by_unknown_strategy(self, order: SubmitOrder) -> bool:
+        """Whether ``order`` is a decision of a strategy this node does not have: the
+        node's own order (no operator, no pair) under the strategy's own ids
+        (``<strategy_id>-<n>``). The API's ``manual-<n>`` ids are not a strategy's (a log
+        written before orders named their operator holds them without one)."""
+        if order.operator is not None or order.pair_id is not None:
+            return False
+        strategy_id = order.strategy_id
+        if strategy_id == MANUAL_ID_PREFIX or self.strategies.find(strategy_id) is not None:
+            return False
+        head, _, tail = order.client_order_id.rpartition("-")
+        return head == strategy_id and tail.isascii() and tail.isdigit()
 
     def reconcile(self) -> int:
         """Ask the venue about every open order (after :meth:`restore` and :meth:`start`)."""
@@ -837,6 +866,21 @@ class TradingNode:
             pnl_total=money_text(total),
             latency_ns=self.latency.summaries(),
         )
+
+
+def _other_configuration(instruments: set[str], strategies: set[str]) -> str:
+    """Why a log cannot be restored under this configuration: what it traded that the
+    configuration does not define."""
+    lacking = []
+    if instruments:
+        lacking.append(f"instruments {', '.join(sorted(instruments))}")
+    if strategies:
+        lacking.append(f"strategies {', '.join(sorted(strategies))}")
+    return (
+        f"the event log was written under another configuration: it holds orders of"
+        f" {' and '.join(lacking)}, which this configuration does not define; restore"
+        " it with the configuration that wrote it (its pairs, [venue.generator] pairs)"
+    )
 
 
 def _signed(raw: int, precision: int) -> str:

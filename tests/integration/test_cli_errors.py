@@ -343,6 +343,22 @@ def test_cli_demo_second_run_with_resume_continues_the_first(tmp_path: Path) -> 
     assert summary["sim_seconds"] == pytest.approx(35.0, abs=0.5)
 
 
+def test_cli_demo_resume_with_fewer_pairs_exits_2_naming_what_the_log_traded(
+    tmp_path: Path,
+) -> None:
+    """The log holds orders on the second pair; a configuration with one pair cannot
+    restore them: one line naming the instruments and the strategy, nothing stored."""
+    out = tmp_path / "run"
+    assert main(_demo_args(out, "--pairs", "2", seconds="25")) == 0
+    head, ticks = _head(out / "events.db"), _files(out / "ticks")
+
+    result = _cli(tmp_path, *_demo_args(out, "--resume", "--pairs", "1", seconds="5"))
+
+    _assert_one_line_error(result, "demo", "--resume", "CCC.SIM, DDD.SIM", "pairs.CCC_DDD")
+    assert _head(out / "events.db") == head
+    assert _files(out / "ticks") == ticks
+
+
 def _ticks_by_writer(root: Path) -> dict[str, tuple[int, int]]:
     """(first, last) ts_init of the ticks each writer (file-name token) recorded."""
     spans: dict[str, tuple[int, int]] = {}

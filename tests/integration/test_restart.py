@@ -26,11 +26,12 @@ from spreadwire.domain.admin import ChangeRiskLimits, ChangeStrategyParams, Star
 from spreadwire.domain.commands import EngageKillSwitch, ReleaseKillSwitch, ResetTradingState
 from spreadwire.domain.enums import OrderSide, OrderStatus, TradingState
 from spreadwire.domain.events import OrderInitialized, TradingStateChanged
-from spreadwire.errors import StoreError, ValidationError
+from spreadwire.errors import ConfigError, StoreError, ValidationError
 from spreadwire.eventstore.verify import verify_log
 from spreadwire.node import Driver, Speed
 from spreadwire.oms.config import OmsConfig
 from spreadwire.persistence.store import open_store
+from spreadwire.venue.config import GeneratorConfig, PairSpec, VenueConfig
 
 
 def _node(store: Path) -> TradingNode:
@@ -117,6 +118,62 @@ def test_node_restart_restores_state_and_reconciles(tmp_path: Path) -> None:
         "an order from before the restart is still open after reconciliation"
     )
     second.recorder.close()
+
+
+def test_restoring_a_log_of_instruments_the_configuration_lacks_is_refused_naming_them(
+    tmp_path: Path,
+) -> None:
+    """A log written with two pairs, restored with one: its orders and positions on the
+    second pair's instruments would come back with no instrument, no strategy and no
+    risk limit counting them. The restore refuses, naming what the configuration lacks;
+    a configuration with more pairs than the log's takes it."""
+    store = tmp_path / "events.db"
+    first = _node(store)
+    first.start()
+    _run(first, 25.0)
+    traded = {o.instrument_id for o in first.oms.orders()}
+    _stop(first)
+
+    fewer = TradingNode(
+        NodeConfig(seed=9, pairs=1), store_url=f"sqlite:///{store}", latency_breaker=False
+    )
+    with pytest.raises(ConfigError) as refused:
+        fewer.restore()
+    fewer.recorder.close()
+    more = TradingNode(
+        NodeConfig(seed=9, pairs=3), store_url=f"sqlite:///{store}", latency_breaker=False
+    )
+    more.restore()
+    more.recorder.close()
+
+    assert {"CCC.SIM", "DDD.SIM"} <= traded
+    message = str(refused.value)
+    assert "CCC.SIM, DDD.SIM" in message and "pairs.CCC_DDD" in message
+    assert "AAA.SIM" not in message and "pairs.AAA_BBB" not in message
+    assert {p.instrument_id for p in more.oms.positions()} <= traded
+
+
+def test_restoring_a_log_of_strategies_the_configuration_lacks_is_refused_naming_them(
+    tmp_path: Path,
+) -> None:
+    """The same instruments paired otherwise: the log's strategies are not the
+    configuration's, and their positions would be held by no strategy."""
+    store = tmp_path / "events.db"
+    first = _node(store)
+    first.start()
+    _run(first, 25.0)
+    _stop(first)
+    pairs = (PairSpec(leg_a="AAA", leg_b="CCC"), PairSpec(leg_a="BBB", leg_b="DDD"))
+    config = NodeConfig(seed=9, pairs=2, venue=VenueConfig(generator=GeneratorConfig(pairs=pairs)))
+
+    other = TradingNode(config, store_url=f"sqlite:///{store}", latency_breaker=False)
+    with pytest.raises(ConfigError) as refused:
+        other.restore()
+    other.recorder.close()
+
+    message = str(refused.value)
+    assert "pairs.AAA_BBB, pairs.CCC_DDD" in message
+    assert ".SIM" not in message
 
 
 def test_node_restarts_past_a_strategy_change_that_was_refused(tmp_path: Path) -> None:

@@ -174,7 +174,10 @@ def run(args: argparse.Namespace) -> int:
     if args.resume:
         if ticks is not None:
             _continue_after_ticks(node, out_dir / "ticks")
-        restored = node.restore()
+        try:
+            restored = node.restore()
+        except ConfigError as error:
+            raise ConfigError(f"--resume: {error} (--pairs, --config)") from None
         console.print(f"restored {restored} stored messages; reconciling open orders")
     node.start()
     if args.resume:

@@ -52,3 +52,17 @@ KILL_SWITCH_RELEASED_BY = "KILL_SWITCH_RELEASED by "
 #: every code the gate publishes as a denial (``OrderDenied``, and the
 #: ``OrderModifyRejected`` of a modify it refused), as plain strings
 GATE_REASONS = frozenset(reason.value for reason in DenyReason)
+
+#: gate codes a venue answers with too: UNKNOWN_ORDER, a cancel or a modify of an order
+#: the venue does not know (it lost its orders, or never saw the order). The gate denies
+#: a modify with it only when it holds no working order of that id, so never while a
+#: modify it approved is in flight.
+VENUE_REASONS_IN_GATE = frozenset({DenyReason.UNKNOWN_ORDER.value})
+
+
+def denied_by_gate(reason: str, *, modify_in_flight: bool) -> bool:
+    """Whether an ``OrderModifyRejected`` with ``reason`` is the gate's denial of a
+    modify (which never reached the order) rather than the venue's answer to a modify
+    in flight (which ends it); ``modify_in_flight``: the order waits for the venue's
+    answer to a modify (status PENDING_UPDATE)."""
+    return reason in GATE_REASONS and not (modify_in_flight and reason in VENUE_REASONS_IN_GATE)

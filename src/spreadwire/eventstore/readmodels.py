@@ -25,9 +25,9 @@ from spreadwire.domain.events import (
 from spreadwire.domain.order import PREVIOUS, TRANSITIONS
 from spreadwire.domain.position import Position
 from spreadwire.domain.reasons import (
-    GATE_REASONS,
     KILL_SWITCH_ENGAGED_BY,
     KILL_SWITCH_RELEASED_BY,
+    denied_by_gate,
 )
 from spreadwire.domain.values import FIXED_SCALAR, Money, Quantity, decimal_text
 from spreadwire.eventstore.projection import Doc, Projection, ReadModelView
@@ -106,9 +106,13 @@ class OrdersProjection:
             return
         if not isinstance(message, OrderEvent):
             return
-        if type(message) is OrderModifyRejected and message.reason in GATE_REASONS:
-            return  # a modify the risk gate denied never reached the order (as OmsRestorer)
         doc = view.get("orders", message.client_order_id)
+        if type(message) is OrderModifyRejected and denied_by_gate(
+            message.reason,
+            modify_in_flight=doc is not None
+            and doc.get("status") == OrderStatus.PENDING_UPDATE.value,
+        ):
+            return  # a modify the risk gate denied never reached the order (as OmsRestorer)
         if doc is None:
             doc = {"client_order_id": message.client_order_id, "status": None, "anomalies": 0}
         self._move(doc, message)

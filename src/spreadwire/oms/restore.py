@@ -16,7 +16,9 @@ the engines published. The OMS's own facts are the order events it published; fr
 * marks, if quotes were stored.
 
 The risk gate's ``OrderDenied`` and its denied modifies (an ``OrderModifyRejected`` whose
-reason is a :class:`~spreadwire.domain.reasons.DenyReason`) never reached the OMS and are
+reason is a :class:`~spreadwire.domain.reasons.DenyReason`, unless it is one a venue
+answers with too and the order's modify is in flight: see
+:func:`~spreadwire.domain.reasons.denied_by_gate`) never reached the OMS and are
 skipped. A stored order event the state machine refuses for an order that is held means
 the log is not this node's history: :class:`~spreadwire.domain.order.IllegalTransition`
 is raised.
@@ -49,7 +51,7 @@ from spreadwire.domain.events import (
 from spreadwire.domain.market import QuoteTick
 from spreadwire.domain.order import Order
 from spreadwire.domain.position import Position
-from spreadwire.domain.reasons import GATE_REASONS
+from spreadwire.domain.reasons import denied_by_gate
 from spreadwire.domain.values import Price
 from spreadwire.errors import InvariantError
 from spreadwire.oms.book import OrderBook
@@ -114,7 +116,7 @@ class OmsRestorer:
                 self._initialized(message)
             case OrderDenied():
                 return
-            case OrderModifyRejected() if message.reason in GATE_REASONS:
+            case OrderModifyRejected() if self._denied_by_gate(message):
                 return
             case OrderFill():
                 self._fill(message)
@@ -128,6 +130,11 @@ class OmsRestorer:
                 self._pairs.restore_state(message)
             case QuoteTick():
                 self._mark(message)
+
+    def _denied_by_gate(self, event: OrderModifyRejected) -> bool:
+        order = self._book.get(event.client_order_id)
+        in_flight = order is not None and order.status is S.PENDING_UPDATE
+        return denied_by_gate(event.reason, modify_in_flight=in_flight)
 
     def _initialized(self, event: OrderInitialized) -> None:
         if event.client_order_id in self._book:

@@ -53,15 +53,19 @@ from spreadwire.domain.events import (
 )
 from spreadwire.domain.instrument import Instrument
 from spreadwire.domain.market import DataGap, QuoteTick, TradeTick
-from spreadwire.domain.reasons import KILL_SWITCH_ENGAGED_BY, KILL_SWITCH_RELEASED_BY
+from spreadwire.domain.reasons import (
+    KILL_SWITCH_ENGAGED_BY,
+    KILL_SWITCH_RELEASED_BY,
+    denied_by_gate,
+)
 from spreadwire.domain.values import Price, Quantity
 from spreadwire.risk.breaker import BreakerTrip, CircuitBreaker
 from spreadwire.risk.config import RiskConfig
 from spreadwire.risk.exposure import WorkingOrder, sum_at_most
 from spreadwire.risk.gate import Denial, Gate, money_text
 from spreadwire.risk.killswitch import KillSwitch
-from spreadwire.risk.reasons import GATE_REASONS, TripReason
 from spreadwire.risk.reasons import DenyReason as R
+from spreadwire.risk.reasons import TripReason
 from spreadwire.risk.records import RiskStats
 from spreadwire.risk.restore import RiskRestorer
 from spreadwire.risk.throttle import TokenBucket
@@ -750,9 +754,10 @@ class RiskEngine:
         portfolio.add_order(order)
 
     def _on_modify_rejected(self, event: OrderModifyRejected) -> None:
-        if event.reason in GATE_REASONS:
+        pending = self._pending_modify
+        if denied_by_gate(event.reason, modify_in_flight=event.client_order_id in pending):
             return  # the gate's own denial: a modify approved before is still pending
-        saved = self._pending_modify.pop(event.client_order_id, None)
+        saved = pending.pop(event.client_order_id, None)
         portfolio = self._gate.portfolio
         order = portfolio.order(event.client_order_id)
         if saved is None or order is None:

@@ -284,6 +284,45 @@ def test_projections_a_modify_the_risk_gate_denied_does_not_move_the_order(
     assert (doc["status"], doc["reason"], doc["ts_last"]) == ("PENDING_UPDATE", None, 3)
 
 
+def test_projections_a_modify_the_venue_does_not_know_returns_the_order_to_working(
+    store: ReadModelStore,
+) -> None:
+    """UNKNOWN_ORDER is a venue's answer too: for an order whose modify is in flight it
+    ends the modify, as the OMS applied it; the order document follows the order."""
+    from spreadwire.domain.enums import OrderStatus
+    from spreadwire.domain.events import OrderModifyRejected
+    from spreadwire.domain.order import Order
+
+    flow = [
+        *_stop_limit()[:3],  # a modify in flight: PENDING_UPDATE
+        OrderModifyRejected(
+            strategy_id="manual",
+            instrument_id="AAA.SIM",
+            client_order_id="S-1",
+            reason="UNKNOWN_ORDER",
+            ts_event=4,
+            ts_init=4,
+        ),
+    ]
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        for message in flow:
+            writer.append(message)
+    order = Order(flow[0])  # type: ignore[arg-type]
+    for event in flow[1:]:
+        order.apply(event)  # type: ignore[arg-type]
+
+    ProjectionRunner(recorder, store, standard_projections()).catch_up()
+
+    doc = store.rows("orders")["S-1"]
+    assert (doc["status"], doc["reason"], doc["ts_last"]) == (
+        str(order.status),
+        "UNKNOWN_ORDER",
+        4,
+    )
+    assert order.status is not OrderStatus.PENDING_UPDATE
+
+
 def test_projections_releasing_a_global_kill_switch_keeps_a_breaker_trip(
     store: ReadModelStore,
 ) -> None:

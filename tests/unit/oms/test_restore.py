@@ -25,6 +25,7 @@ from spreadwire.domain.enums import (
 from spreadwire.domain.events import (
     OrderCanceled,
     OrderFilled,
+    OrderModifyRejected,
     OrderRejected,
     TradingAlert,
     TradingStateChanged,
@@ -264,6 +265,38 @@ def test_restore_denied_modify_keeps_the_order_reservation() -> None:
     assert fresh.risk.stats().open_orders == live.risk.stats().open_orders == 1
     assert snapshot(fresh) == snapshot(live)
     assert fresh.risk.position_raw("S1", "AAA.SIM") == 0
+
+
+def test_restore_modify_the_venue_does_not_know_returns_the_order_to_working() -> None:
+    """The venue answers a modify of an order it does not know (it lost its orders, as
+    a restarted simulated venue does) with UNKNOWN_ORDER, the code the gate denies a
+    modify of an order it holds no working order for with too. The venue's answer ends
+    the modify: the order works on at its old size, live and restored, and the gate
+    reserves the old size again; the gate's own denial still moves nothing."""
+    risk = RiskConfig(max_position="30")
+    live = Wired(risk_config=risk)
+    live.quote()
+    live.submit("M0", BUY, "1", "99.00")
+    live.answer("M0", K.ACCEPTED)
+    live.cancel("M0")
+    live.answer("M0", K.CANCELED)
+    live.modify("M0", quantity="2")  # no working order: the gate denies it
+    live.submit("M1", BUY, "10", "100.00")
+    live.answer("M1", K.ACCEPTED)
+    live.modify("M1", quantity="25")  # approved, sent
+    live.answer("M1", K.MODIFY_REJECTED, reason="UNKNOWN_ORDER")
+    fresh = Wired(risk_config=risk)
+
+    fresh.restore(live.log)
+    restored, stopped = snapshot(fresh), snapshot(live)
+    rejected = [e.reason for e in live.log if type(e) is OrderModifyRejected]
+    fresh.quote()
+    approved = [node.submit("M2", BUY, "15", "100.00") for node in (live, fresh)]
+
+    assert rejected == ["UNKNOWN_ORDER", "UNKNOWN_ORDER"]
+    assert live.order("M1").status is S.ACCEPTED
+    assert restored == stopped
+    assert approved == [True, True], "the gate still reserved the refused size"
 
 
 def test_restore_fill_of_an_order_purged_from_memory_still_counts_in_the_position() -> None:
