@@ -180,9 +180,11 @@ def _instrument_risk(config: RiskConfig, instrument: Instrument) -> InstrumentRi
     limits = config.instrument_limits.get(instrument.instrument_id)
 
     def pick(name: str) -> str:
+        """The instrument's own amount ``name``, else the engine's."""
         value = getattr(limits, name) if limits is not None else None
-        return value if value is not None else str(getattr(config, name))
+        return str(getattr(config, name) if value is None else value)
 
+    own_collar = limits.collar_bps if limits is not None else None
     min_notional2 = instrument.min_notional.raw * _S if config.check_min_notional else 0
     return InstrumentRisk(
         instrument,
@@ -191,7 +193,7 @@ def _instrument_risk(config: RiskConfig, instrument: Instrument) -> InstrumentRi
         min_notional2=min_notional2,
         max_notional2=raw_amount(pick("max_order_notional")) * _S,
         max_position=raw_amount(pick("max_position")),
-        collar_bps=int(pick("collar_bps")),
+        collar_bps=config.collar_bps if own_collar is None else own_collar,
     )
 
 

@@ -134,6 +134,20 @@ def test_gate_price_outside_collar_is_denied() -> None:
     assert ok
 
 
+def test_gate_instrument_override_collar_is_the_instruments_collar() -> None:
+    """An instrument's own ``collar_bps`` (an int, where the amounts are text) is its
+    collar; the compiled gate raised a TypeError building the instrument's limits."""
+    h = Harness(
+        RiskConfig(collar_bps=500, instrument_limits={"AAA.SIM": InstrumentLimits(collar_bps=100)})
+    )
+
+    h.submit(price="101.10")
+    ok = h.submit(price="100.90")
+
+    assert h.last_denial() == DenyReason.PRICE_COLLAR
+    assert ok
+
+
 def test_gate_stop_trigger_outside_stop_collar_is_denied() -> None:
     h = Harness(RiskConfig(stop_collar_bps=500))
 
