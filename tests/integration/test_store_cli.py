@@ -276,3 +276,63 @@ def test_store_cli_stress_refuses_a_memory_store_and_says_when_it_is_relaxed(
     assert captured.out.split()
     assert "relaxed durability" in captured.err
     assert "acknowledged (relaxed)" in captured.err
+
+
+def test_store_cli_projections_status_reads_only_and_reports_the_lag(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'events.db'}"
+    status, out = run(
+        capsys, "store", "stress", "--store", url, "--writers", "2", "--seconds", "0.2"
+    )
+    head = max(int(line) for line in out.split())
+
+    status, out = run(capsys, "projections", "status", "--store", url)
+
+    assert status == 0
+    assert out.splitlines()[0] == f"head {head}"
+    assert "no read models at" in out and "projections rebuild" in out
+    assert not (tmp_path / "events.readmodels.db").exists()
+
+    run(capsys, "projections", "rebuild", "--store", url)
+    status, out = run(capsys, "projections", "status", "--store", url)
+
+    assert status == 0
+    assert all(line.endswith("behind 0") for line in out.splitlines()[1:]), out
+
+
+def test_store_cli_projections_status_exits_1_for_read_models_ahead_of_the_log(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Read models built from a longer log, shown against a shorter one: not 'behind -N'."""
+    long, short = f"sqlite:///{tmp_path / 'long.db'}", f"sqlite:///{tmp_path / 'short.db'}"
+    models = f"sqlite:///{tmp_path / 'models.db'}"
+    run(capsys, "store", "stress", "--store", long, "--writers", "2", "--seconds", "0.3")
+    run(capsys, "store", "stress", "--store", short, "--writers", "1", "--seconds", "0.05")
+    with sqlite3.connect(tmp_path / "long.db") as connection:
+        long_head = connection.execute("SELECT max(position) FROM events").fetchone()[0]
+    with sqlite3.connect(tmp_path / "short.db") as connection:
+        short_head = connection.execute("SELECT max(position) FROM events").fetchone()[0]
+    assert long_head > short_head
+    run(capsys, "projections", "rebuild", "--store", long, "--read-models", models)
+
+    status, out = run(capsys, "projections", "status", "--store", short, "--read-models", models)
+
+    assert status == 1, out
+    assert f"orders       {long_head:>12}  ahead of the log by {long_head - short_head}" in out
+    assert "built from another log" in out
+
+
+@pytest.mark.postgres
+def test_store_cli_postgres_projections_status_creates_no_read_models(
+    capsys: pytest.CaptureFixture[str], postgres_url: str
+) -> None:
+    run(capsys, "store", "stress", "--store", postgres_url, "--writers", "1", "--seconds", "0.1")
+
+    status, out = run(capsys, "projections", "status", "--store", postgres_url)
+
+    assert status == 0
+    assert "no read models at" in out
+    with psycopg.connect(postgres_url) as connection:
+        found = connection.execute("SELECT to_regclass('rm_tracking')").fetchone()
+    assert found == (None,)

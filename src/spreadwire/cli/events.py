@@ -15,14 +15,13 @@ from typing import Any, TextIO
 
 from spreadwire.cli.args import store_url
 from spreadwire.cli.meter import Meter
-from spreadwire.cli.stores import check_server, is_postgres, one_line, open_models, open_recorder
-from spreadwire.errors import StoreError
+from spreadwire.cli.stores import existing_read_models, open_models, open_recorder
 from spreadwire.eventstore.compare import MAX_LISTED, compare_read_models, read_model_lag
 from spreadwire.eventstore.projection import ReadModelStore
 from spreadwire.eventstore.readmodels import standard_projections
 from spreadwire.eventstore.recorder import Recorder
 from spreadwire.eventstore.verify import verify_log
-from spreadwire.persistence.store import default_read_models_url, sqlite_path
+from spreadwire.persistence.store import default_read_models_url
 
 
 def register(subparsers: Any) -> None:
@@ -53,37 +52,6 @@ def run_last(args: argparse.Namespace) -> int:
     finally:
         recorder.close()
     return 0
-
-
-def _existing_read_models(url: str, option: str) -> ReadModelStore | None:
-    """The read models at ``url``, opened, or None if there are none (nothing is created
-    where there were none)."""
-    if url.startswith("memory://"):
-        return None
-    if url.startswith("sqlite:") and not sqlite_path(url).exists():
-        return None
-    if is_postgres(url):
-        from spreadwire.persistence.readmodels_postgres import read_models_exist
-
-        # opening creates rm_tracking: a role allowed only to read could not, and verify
-        # should not change a database that holds no read models
-        check_server(url, option)
-        try:
-            if not read_models_exist(url):
-                return None
-        except StoreError as error:
-            raise StoreError(f"{option}: {one_line(str(error))}") from error
-    store = open_models(url, option)
-    try:
-        # documents without tracking positions are read models too (and not a rebuild)
-        tables = [table for projection in standard_projections() for table in projection.tables]
-        if store.tracking() or store.holds_any(tables):
-            return store
-    except BaseException:
-        store.close()
-        raise
-    store.close()
-    return None
 
 
 def _check_read_models(
@@ -132,7 +100,7 @@ def run_verify(args: argparse.Namespace) -> int:
         differences: list[str] = []
         url = args.read_models or default_read_models_url(args.store)
         option = "--read-models" if args.read_models else "--store"
-        live = None if args.skip_read_models else _existing_read_models(url, option)
+        live = None if args.skip_read_models else existing_read_models(url, option)
         if args.skip_read_models:
             out.write("read models: skipped\n")
         elif live is None:

@@ -3,7 +3,8 @@
 * ``projections rebuild --store URL [--read-models URL]``: empty the read models and
   rebuild them from position 0.
 * ``projections catch-up --store URL [--read-models URL]``: apply what is new.
-* ``projections status --store URL [--read-models URL]``: tracking positions vs the head.
+* ``projections status --store URL [--read-models URL]``: tracking positions vs the head
+  (read only; exit 1 when a read model is ahead of the log).
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from typing import Any
 
 from spreadwire.cli.args import store_url
 from spreadwire.cli.meter import Meter
-from spreadwire.cli.stores import open_models, open_recorder
+from spreadwire.cli.stores import existing_read_models, open_models, open_recorder
 from spreadwire.core.clock import perf_counter_ns
 from spreadwire.eventstore.projection import ProjectionRunner, ReadModelStore
 from spreadwire.eventstore.readmodels import standard_projections
 from spreadwire.eventstore.recorder import Recorder
-from spreadwire.persistence.store import default_read_models_url
+from spreadwire.persistence.store import default_read_models_url, redact
 
 
 def register(subparsers: Any) -> None:
@@ -84,15 +85,40 @@ def run_catch_up(args: argparse.Namespace) -> int:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    recorder, store = _open(args)
+    """Each projection's position against the head; nothing is created or changed.
+
+    Exit 0 when the read models are at or behind the log (or there are none yet), 1 when
+    one is ahead of it: built from another log, or from this one before it lost its tail.
+    """
+    recorder = open_recorder(args.store)
     try:
         head = recorder.last_position()
-        tracking = store.tracking()
+        option = "--read-models" if args.read_models else "--store"
+        url = args.read_models or default_read_models_url(args.store)
+        store = existing_read_models(url, option)
         print(f"head {head}")
-        for projection in standard_projections():
-            position = tracking.get(projection.name, 0)
-            print(f"{projection.name:<12} {position:>12}  behind {head - position}")
+        if store is None:
+            print(f"no read models at {redact(url)}: `spreadwire projections rebuild` builds them")
+            return 0
+        try:
+            tracking = store.tracking()
+        finally:
+            store.close()
     finally:
-        store.close()
         recorder.close()
+    ahead = []
+    for projection in standard_projections():
+        position = tracking.get(projection.name, 0)
+        if position > head:
+            ahead.append(projection.name)
+            state = f"ahead of the log by {position - head}"
+        else:
+            state = f"behind {head - position}"
+        print(f"{projection.name:<12} {position:>12}  {state}")
+    if ahead:
+        print(
+            f"{', '.join(ahead)}: past the log's head, so built from another log or from"
+            " entries this one no longer holds; `spreadwire projections rebuild` rebuilds them"
+        )
+        return 1
     return 0

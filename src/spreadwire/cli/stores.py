@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from spreadwire.errors import ConfigError, StoreError
 from spreadwire.eventstore.projection import ReadModelStore
+from spreadwire.eventstore.readmodels import standard_projections
 from spreadwire.eventstore.recorder import Recorder
 from spreadwire.persistence.store import open_read_models, open_store, redact, sqlite_path
 
@@ -80,6 +81,37 @@ def open_models(url: str, option: str) -> ReadModelStore:
         raise StoreError(f"{option}: {one_line(str(error))}") from error
     except OSError as error:
         raise ConfigError(f"{option}: cannot open {url}: {error.strerror or error}") from error
+
+
+def existing_read_models(url: str, option: str) -> ReadModelStore | None:
+    """The read models at ``url``, opened, or None if there are none (nothing is created
+    where there were none)."""
+    if url.startswith("memory://"):
+        return None
+    if url.startswith("sqlite:") and not sqlite_path(url).exists():
+        return None
+    if is_postgres(url):
+        from spreadwire.persistence.readmodels_postgres import read_models_exist
+
+        # opening creates rm_tracking: a role allowed only to read could not, and verify
+        # should not change a database that holds no read models
+        check_server(url, option)
+        try:
+            if not read_models_exist(url):
+                return None
+        except StoreError as error:
+            raise StoreError(f"{option}: {one_line(str(error))}") from error
+    store = open_models(url, option)
+    try:
+        # documents without tracking positions are read models too (and not a rebuild)
+        tables = [table for projection in standard_projections() for table in projection.tables]
+        if store.tracking() or store.holds_any(tables):
+            return store
+    except BaseException:
+        store.close()
+        raise
+    store.close()
+    return None
 
 
 def stored_head(url: str, option: str) -> int:

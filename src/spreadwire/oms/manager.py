@@ -75,6 +75,9 @@ S: Final = OrderStatus
 K: Final = ReportKind
 _LIVE_REPORTS: Final = frozenset({K.ACCEPTED, K.FILL, K.MODIFIED, K.TRIGGERED})
 UNKNOWN_AT_VENUE: Final = "UNKNOWN_AT_VENUE"
+#: The longest wait, in ack timeouts, between queries for an order the venue had
+#: acknowledged and no longer knows (the wait doubles from one ack timeout).
+RECONCILE_BACKOFF_MAX: Final = 32
 
 
 @final
@@ -629,12 +632,19 @@ class OrderManager:
     def _on_unknown_at_venue(self, order: Order, flight: InFlight) -> None:
         flight.unknown += 1
         if order.status is not S.SUBMITTED or flight.request != "submit":
-            self._alert(
-                "RECONCILE_UNKNOWN",
-                f"{order.client_order_id}: the venue does not know this order",
-                order.client_order_id,
-                "critical",
-            )
+            # An order the venue acknowledged and no longer knows is for an operator to
+            # settle (it may have filled): one critical alert, then the queries go on at
+            # a doubling interval (up to RECONCILE_BACKOFF_MAX ack timeouts), not a new
+            # alert and query every ack timeout for as long as it takes.
+            if flight.unknown == 1:
+                self._alert(
+                    "RECONCILE_UNKNOWN",
+                    f"{order.client_order_id}: the venue does not know this order",
+                    order.client_order_id,
+                    "critical",
+                )
+            backoff = min(1 << (flight.unknown - 1), RECONCILE_BACKOFF_MAX)
+            flight.due_ns = self._clock.timestamp_ns() + backoff * self._config.ack_timeout_ns
             return
         if flight.unknown >= self._config.unknown_confirmations:
             self._transition(

@@ -462,3 +462,42 @@ def test_restore_pair_completes_when_the_completion_order_fills_after_restart() 
 
     assert _pair_view(fresh) == _pair_view(live)
     assert _pair_view(fresh)[:2] == (COMPLETE, (0, 0))
+
+
+def test_reconcile_unknown_alerts_once_and_asks_again_at_a_doubling_interval() -> None:
+    """An acknowledged order the venue no longer knows: one critical alert, not one per
+    ack timeout, and queries at a doubling interval; a later answer still settles it."""
+    live = _session()
+    fresh = Wired(oms_config=OmsConfig(ack_timeout_ns=SECOND, unknown_confirmations=2))
+    fresh.restore(live.log)
+    fresh.clock.set_time(live.clock.timestamp_ns())
+    fresh.oms.reconcile_all()  # the venue knows none of them
+    asked: list[int] = []
+
+    def query(client_order_id: str) -> object:
+        if client_order_id == "A1":
+            asked.append(fresh.clock.timestamp_ns())
+        return fresh.venue.get(client_order_id)
+
+    fresh.oms._query_order = query  # type: ignore[assignment]
+    start = fresh.clock.timestamp_ns()
+    for _ in range(64):
+        fresh.clock.advance(SECOND)
+        fresh.oms.check_in_flight()
+
+    alerts = [
+        a.client_order_id
+        for a in fresh.log
+        if isinstance(a, TradingAlert) and a.code == "RECONCILE_UNKNOWN"
+    ]
+    assert alerts.count("A1") == 1
+    assert len(alerts) == len(set(alerts))
+    assert fresh.order("A1").status is S.PARTIALLY_FILLED
+    gaps = [(b - a) // SECOND for a, b in zip([start, *asked], asked, strict=False)]
+    assert gaps == [1, 1, 2, 4, 8, 16, 32]
+
+    fresh.venue_status("A1", "PARTIALLY_FILLED", cum=4, leaves=6)
+    fresh.clock.advance(32 * SECOND)
+    fresh.oms.check_in_flight()
+
+    assert "A1" not in fresh.oms.in_flight()
