@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from spreadwire.errors import StoreError
 from spreadwire.eventstore.memory import MemoryRecorder
 from spreadwire.eventstore.projection import ProjectionRunner, ReadModelStore, ReadModelView
 from spreadwire.eventstore.readmodels import standard_projections
@@ -134,3 +136,117 @@ def test_read_models_holds_any_looks_without_creating(
 
     assert store.holds_any(["never_made", "orders"])
     assert not store.holds_any(["never_made"])
+
+
+def _snapshot(store: ReadModelStore) -> tuple[dict[str, dict[str, Any]], dict[str, int], int]:
+    tables = {t: store.rows(t) for p in standard_projections() for t in p.tables}
+    tracking, resets = store.marks()
+    return tables, tracking, resets
+
+
+def test_read_models_rebuild_is_built_aside_and_swapped_in_whole(
+    store: ReadModelStore, recorder: MemoryRecorder
+) -> None:
+    """Readers (here another connection where the backend has one) see the old read
+    models all through a rebuild, then the rebuilt ones, never an empty or part-built one."""
+    entries = list(recorder.read())
+    store.apply(standard_projections(), entries[:5])
+    reader = store if store.url == "memory://" else open_read_models(store.url)
+    reference = open_read_models("memory://")
+    try:
+        before = _snapshot(reader)
+        seen: list[tuple[dict[str, dict[str, Any]], dict[str, int], int]] = []
+
+        position = ProjectionRunner(recorder, store, standard_projections(), batch=3).rebuild(
+            progress=lambda _: seen.append(_snapshot(reader))
+        )
+
+        assert len(seen) >= 3
+        assert all(snapshot == before for snapshot in seen)
+        ProjectionRunner(recorder, reference, standard_projections()).catch_up()
+        tables, tracking, resets = _snapshot(reader)
+        assert position == len(entries)
+        assert tables == _snapshot(reference)[0]
+        assert tracking == {p.name: len(entries) for p in standard_projections()}
+        assert resets == 1
+    finally:
+        reference.close()
+        if reader is not store:
+            reader.close()
+
+
+def test_read_models_live_runner_beside_a_rebuild_ends_where_a_rebuild_ends(
+    store: ReadModelStore, recorder: MemoryRecorder
+) -> None:
+    """A live runner (its own connection where the backend has one) keeps applying while
+    a rebuild is built aside; after the swap it goes on from the rebuilt positions."""
+    entries = list(recorder.read())
+    live = store if store.url == "memory://" else open_read_models(store.url)
+    reference = open_read_models("memory://")
+    try:
+        live.apply(standard_projections(), entries[:2])
+        follower = ProjectionRunner(recorder, live, standard_projections(), batch=2)
+        until = iter(range(4, len(entries) + 1, 2))
+
+        def live_step(_: int) -> None:
+            follower.catch_up(next(until, len(entries)))
+
+        ProjectionRunner(recorder, store, standard_projections(), batch=2).rebuild(
+            until=6, progress=live_step
+        )
+        assert live.tracking() == {p.name: 6 for p in standard_projections()}
+        follower.catch_up()
+
+        ProjectionRunner(recorder, reference, standard_projections()).catch_up()
+        assert _snapshot(live)[:2] == _snapshot(reference)[:2]
+    finally:
+        reference.close()
+        if live is not store:
+            live.close()
+
+
+def test_read_models_failed_rebuild_leaves_the_read_models_as_they_were(
+    store: ReadModelStore, recorder: MemoryRecorder
+) -> None:
+    runner = ProjectionRunner(recorder, store, standard_projections(), batch=3)
+    runner.catch_up()
+    before = _snapshot(store)
+
+    def interrupted(position: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        runner.rebuild(progress=interrupted)
+
+    assert _snapshot(store) == before
+    runner.rebuild()  # over what the interrupted one left aside
+    tables, tracking, resets = _snapshot(store)
+    assert (tables, tracking, resets) == (before[0], before[1], before[2] + 1)
+
+
+def test_read_models_rebuild_of_some_projections_leaves_the_others(
+    store: ReadModelStore, recorder: MemoryRecorder
+) -> None:
+    entries = list(recorder.read())
+    store.apply([Counter()], entries[:4])
+    ProjectionRunner(recorder, store, standard_projections()).catch_up()
+
+    ProjectionRunner(recorder, store, [Counter()]).rebuild()
+
+    assert store.tracking()["counter"] == len(entries)
+    assert store.get("counter", "applied") == {"n": len(entries)}
+    assert store.tracking()["orders"] == len(entries)
+    assert store.rows("orders")
+
+
+@pytest.mark.parametrize("store", KINDS[1:], indirect=True)  # stores other processes open
+def test_read_models_one_rebuild_at_a_time(store: ReadModelStore) -> None:
+    other = open_read_models(store.url)
+    staging = store.staging()
+    try:
+        with pytest.raises(StoreError, match="another rebuild of them is running"):
+            other.staging()
+    finally:
+        staging.close()
+    other.staging().close()  # free again
+    other.close()

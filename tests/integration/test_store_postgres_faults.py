@@ -436,6 +436,39 @@ def test_read_models_role_that_may_only_read_opens_them(postgres_url: str) -> No
     assert set(orders) == {"O-1", "O-2"}
 
 
+def test_read_models_rebuild_swaps_tables_in_keeping_their_names(postgres_url: str) -> None:
+    """Built aside, swapped in: no staging table stays behind, and the live tables' keys
+    keep their own names (a second rebuild's staging tables would otherwise collide)."""
+    log = MemoryRecorder()
+    with EventWriter(log) as writer:
+        for message in order_flow():
+            writer.append(message)
+    models = open_read_models(postgres_url)
+    try:
+        models.staging().close()  # as an interrupted rebuild leaves them
+        runner = ProjectionRunner(log, models, standard_projections(), batch=4)
+        runner.rebuild()
+        runner.rebuild()
+        tracking, resets = models.marks()
+    finally:
+        models.close()
+    with psycopg.connect(postgres_url) as connection:
+        tables = {n for (n,) in connection.execute("SELECT tablename FROM pg_tables")}
+        keys = {
+            (table, name)
+            for table, name in connection.execute(
+                "SELECT conrelid::regclass::text, conname FROM pg_constraint WHERE contype = 'p'"
+                " AND conrelid::regclass::text LIKE 'rm%'"
+            )
+        }
+
+    expected = {f"rm_{t}" for p in standard_projections() for t in p.tables} | {"rm_tracking"}
+    assert {t for t in tables if t.startswith("rm")} == expected
+    assert keys == {(table, f"{table}_pkey") for table in expected}
+    assert set(tracking.values()) == {11}
+    assert resets == 2
+
+
 def test_role_that_may_only_read_verifies_a_store_without_read_models(
     postgres_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -33,6 +33,8 @@ RESETS = "#resets"
 def check_table_name(name: str) -> str:
     if not _TABLE.match(name):
         raise ConfigError(f"read model table {name!r}: use lower-case letters, digits and _")
+    if name == "tracking":
+        raise ConfigError("read model table 'tracking': the name of the tracking table")
     return name
 
 
@@ -88,6 +90,17 @@ class ReadModelStore(Protocol):
 
     def reset(self, projections: Sequence[Projection]) -> None:
         """Empty the projections' tables and tracking positions, and count the reset."""
+        ...
+
+    def staging(self) -> ReadModelStore:
+        """A store in the same database whose tables are kept apart from these (emptied
+        of what an interrupted rebuild left): a rebuild is built there unseen, then
+        :meth:`promote` swaps it in. Closing it leaves this store open."""
+        ...
+
+    def promote(self, projections: Sequence[Projection]) -> None:
+        """In one transaction, replace the ``projections``' tables and tracking positions
+        by the staging store's, and count a reset; the staging store is spent."""
         ...
 
     def holds_any(self, tables: Sequence[str]) -> bool:
@@ -206,9 +219,18 @@ class ProjectionRunner:
     def rebuild(
         self, until: int | None = None, *, progress: Callable[[int], None] | None = None
     ) -> int:
-        """Empty the read models and rebuild them from the start of the log."""
-        self._store.reset(self._projections)
-        return self.catch_up(until, progress=progress)
+        """Rebuild the read models from the start of the log, aside (the store's
+        :meth:`~ReadModelStore.staging`), and swap them in when complete: readers see
+        the old read models until then, never part-built ones, and a rebuild that fails
+        or is interrupted leaves them as they were. Returns the rebuilt position."""
+        staging = self._store.staging()
+        try:
+            aside = ProjectionRunner(self._recorder, staging, self._projections, batch=self._batch)
+            position = aside.catch_up(until, progress=progress)
+            self._store.promote(self._projections)
+        finally:
+            staging.close()
+        return position
 
     def run(self, stop: threading.Event, *, idle_timeout_s: float = 0.2) -> int:
         """Follow the log until ``stop`` is set; return the last applied position."""

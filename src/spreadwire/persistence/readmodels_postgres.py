@@ -5,7 +5,11 @@ One connection, used under a lock. When the server closes it (a restart, a failo
 ``pg_terminate_backend``), the call is made again once on a new connection: every call
 is safe to repeat, ``apply`` included, since it reads the tracking positions again
 inside its transaction and skips what a lost-but-committed attempt already applied.
-Tables that exist are not created again, so a role allowed only to read can open them."""
+Tables that exist are not created again, so a role allowed only to read can open them.
+
+A rebuild is built aside, in ``rms_`` tables of the same database (:meth:`staging`, its
+own connection), and swapped in by :meth:`promote` in one transaction: readers see the old
+read models until the new ones are complete (a query made during the swap waits for it)."""
 
 from __future__ import annotations
 
@@ -29,12 +33,17 @@ from spreadwire.eventstore.records import Entry
 from spreadwire.persistence.postgres import session_kwargs
 from spreadwire.persistence.store import redact
 
-_TRACKING = """CREATE TABLE IF NOT EXISTS rm_tracking (
+LIVE = "rm_"
+#: The prefix of the tables a rebuild is built in before :meth:`PostgresReadModelStore.promote`.
+STAGING = "rms_"
+_TRACKING = """CREATE TABLE IF NOT EXISTS {0}tracking (
     name text PRIMARY KEY, position bigint NOT NULL)"""
 _LOCK = "SELECT pg_advisory_xact_lock(7263500918)"
 #: One applier at a time: tracking is read after this lock, so no batch applies twice.
 _APPLY_LOCK = "SELECT pg_advisory_xact_lock(7263500919)"
 _EXISTS = "SELECT to_regclass(%s) IS NOT NULL"
+#: Held by a staging store's session for its life: one rebuild at a time per database.
+_REBUILD_LOCK = "SELECT pg_try_advisory_lock(7263500920)"
 
 T = TypeVar("T")
 
@@ -63,23 +72,37 @@ class PostgresReadModelStore:
         "_decoder",
         "_encoder",
         "_lock",
+        "_prefix",
         "_statement_timeout_ms",
         "_tables",
+        "_tracking",
         "_url",
     )
 
-    def __init__(self, url: str, *, statement_timeout_ms: int = 30_000) -> None:
+    def __init__(
+        self, url: str, *, statement_timeout_ms: int = 30_000, _prefix: str = LIVE
+    ) -> None:
         self._url = url
         self._statement_timeout_ms = statement_timeout_ms
+        self._prefix = _prefix
+        self._tracking = f"{_prefix}tracking"
         try:
             self._connection = self._connect()
         except psycopg.Error as error:
             raise StoreError(f"cannot open read models {redact(url)}: {error}") from error
         try:
-            if not self._exists("rm_tracking"):
+            if _prefix == STAGING:
+                row = self._connection.execute(_REBUILD_LOCK).fetchone()
+                if not (row and row[0]):
+                    self._connection.close()
+                    raise StoreError(
+                        f"read models {redact(url)}: another rebuild of them is running"
+                    )
+                self._clear_staging()
+            if not self._exists(self._tracking):
                 with self._connection.transaction():
                     self._connection.execute(_LOCK)
-                    self._connection.execute(_TRACKING)
+                    self._connection.execute(_TRACKING.format(_prefix))
         except psycopg.Error as error:
             self._connection.close()
             raise StoreError(f"cannot open read models {redact(url)}: {error}") from error
@@ -87,6 +110,72 @@ class PostgresReadModelStore:
         self._tables: set[str] = set()
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder(dict)
+
+    def _clear_staging(self) -> None:
+        """Drop the staging tables an interrupted rebuild left."""
+        with self._connection.transaction():
+            self._connection.execute(_LOCK)
+            rows = self._connection.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                " AND starts_with(tablename, %s)",
+                (STAGING,),
+            ).fetchall()
+            for (name,) in rows:
+                self._connection.execute(f'DROP TABLE "{name}"')
+
+    def staging(self) -> PostgresReadModelStore:
+        """A store on its own connection to the same database whose tables are the
+        ``rms_`` ones, emptied first; build there, then :meth:`promote`."""
+        return PostgresReadModelStore(
+            self._url, statement_timeout_ms=self._statement_timeout_ms, _prefix=STAGING
+        )
+
+    def promote(self, projections: Sequence[Projection]) -> None:
+        """Swap the staging tables of ``projections`` in for the live ones and their
+        staging tracking positions for the live ones, counting a reset, in one
+        transaction (appliers wait on the apply lock, readers on the tables' locks)."""
+
+        def work() -> None:
+            connection = self._connection
+            with connection.transaction():
+                connection.execute(_APPLY_LOCK)
+                for projection in projections:
+                    for table in projection.tables:
+                        name = check_table_name(table)
+                        connection.execute(
+                            f"CREATE TABLE IF NOT EXISTS {STAGING}{name}"
+                            " (key text PRIMARY KEY, doc text NOT NULL)"
+                        )
+                        connection.execute(f"DROP TABLE IF EXISTS {LIVE}{name}")
+                        connection.execute(f"ALTER TABLE {STAGING}{name} RENAME TO {LIVE}{name}")
+                        # the key's index keeps its staging name unless renamed, and the
+                        # next rebuild's staging table would then get another one
+                        row = connection.execute(
+                            "SELECT conname FROM pg_constraint"
+                            " WHERE conrelid = %s::regclass AND contype = 'p'",
+                            (f"{LIVE}{name}",),
+                        ).fetchone()
+                        if row and row[0] != f"{LIVE}{name}_pkey":
+                            connection.execute(
+                                f'ALTER TABLE {LIVE}{name} RENAME CONSTRAINT "{row[0]}"'
+                                f" TO {LIVE}{name}_pkey"
+                            )
+                        self._tables.add(table)
+                names = [p.name for p in projections]
+                connection.execute("DELETE FROM rm_tracking WHERE name = ANY(%s)", (names,))
+                connection.execute(
+                    f"INSERT INTO rm_tracking (name, position) SELECT name, position"
+                    f" FROM {STAGING}tracking WHERE name = ANY(%s)",
+                    (names,),
+                )
+                connection.execute(
+                    "INSERT INTO rm_tracking (name, position) VALUES (%s, 1) ON CONFLICT (name)"
+                    " DO UPDATE SET position = rm_tracking.position + 1",
+                    (RESETS,),
+                )
+                connection.execute(f"DROP TABLE {STAGING}tracking")
+
+        self._call(work)
 
     def _exists(self, table: str) -> bool:
         row = self._connection.execute(_EXISTS, (table,)).fetchone()
@@ -116,7 +205,7 @@ class PostgresReadModelStore:
         return redact(self._url)
 
     def _ensure(self, table: str) -> str:
-        name = f"rm_{check_table_name(table)}"
+        name = f"{self._prefix}{check_table_name(table)}"
         if table not in self._tables:
             if not self._exists(name):
                 with self._connection.transaction():
@@ -134,7 +223,7 @@ class PostgresReadModelStore:
     def holds_any(self, tables: Sequence[str]) -> bool:
         def work() -> bool:
             for table in tables:
-                name = f"rm_{check_table_name(table)}"
+                name = f"{self._prefix}{check_table_name(table)}"
                 if (
                     self._exists(name)
                     and self._connection.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchone()
@@ -146,7 +235,9 @@ class PostgresReadModelStore:
 
     def marks(self) -> tuple[dict[str, int], int]:
         def work() -> dict[str, int]:
-            rows = self._connection.execute("SELECT name, position FROM rm_tracking").fetchall()
+            rows = self._connection.execute(
+                f"SELECT name, position FROM {self._tracking}"
+            ).fetchall()
             return {name: int(position) for name, position in rows}
 
         tracking = self._call(work)
@@ -154,7 +245,7 @@ class PostgresReadModelStore:
 
     def _load(self, table: str, key: str) -> Doc | None:
         row = self._connection.execute(
-            f"SELECT doc FROM rm_{table} WHERE key = %s", (key,)
+            f"SELECT doc FROM {self._prefix}{table} WHERE key = %s", (key,)
         ).fetchone()
         return None if row is None else self._decoder.decode(row[0])
 
@@ -173,7 +264,7 @@ class PostgresReadModelStore:
             with connection.transaction():
                 connection.execute(_APPLY_LOCK)
                 rows = connection.execute(
-                    "SELECT name, position FROM rm_tracking WHERE name = ANY(%s) FOR UPDATE",
+                    f"SELECT name, position FROM {self._tracking} WHERE name = ANY(%s) FOR UPDATE",
                     ([p.name for p in projections],),
                 ).fetchall()
                 tracked = {name: int(position) for name, position in rows}
@@ -182,7 +273,7 @@ class PostgresReadModelStore:
                 self._flush(view)
                 with connection.cursor() as cursor:
                     cursor.executemany(
-                        "INSERT INTO rm_tracking (name, position) VALUES (%s, %s)"
+                        f"INSERT INTO {self._tracking} (name, position) VALUES (%s, %s)"
                         " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
                         list(positions.items()),
                     )
@@ -201,10 +292,10 @@ class PostgresReadModelStore:
                 puts.setdefault(table, []).append((key, encode(doc).decode()))
         with self._connection.cursor() as cursor:
             for table, keyed in deletes.items():
-                cursor.executemany(f"DELETE FROM rm_{table} WHERE key = %s", keyed)
+                cursor.executemany(f"DELETE FROM {self._prefix}{table} WHERE key = %s", keyed)
             for table, docs in puts.items():
                 cursor.executemany(
-                    f"INSERT INTO rm_{table} (key, doc) VALUES (%s, %s)"
+                    f"INSERT INTO {self._prefix}{table} (key, doc) VALUES (%s, %s)"
                     " ON CONFLICT (key) DO UPDATE SET doc = excluded.doc",
                     docs,
                 )
@@ -234,10 +325,12 @@ class PostgresReadModelStore:
                 self._connection.execute(_APPLY_LOCK)
                 for projection in projections:
                     for table in projection.tables:
-                        self._connection.execute(f"DELETE FROM rm_{table}")
+                        self._connection.execute(f"DELETE FROM {self._prefix}{table}")
                     self._connection.execute(
-                        "DELETE FROM rm_tracking WHERE name = %s", (projection.name,)
+                        f"DELETE FROM {self._tracking} WHERE name = %s", (projection.name,)
                     )
+                if self._prefix != LIVE:
+                    return
                 self._connection.execute(
                     "INSERT INTO rm_tracking (name, position) VALUES (%s, 1) ON CONFLICT (name)"
                     " DO UPDATE SET position = rm_tracking.position + 1",

@@ -73,3 +73,24 @@ def test_sqlite_read_models_locked_by_another_process_is_a_store_error(
     store.reset(standard_projections())
     assert store.rows("orders") == {}
     store.close()
+
+
+def test_sqlite_read_models_rebuild_leaves_no_staging_tables(tmp_path: Path) -> None:
+    store = _built(tmp_path / "rm.db")
+    recorder = MemoryRecorder()
+    with EventWriter(recorder) as writer:
+        for message in order_flow():
+            writer.append(message)
+    store.staging().close()  # as an interrupted rebuild leaves them
+    runner = ProjectionRunner(recorder, store, standard_projections(), batch=4)
+
+    runner.rebuild()
+    runner.rebuild()
+
+    with sqlite3.connect(tmp_path / "rm.db") as connection:
+        names = sorted(n for (n,) in connection.execute("SELECT name FROM sqlite_master"))
+    tables = sorted(f"rm_{t}" for p in standard_projections() for t in p.tables)
+    assert names == sorted([*tables, "rm_tracking"])
+    assert store.tracking()["orders"] == 11
+    assert store.marks()[1] == 2
+    store.close()
