@@ -26,6 +26,30 @@ import psycopg
 from spreadwire.persistence.crashcheck import TrialResult, run_trial
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+BACKENDS = ("sqlite", "sqlite-relaxed", "postgres")
+
+
+def backend_list(text: str) -> list[str]:
+    """The backends named in ``text``: any other name (``postgress``) was run as a durable
+    SQLite store and reported under that name, a pass for a backend never tried."""
+    names = [name.strip() for name in text.split(",")]
+    unknown = [name for name in names if name not in BACKENDS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown backend {', '.join(map(repr, unknown))}; use {', '.join(BACKENDS)}"
+        )
+    return names
+
+
+def trial_count(text: str) -> int:
+    """At least one trial: none reported 0 failed trials, a pass that checked nothing."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {count}")
+    return count
 
 
 def summarize(results: list[TrialResult]) -> dict[str, Any]:
@@ -72,14 +96,14 @@ def postgres_run(count: int, seed: int) -> dict[str, Any] | str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=40, help="trials per backend")
-    parser.add_argument("--backends", default="sqlite,sqlite-relaxed,postgres")
+    parser.add_argument("--trials", type=trial_count, default=40, help="trials per backend")
+    parser.add_argument("--backends", type=backend_list, default=list(BACKENDS))
     parser.add_argument("--seed", type=int, default=20_240_501)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     report: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="crash-harness-") as folder:
-        for backend in args.backends.split(","):
+        for backend in args.backends:
             sys.stderr.write(f"{backend}:\n")
             if backend == "postgres":
                 report[backend] = postgres_run(args.trials, args.seed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 
@@ -226,6 +227,25 @@ def test_recorder_read_stream_starts_after_the_given_version(recorder: Recorder)
     reasons = [e.message.reason for e in recorder.read_stream("trading", after_version=1)]
 
     assert reasons == ["b", "c"]
+
+
+def test_recorder_reads_after_a_negative_position_or_version_from_the_start(
+    recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every position and version is above a negative one: memory sliced its list with
+    it (``read_stream(s, -1)`` gave the stream's last entry only, ``read(-3, 5)`` two
+    entries) and SQLite took its stream chain for broken (a warning and a scan)."""
+    recorder.commit([append(recorder, "trading", halted("a"), halted("b"), halted("c"))])
+    recorder.commit([append(recorder, f"order-{i}", make_accepted(str(i), i)) for i in range(5)])
+
+    with caplog.at_level(logging.WARNING):
+        reasons = [e.message.reason for e in recorder.read_stream("trading", after_version=-1)]
+        positions = [e.position for e in recorder.read(after=-3, limit=5)]
+        records = [r.position for r in recorder.records(after=-3, limit=5)]
+
+    assert reasons == ["a", "b", "c"]
+    assert positions == records == [1, 2, 3, 4, 5]
+    assert "broken" not in caplog.text
 
 
 def test_recorder_every_domain_message_type_round_trips(recorder: Recorder) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,28 @@ def test_crash_trial_with_a_position_printed_twice_is_not_ok(
     assert not result.ok
     assert result.killed
     assert result.duplicates == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "refusal"),
+    [
+        (["--backends", "sqlite,postgress"], "unknown backend 'postgress'"),
+        (["--trials", "0"], "--trials: must be at least 1"),
+    ],
+)
+def test_crash_harness_refuses_an_unknown_backend_and_no_trials(
+    args: list[str], refusal: str
+) -> None:
+    """A misspelt backend ran as a durable SQLite store, reported under its name, and no
+    trials reported 0 failed: both a pass for what was never tried."""
+    harness = Path(__file__).parents[2] / "benchmarks" / "crash_harness.py"
+    result = subprocess.run(
+        [sys.executable, str(harness), "--trials", "1", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 2, result.stdout
+    assert refusal in result.stderr

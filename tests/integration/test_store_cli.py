@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 import sqlite3
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -258,6 +261,29 @@ def test_store_cli_stress_store_failure_is_one_line_exit_2_and_counts_what_it_pr
     assert sorted(map(int, printed)) == list(range(1, len(printed) + 1))
 
 
+def test_store_cli_stress_stops_at_ctrl_c_with_what_it_acknowledged(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Ctrl-C reaches only the main thread: the writer threads went on appending (and the
+    process did not exit) until --seconds ran out, and no summary was printed."""
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    main_thread = threading.main_thread().ident
+    assert main_thread is not None
+    before = threading.active_count()
+    ctrl_c = threading.Timer(0.5, signal.pthread_kill, (main_thread, signal.SIGINT))
+    ctrl_c.start()
+
+    status = main(["store", "stress", "--store", url, "--writers", "3", "--seconds", "60"])
+    ctrl_c.join()
+    captured = capsys.readouterr()
+    printed = [int(line) for line in captured.out.split()]
+
+    assert status == 130
+    assert threading.active_count() == before
+    assert f"stress: {len(printed)} acknowledged (durable)" in captured.err
+    assert run(capsys, "events", "last", "--store", url) == (0, f"{max(printed)}\n")
+
+
 def test_store_cli_stress_refuses_a_memory_store_and_says_when_it_is_relaxed(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -276,6 +302,54 @@ def test_store_cli_stress_refuses_a_memory_store_and_says_when_it_is_relaxed(
     assert captured.out.split()
     assert "relaxed durability" in captured.err
     assert "acknowledged (relaxed)" in captured.err
+
+
+class _Appended:
+    """A log a node keeps appending to: each read commits one more entry first (up to
+    ``more``), faster than a rebuild can apply them."""
+
+    def __init__(self, inner: Any, more: int) -> None:
+        from spreadwire.eventstore.writer import EventWriter
+
+        self.inner = inner
+        self.more = more
+        self.writer = EventWriter(inner)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def read(self, after: int = 0, limit: int | None = None) -> object:
+        from spreadwire.cli.store import stress_event
+
+        if self.more > 0:
+            self.more -= 1
+            self.writer.append_durable(stress_event(99, self.more, 1))
+        return self.inner.read(after, limit)
+
+    def close(self) -> None:
+        self.writer.close()
+        self.inner.close()
+
+
+def test_store_cli_projections_rebuild_ends_at_the_head_it_began_with(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Beside a node appending faster than it applies, a rebuild chased the log's tail
+    and never ended; it goes up to the head it read first (the node's runner goes on)."""
+    from spreadwire.cli.stores import open_recorder
+
+    url = f"sqlite:///{tmp_path / 'events.db'}"
+    _, out = run(capsys, "store", "stress", "--store", url, "--writers", "1", "--seconds", "0.1")
+    head = max(int(line) for line in out.split())
+    monkeypatch.setattr(
+        "spreadwire.cli.projections.open_recorder",
+        lambda url: _Appended(open_recorder(url), more=30),
+    )
+
+    status, out = run(capsys, "projections", "rebuild", "--store", url)
+
+    assert status == 0
+    assert f"rebuilt 5 projections to position {head} " in out
 
 
 def test_store_cli_projections_status_reads_only_and_reports_the_lag(
@@ -301,6 +375,34 @@ def test_store_cli_projections_status_reads_only_and_reports_the_lag(
     assert all(line.endswith("behind 0") for line in out.splitlines()[1:]), out
 
 
+def test_store_cli_status_and_verify_create_nothing_in_a_sqlite_file_without_read_models(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Named as read models, any SQLite file (here the event store itself, and a file in
+    rollback-journal mode) got an rm_tracking table and WAL mode from commands that only
+    read."""
+    url = f"sqlite:///{tmp_path / 'events.db'}"
+    run(capsys, "store", "stress", "--store", url, "--writers", "1", "--seconds", "0.05")
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE t (x)")
+    connection.close()
+
+    for models in (url, f"sqlite:///{other}"):
+        status, out = run(capsys, "projections", "status", "--store", url, "--read-models", models)
+        assert status == 0 and "no read models at" in out, out
+        status, out = run(capsys, "events", "verify", "--store", url, "--read-models", models)
+        assert status == 0 and "read models: none at" in out, out
+
+    for path in (tmp_path / "events.db", other):
+        with sqlite3.connect(path) as connection:
+            tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master")}
+            mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
+        connection.close()
+        assert "rm_tracking" not in tables, path
+    assert mode == "delete"
+
+
 def test_store_cli_projections_status_exits_1_for_read_models_ahead_of_the_log(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
@@ -321,6 +423,27 @@ def test_store_cli_projections_status_exits_1_for_read_models_ahead_of_the_log(
     assert status == 1, out
     assert f"orders       {long_head:>12}  ahead of the log by {long_head - short_head}" in out
     assert "built from another log" in out
+
+
+def test_store_cli_projections_catch_up_exits_1_for_read_models_ahead_of_the_log(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """It printed 'caught up 5 projections to position <the other log's head>', exit 0,
+    for read models that status calls ahead of the log (exit 1)."""
+    long, short = f"sqlite:///{tmp_path / 'long.db'}", f"sqlite:///{tmp_path / 'short.db'}"
+    models = f"sqlite:///{tmp_path / 'models.db'}"
+    run(capsys, "store", "stress", "--store", long, "--writers", "2", "--seconds", "0.3")
+    run(capsys, "store", "stress", "--store", short, "--writers", "1", "--seconds", "0.05")
+    run(capsys, "projections", "rebuild", "--store", long, "--read-models", models)
+    _, short_head = run(capsys, "events", "last", "--store", short)
+
+    status, out = run(capsys, "projections", "catch-up", "--store", short, "--read-models", models)
+
+    assert status == 1, out
+    assert out.startswith(f"head {short_head}")
+    assert "caught up" not in out and "built from another log" in out
+    status, out = run(capsys, "projections", "catch-up", "--store", long, "--read-models", models)
+    assert status == 0 and out.startswith("caught up 5 projections"), out
 
 
 @pytest.mark.postgres

@@ -2,7 +2,8 @@
 
 * ``projections rebuild --store URL [--read-models URL]``: empty the read models and
   rebuild them from position 0.
-* ``projections catch-up --store URL [--read-models URL]``: apply what is new.
+* ``projections catch-up --store URL [--read-models URL]``: apply what is new (exit 1
+  when a read model is ahead of the log).
 * ``projections status --store URL [--read-models URL]``: tracking positions vs the head
   (read only; exit 1 when a read model is ahead of the log).
 """
@@ -59,9 +60,23 @@ def _run(args: argparse.Namespace, *, rebuild: bool) -> int:
         runner = ProjectionRunner(recorder, store, standard_projections())
         started = perf_counter_ns()
         before = 0 if rebuild else runner.position()
+        head = recorder.last_position()
         with Meter() as meter:
-            step = meter.stage("applying", recorder.last_position())
-            position = runner.rebuild(progress=step) if rebuild else runner.catch_up(progress=step)
+            step = meter.stage("applying", head)
+            # a rebuild goes up to the head read when it began: chasing the entries a node
+            # keeps appending, it never ended while they came faster than it applied them
+            # (the node's runner goes on from the rebuilt positions after the swap)
+            position = (
+                runner.rebuild(head, progress=step) if rebuild else runner.catch_up(progress=step)
+            )
+        if not rebuild:
+            # read models ahead of the log apply nothing, and "caught up to position 3,147"
+            # beside a log of 374 entries said all was well (status says so, exit 1)
+            tracking, head = store.tracking(), recorder.last_position()
+            ahead = [p.name for p in standard_projections() if tracking.get(p.name, 0) > head]
+            if ahead:
+                print(f"head {head}\n{_ahead(ahead)}")
+                return 1
         seconds = (perf_counter_ns() - started) / 1e9
         applied = position - before
         rate = applied / seconds if seconds > 0 else 0.0
@@ -116,9 +131,13 @@ def run_status(args: argparse.Namespace) -> int:
             state = f"behind {head - position}"
         print(f"{projection.name:<12} {position:>12}  {state}")
     if ahead:
-        print(
-            f"{', '.join(ahead)}: past the log's head, so built from another log or from"
-            " entries this one no longer holds; `spreadwire projections rebuild` rebuilds them"
-        )
+        print(_ahead(ahead))
         return 1
     return 0
+
+
+def _ahead(names: list[str]) -> str:
+    return (
+        f"{', '.join(names)}: past the log's head, so built from another log or from"
+        " entries this one no longer holds; `spreadwire projections rebuild` rebuilds them"
+    )

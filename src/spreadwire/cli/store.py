@@ -78,11 +78,12 @@ def run_stress(args: argparse.Namespace) -> int:
     lock = threading.Lock()
     counts = [0] * args.writers
     errors: list[BaseException] = []
+    stop = threading.Event()
 
     def work(writer_id: int) -> None:
         sequence = 0
         try:
-            while perf_counter_ns() < deadline and not errors:
+            while perf_counter_ns() < deadline and not errors and not stop.is_set():
                 position = writer.append_durable(
                     stress_event(writer_id, sequence, clock.timestamp_ns())
                 )
@@ -97,14 +98,30 @@ def run_stress(args: argparse.Namespace) -> int:
     threads = [threading.Thread(target=work, args=(n,)) for n in range(args.writers)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
+    interrupted = _join(threads, stop)
     stats = writer.close()
     recorder.close()
     sys.stderr.write(
         f"stress: {sum(counts)} acknowledged ({durability}), {stats.batches} commits,"
         f" ack p50 {stats.ack_p50_ns / 1e3:.0f} us p99 {stats.ack_p99_ns / 1e3:.0f} us\n"
     )
+    if interrupted:
+        raise KeyboardInterrupt
     if errors:
         raise errors[0]
     return 0
+
+
+def _join(threads: list[threading.Thread], stop: threading.Event) -> bool:
+    """Wait for the writer threads; True if Ctrl-C stopped them. Ctrl-C reaches only this
+    thread: the writers went on appending (and the process did not exit) until --seconds
+    ran out. Each stops after the append it is waiting for, which it prints."""
+    try:
+        for thread in threads:
+            thread.join()
+    except KeyboardInterrupt:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        return True
+    return False

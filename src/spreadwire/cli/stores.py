@@ -12,7 +12,13 @@ from spreadwire.errors import ConfigError, StoreError
 from spreadwire.eventstore.projection import ReadModelStore
 from spreadwire.eventstore.readmodels import standard_projections
 from spreadwire.eventstore.recorder import Recorder
-from spreadwire.persistence.store import open_read_models, open_store, redact, sqlite_path
+from spreadwire.persistence.store import (
+    open_read_models,
+    open_store,
+    redact,
+    require_database_name,
+    sqlite_path,
+)
 
 CONNECT_TIMEOUT_S = 5
 
@@ -27,10 +33,14 @@ def is_postgres(url: str) -> bool:
 
 
 def check_server(url: str, option: str) -> None:
-    """For a PostgreSQL ``url``, connect once (within ``CONNECT_TIMEOUT_S``) and raise a
+    """For a PostgreSQL ``url``, check that it names its database (a :class:`ConfigError`
+    naming ``option``), connect once (within ``CONNECT_TIMEOUT_S``) and raise a
     :class:`StoreError` naming ``option`` with the server's reason when that fails."""
     if not is_postgres(url):
         return
+    # before connecting: without a database libpq picks the one named like the user,
+    # where status and verify looked for read models and found "none" (exit 0)
+    require_database_name(url, option)
     import psycopg
 
     try:
@@ -83,12 +93,26 @@ def open_models(url: str, option: str) -> ReadModelStore:
         raise ConfigError(f"{option}: cannot open {url}: {error.strerror or error}") from error
 
 
+def _sqlite_read_models_exist(url: str, option: str) -> bool:
+    """Whether the SQLite file of ``url`` holds read models, looked at without opening
+    them: opening creates rm_tracking in any SQLite file named (the event store's too)."""
+    from spreadwire.persistence.readmodels_sqlite import read_models_exist
+
+    _check_sqlite_file(url, option, must_exist=False)
+    if not sqlite_path(url).exists():
+        return False
+    try:
+        return read_models_exist(sqlite_path(url))
+    except StoreError as error:
+        raise StoreError(f"{option}: {one_line(str(error))}") from error
+
+
 def existing_read_models(url: str, option: str) -> ReadModelStore | None:
     """The read models at ``url``, opened, or None if there are none (nothing is created
     where there were none)."""
     if url.startswith("memory://"):
         return None
-    if url.startswith("sqlite:") and not sqlite_path(url).exists():
+    if url.startswith("sqlite:") and not _sqlite_read_models_exist(url, option):
         return None
     if is_postgres(url):
         from spreadwire.persistence.readmodels_postgres import read_models_exist

@@ -126,7 +126,11 @@ class Codec:
         meta = self._meta.get(type(message))
         if meta is None:
             raise StoreError(f"{type(message).__name__} is not a registered message type")
-        return meta[0], meta[1], self._encoder.encode(message)
+        try:
+            return meta[0], meta[1], self._encoder.encode(message)
+        except (msgspec.EncodeError, TypeError, ValueError, OverflowError) as error:
+            # a value msgpack cannot hold (an int past 64 bits): name the message
+            raise StoreError(f"cannot encode {meta[0]}: {error}") from error
 
     def decode(self, type_name: str, schema: int, payload: bytes) -> Any:
         """The message stored as ``payload``, upcast to the current schema when older."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Generic, Protocol, TypeVar, final
 
 import msgspec
@@ -78,15 +78,27 @@ def decode_command(data: bytes | str, types: Sequence[type] | None = None) -> An
         text = str(error)
         path = _PATH.search(text)
         missing = _MISSING.search(text)
-        field = path.group(1) if path and path.group(1) else missing.group(1) if missing else ""
+        at = path.group(1) if path else ""
+        # a missing field's path is the object that lacks it (``$.first`` for a pair's
+        # leg): the field is the one named in the message, under that path
+        field = f"{at}.{missing.group(1)}".lstrip(".") if missing else at
         raise ValidationError(field or "command", text) from None
     except msgspec.DecodeError as error:
         raise ValidationError("command", f"not valid JSON: {error}") from None
+    raw = msgspec.json.decode(data)
     # the domain types take unknown fields (stored messages of a newer schema), a command
     # must not: a misspelt optional field would be dropped and its default used
-    unknown = _unknown_field(command, msgspec.json.decode(data))
+    unknown = _unknown_field(command, raw)
     if unknown is not None:
         raise ValidationError(unknown, "unknown field")
+    # JSON integers have no bound, stored payloads (msgpack) do: such a command would
+    # fail only when the bus encodes it, with no field named
+    unstorable = _unstorable_int(raw)
+    if unstorable is not None:
+        raise ValidationError(
+            unstorable,
+            f"integer out of range: the event store holds {_INTS.start} to {_INTS.stop - 1}",
+        )
     return command
 
 
@@ -106,6 +118,29 @@ def _unknown_field(value: Any, raw: Any) -> str | None:
         nested = _unknown_field(getattr(value, name), item)
         if nested is not None:
             return f"{key}.{nested}"
+    return None
+
+
+#: The integers a stored payload (msgpack) can hold.
+_INTS = range(-(2**63), 2**64)
+
+
+def _unstorable_int(raw: Any) -> str | None:
+    """The path of the first integer in ``raw`` (decoded JSON) outside :data:`_INTS`;
+    None when there is none."""
+    if isinstance(raw, dict):
+        items: Iterable[tuple[Any, Any]] = raw.items()
+    elif isinstance(raw, list):
+        items = enumerate(raw)
+    else:
+        return None
+    for key, item in items:
+        at = f"[{key}]" if isinstance(raw, list) else str(key)
+        if isinstance(item, int) and item not in _INTS:
+            return at
+        nested = _unstorable_int(item)
+        if nested is not None:
+            return f"{at}{nested}" if nested.startswith("[") else f"{at}.{nested}"
     return None
 
 

@@ -91,9 +91,10 @@ class MemoryRecorder:
         return plan.outcomes
 
     def records(self, after: int = 0, limit: int | None = None) -> Iterator[Record]:
+        start = max(after, 0)  # every position is above a negative one (not a slice from the end)
         with self._lock:
-            end = len(self._records) if limit is None else after + limit
-            chunk = self._records[max(after, 0) : end]
+            end = len(self._records) if limit is None else start + limit
+            chunk = self._records[start:end]
         return iter(chunk)
 
     def read(self, after: int = 0, limit: int | None = None) -> Iterator[Entry]:
@@ -101,7 +102,7 @@ class MemoryRecorder:
 
     def read_stream(self, stream: str, after_version: int = 0) -> Iterator[Entry]:
         with self._lock:
-            indexes = self._streams.get(stream, [])[after_version:]
+            indexes = self._streams.get(stream, [])[max(after_version, 0) :]
             chunk = [self._records[i] for i in indexes]
         return decode_records(self._codec, chunk)
 

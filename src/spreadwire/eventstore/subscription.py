@@ -40,17 +40,28 @@ class Subscription:
 
     def poll(self, timeout_s: float | None) -> list[Entry]:
         """Entries above the position; waits up to ``timeout_s`` when there are none."""
-        entries = list(self._recorder.read(self._position, self._batch))
-        if not entries and not self._closed.is_set():
-            self._recorder.wait_for(self._position, timeout_s)
-            entries = list(self._recorder.read(self._position, self._batch))
+        entries = self._next(timeout_s)
         if entries:
             self._position = entries[-1].position
         return entries
 
+    def _next(self, timeout_s: float | None) -> list[Entry]:
+        """The next batch above the position (waiting as :meth:`poll`), the position
+        left where it is."""
+        entries = list(self._recorder.read(self._position, self._batch))
+        if not entries and not self._closed.is_set():
+            self._recorder.wait_for(self._position, timeout_s)
+            entries = list(self._recorder.read(self._position, self._batch))
+        return entries
+
     def __iter__(self) -> Iterator[Entry]:
+        # The position moves with each entry as it is handed out, not to the end of its
+        # batch: a consumer that stops (``break``, an exception) mid-batch and resumes
+        # from :attr:`position` must not skip the rest of the batch.
         while not self._closed.is_set():
-            yield from self.poll(self._idle_timeout_s)
+            for entry in self._next(self._idle_timeout_s):
+                self._position = entry.position
+                yield entry
 
     def close(self) -> None:
         """Stop iterating (a waiting iterator returns after its current wait)."""

@@ -47,6 +47,25 @@ _COUNT_RESET = (
 )
 
 
+def read_models_exist(path: str | Path) -> bool:
+    """Whether read models were ever created in the SQLite file at ``path`` (its
+    ``rm_tracking`` table), on a read-only connection: opening the store creates that
+    table, and sets WAL mode, in whatever SQLite file it is given, an event store's
+    included, and ``projections status`` and ``events verify`` only read."""
+    uri = f"{Path(path).absolute().as_uri()}?mode=ro"
+    try:
+        connection = sqlite3.connect(uri, uri=True)
+        try:
+            row = connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rm_tracking'"
+            ).fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error as error:
+        raise StoreError(f"cannot open read models {path}: {error}") from error
+    return row is not None
+
+
 def _rebuild_lock(path: str) -> int:
     """An exclusive lock on ``<path>.rebuild`` for a staging store's life: one rebuild at
     a time per database (the lock goes with the descriptor, also when the process dies)."""
@@ -267,6 +286,16 @@ class SQLiteReadModelStore:
 
     def rows(self, table: str) -> dict[str, Doc]:
         with self._locked() as connection:
+            name = f"{self._prefix}{check_table_name(table)}"
+            if (
+                table not in self._tables
+                and not connection.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+                ).fetchone()
+            ):
+                # nothing was ever put there; creating it would make ``events verify`` of
+                # read models older than the table write to them
+                return {}
             name = self._ensure(table)
             decode = self._decoder.decode
             return {

@@ -796,6 +796,8 @@ class SQLiteRecorder:
 
     def read_stream(self, stream: str, after_version: int = 0) -> Iterator[Entry]:
         decode = self._codec.decode
+        # every version is above a negative one: the chain check counts from it
+        after_version = max(after_version, 0)
         tip = self._tip(stream)
         if tip is None or tip[0] <= after_version:
             return

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from spreadwire.cli.stores import one_line, open_recorder, stored_head
+from spreadwire.cli.stores import existing_read_models, one_line, open_recorder, stored_head
 from spreadwire.errors import ConfigError
 from spreadwire.persistence.store import redact, require_database_name
 
@@ -105,3 +105,11 @@ def test_require_database_name_refuses_urls_without_a_database(url: str) -> None
 )
 def test_require_database_name_accepts_a_named_database(url: str) -> None:
     require_database_name(url, "--store")
+
+
+@pytest.mark.parametrize("url", ["postgresql://postgres@127.0.0.1:5432/", "postgres://127.0.0.1"])
+def test_existing_read_models_refuses_a_postgres_url_without_a_database(url: str) -> None:
+    """``projections status`` and ``events verify`` looked in the database libpq picks
+    (named like the user) and answered 'no read models' with exit 0."""
+    with pytest.raises(ConfigError, match="--read-models: a PostgreSQL URL names its database"):
+        existing_read_models(url, "--read-models")

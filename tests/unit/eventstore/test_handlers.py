@@ -22,7 +22,7 @@ from spreadwire.domain.events import (
     TradingStateChanged,
 )
 from spreadwire.domain.values import Price, Quantity
-from spreadwire.errors import ConcurrencyError, ConfigError, ValidationError
+from spreadwire.errors import ConcurrencyError, ConfigError, StoreError, ValidationError
 from spreadwire.eventstore.aggregates import standard_command_bus
 from spreadwire.eventstore.handlers import CommandBus, decode_command
 from spreadwire.eventstore.memory import MemoryRecorder
@@ -395,6 +395,65 @@ def test_decode_command_missing_field_raises_validation_error_naming_it() -> Non
         decode_command(b'{"type":"CancelOrder","strategy_id":"s","instrument_id":"i","ts_init":1}')
 
     assert error.value.field == "client_order_id"
+
+
+def test_decode_command_missing_field_of_a_nested_struct_is_named_under_its_path() -> None:
+    """msgspec puts the path of the object lacking the field after ``at``: the error
+    named the pair's leg (``first``), not the field it lacks, while an unknown field of
+    the same leg is named ``first.<field>``."""
+    with pytest.raises(ValidationError, match="missing required field `quantity`") as error:
+        decode_command(
+            b'{"type":"SubmitPairOrder","pair_id":"p","strategy_id":"s",'
+            b'"first":{"strategy_id":"s","instrument_id":"i","client_order_id":"c1",'
+            b'"side":"BUY","order_type":"MARKET","ts_init":1},'
+            b'"second":{"strategy_id":"s","instrument_id":"j","client_order_id":"c2",'
+            b'"side":"SELL","order_type":"MARKET","quantity":[1000000000,0],"ts_init":1}}'
+        )
+
+    assert error.value.field == "first.quantity"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (
+            b'{"type":"SubmitOrder","strategy_id":"s","instrument_id":"i","client_order_id":"c",'
+            b'"side":"SELL","order_type":"MARKET","quantity":[5000000000,0],'
+            b'"expire_time_ns":100000000000000000000,"ts_init":1}',
+            "expire_time_ns",
+        ),
+        (
+            b'{"type":"SubmitPairOrder","pair_id":"p","strategy_id":"s","ts_init":1,'
+            b'"first":{"strategy_id":"s","instrument_id":"i","client_order_id":"c1","side":"BUY",'
+            b'"order_type":"MARKET","quantity":[1000000000,0],"ts_init":-9223372036854775809},'
+            b'"second":{"strategy_id":"s","instrument_id":"j","client_order_id":"c2",'
+            b'"side":"SELL","order_type":"MARKET","quantity":[1000000000,0],"ts_init":1}}',
+            "first.ts_init",
+        ),
+    ],
+    ids=["submit", "pair-leg"],
+)
+def test_decode_command_integer_the_store_cannot_hold_raises_validation_error_naming_it(
+    data: bytes, field: str
+) -> None:
+    """JSON integers are unbounded, msgpack's are not: the command decoded, and handling
+    it failed with msgspec's bare ``OverflowError`` naming neither field nor command."""
+    with pytest.raises(ValidationError, match="out of range") as error:
+        decode_command(data)
+
+    assert error.value.field == field
+
+
+def test_command_bus_command_the_store_cannot_encode_is_a_store_error_naming_it() -> None:
+    recorder = MemoryRecorder()
+    bus = make_bus(recorder)
+    command = msgspec.structs.replace(submit(), ts_init=2**70)
+
+    with pytest.raises(StoreError, match="cannot encode SubmitOrder"):
+        bus.handle(command)
+
+    assert recorder.last_position() == 0
+    assert bus.handle(submit()).accepted
 
 
 @pytest.mark.parametrize(

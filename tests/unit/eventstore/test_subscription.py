@@ -87,3 +87,22 @@ def test_subscription_waiting_without_timeout_after_the_recorder_closed_returns(
 
     assert not follower.is_alive(), "poll(None) waits for ever on a recorder already closed"
     assert returned == [[]]
+
+
+def test_subscription_iteration_stopped_mid_batch_resumes_after_the_last_entry_handed_out() -> None:
+    """The iterator moved the position to the end of a batch before handing out its first
+    entry: a consumer that broke off (or raised) after one entry and resumed from
+    ``position`` lost the rest of the batch."""
+    recorder = MemoryRecorder()
+    flow = order_flow()
+    with EventWriter(recorder) as writer:
+        for message in flow:
+            writer.append(message)
+    subscription = Subscription(recorder, idle_timeout_s=0.01)
+
+    for entry in subscription:
+        assert entry.position == 1
+        break
+
+    assert subscription.position == 1
+    assert [e.position for e in subscription.poll(0)] == list(range(2, len(flow) + 1))
