@@ -58,7 +58,7 @@ from spreadwire.domain.position import PositionRow
 from spreadwire.domain.reports import ExecutionReport
 from spreadwire.domain.values import Money
 from spreadwire.errors import ConfigError, StoreError, ValidationError, validation_error
-from spreadwire.eventstore.projection import ProjectionRunner
+from spreadwire.eventstore.projection import ProjectionRunner, ReadModelStore
 from spreadwire.eventstore.queries import ReadModelQueries
 from spreadwire.eventstore.readmodels import standard_projections
 from spreadwire.eventstore.recorder import Recorder
@@ -89,6 +89,10 @@ TECHNICAL_REJECTS: Final = frozenset({VenueReason.VENUE_BUSY.value})
 MAX_REMEMBERED_DENIALS: Final = 10_000
 #: how long a read waits for the writer to commit this node's last commands
 READ_FLUSH_TIMEOUT_S: Final = 0.1
+#: how long the node's own reads wait for SQLite read models another connection holds
+#: locked (a rebuild's batch, a CLI catch-up): they run on the event loop, which the
+#: store's default 5 s would stall; past it the API answers 503
+READ_MODELS_LOCK_TIMEOUT_S: Final = 0.5
 #: order events the node counts itself (fills, denials, rejections)
 _COUNTED_EVENTS: Final = frozenset({OrderFilled, OrderPartiallyFilled, OrderDenied, OrderRejected})
 
@@ -197,6 +201,7 @@ class TradingNode:
         self.manual_ids = IdGenerator(MANUAL_ID_PREFIX)
         self._read_models: ReadModelQueries | None = None
         self._projections: ProjectionRunner | None = None
+        self._read_model_store: ReadModelStore | None = None
         self.trading_events: list[TradingStateChanged] = []
         self.alerts: list[TradingAlert] = []
         self._sent_at: dict[str, int] = {}
@@ -442,12 +447,23 @@ class TradingNode:
         """The read side, caught up with everything this node has recorded so far (a
         read right after a command sees it)."""
         if self._read_models is None or self._projections is None:
-            store = open_read_models(default_read_models_url(self.store_url))
+            store = open_read_models(
+                default_read_models_url(self.store_url), timeout_s=READ_MODELS_LOCK_TIMEOUT_S
+            )
+            self._read_model_store = store
             self._projections = ProjectionRunner(self.recorder, store, standard_projections())
             self._read_models = ReadModelQueries(store)
         self.committed()
         self._projections.catch_up()
         return self._read_models
+
+    def close_read_models(self) -> None:
+        """Close the read models :meth:`read_models` opened (their file or connection);
+        the next read opens them again."""
+        store, self._read_model_store = self._read_model_store, None
+        self._read_models = self._projections = None
+        if store is not None:
+            store.close()
 
     def committed(self) -> None:
         """Wait (briefly) until what was handed to the event writer is committed, so reads

@@ -10,12 +10,13 @@ engines, which own them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, final
+from typing import Any, TypeVar, final
 
 import msgspec
 
-from spreadwire.api.errors import ConflictError, NotFoundError
+from spreadwire.api.errors import ConflictError, NotFoundError, UnavailableError
 from spreadwire.api.schemas import (
     BreakerReset,
     EventPage,
@@ -64,11 +65,13 @@ from spreadwire.domain.commands import (
 from spreadwire.domain.enums import OrderStatus, TimeInForce, TradingState
 from spreadwire.domain.order import Order
 from spreadwire.domain.values import FIXED_SCALAR, Price, Quantity, decimal_text
-from spreadwire.errors import ValidationError
+from spreadwire.errors import StoreError, ValidationError
+from spreadwire.eventstore.queries import ReadModelQueries
 from spreadwire.eventstore.recorder import Pooled
 from spreadwire.strategy.pairs import PairsStrategy
 
 _STRATEGY_FIELDS = ("strategy_id", "leg_y", "leg_x")
+T = TypeVar("T")
 
 
 @final
@@ -139,6 +142,7 @@ class NodeControl:
 
     def add_strategy(self, spec: StrategySpec, *, actor: str) -> StrategyView:
         self._require_store("strategy_id")
+        _check_path_id(spec.strategy_id, "strategy_id")
         if any(s.strategy_id == spec.strategy_id for s in self._node.strategies.strategies()):
             raise ConflictError(f"strategy {spec.strategy_id!r} exists", field="strategy_id")
         params = msgspec.structs.asdict(spec)
@@ -410,7 +414,7 @@ class NodeControl:
     def orders(self, query: OrderQuery) -> list[OrderView]:
         views: list[OrderView] = []
         for doc in reversed(
-            self._node.read_models().orders(None if query.status is None else str(query.status))
+            self._read_models().orders(None if query.status is None else str(query.status))
         ):
             if query.strategy_id is not None and doc.get("strategy_id") != query.strategy_id:
                 continue
@@ -429,7 +433,7 @@ class NodeControl:
         live = self._node.oms.order(client_order_id)
         if live is not None:
             return self._order_view(live, self._node.denials.get(client_order_id, ""))
-        doc = self._node.read_models().order(client_order_id)
+        doc = self._read_models().order(client_order_id)
         if doc is None or not _described(doc):
             raise NotFoundError(f"no order {client_order_id!r}", field="client_order_id")
         return _order_doc_view(doc)
@@ -440,6 +444,7 @@ class NodeControl:
         instrument = node.instruments.get(request.instrument_id)
         if instrument is None:
             raise ValidationError("instrument_id", f"unknown instrument {request.instrument_id!r}")
+        _check_path_id(request.client_order_id, "client_order_id")
         client_order_id = request.client_order_id or node.manual_ids.next()
         node.manual_ids.advance_past(client_order_id)  # a given "manual-<n>" is used up too
         command = SubmitOrder(
@@ -485,7 +490,7 @@ class NodeControl:
         if request.client_order_id is not None:
             # an order closed long ago is no longer in the OMS's memory: the read models
             # hold every order of the log
-            closed = node.read_models().order(client_order_id)
+            closed = self._read_models().order(client_order_id)
             if closed is not None:
                 raise ConflictError(
                     f"order {client_order_id!r} exists ({closed.get('status')});"
@@ -537,7 +542,7 @@ class NodeControl:
     def positions(self) -> list[PositionView]:
         node = self._node
         views = []
-        for doc in node.read_models().positions():
+        for doc in self._read_models().positions():
             mark = node.marks.get(doc["instrument_id"])
             qty = Fraction(int(doc["quantity_raw"]), FIXED_SCALAR)
             cost = Fraction(doc["cost_basis"])
@@ -653,9 +658,35 @@ class NodeControl:
                 ts=entry.ts,
                 data=msgspec.to_builtins(entry.message),
             )
-            for entry in node.recorder.read(after=after, limit=limit)
+            for entry in _unavailable_on_store_error(
+                "the event log", lambda: list(node.recorder.read(after=after, limit=limit))
+            )
         ]
         return EventPage(events=views, next_after=views[-1].position if views else after)
+
+    def _read_models(self) -> ReadModelQueries:
+        """The node's read models, caught up; 503 when they cannot be: a log that cannot
+        be read (the store failed or went away) or read models another connection holds
+        locked past their timeout are the store's state, not a bug of the request (they
+        were a 500 ``internal_error``)."""
+        return _unavailable_on_store_error("the read models", self._node.read_models)
+
+
+def _unavailable_on_store_error(what: str, read: Callable[[], T]) -> T:
+    try:
+        return read()
+    except StoreError as error:
+        raise UnavailableError(f"{what} cannot be read now: {error}") from None
+
+
+def _check_path_id(value: str | None, field: str) -> None:
+    """An order or strategy id is one segment of the paths that address it
+    (``/v1/orders/{id}``, ``/v1/strategies/{id}/start``; a strategy's orders are
+    ``<strategy id>-<n>``): one with a ``/`` was taken, then never found again (404 from
+    the router, even as ``%2F``) nor cancelled. The schema's identifier allows ``/``
+    for instrument ids (``BTC/USD``)."""
+    if value is not None and "/" in value:
+        raise ValidationError(field, f"{value!r}: an id used in a path cannot contain '/'")
 
 
 def _described(doc: dict[str, Any]) -> bool:

@@ -112,6 +112,7 @@ class ShadowNode:
 
     def close(self) -> None:
         self.node.close()
+        self.node.close_read_models()
         self.node.recorder.close()
 
 

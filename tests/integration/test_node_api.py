@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from spreadwire.domain.commands import ModifyOrder
 from spreadwire.domain.enums import OrderStatus, TradingState
 from spreadwire.domain.values import Price, Quantity
 from spreadwire.node import Driver, Speed
+from spreadwire.persistence.readmodels_sqlite import SQLiteReadModelStore
 from spreadwire.serving import ApiServers
 from tests.builders import make_accepted
 
@@ -81,6 +83,7 @@ async def running(tmp_path: Path) -> AsyncIterator[Running]:
         yield run
     await servers.stop()
     node.close()
+    node.close_read_models()
     node.recorder.close()
 
 
@@ -836,3 +839,45 @@ async def test_node_api_a_minimum_order_quantity_above_the_maximum_is_422(
     assert response.json()["field"] == field
     assert "max_order_quantity" in response.json()["message"]
     assert after == before
+
+
+async def test_node_api_read_models_held_locked_elsewhere_are_503_and_close_releases_them(
+    running: Running, tmp_path: Path
+) -> None:
+    """Another process holding the read models' write lock (a rebuild's batch, a CLI
+    catch-up) makes a read that must catch up a 503 after the node's short lock timeout,
+    not a 500 after the store's 5 s on the event loop; closing them frees the files."""
+    path = tmp_path / "events.readmodels.db"
+    assert (await running.http.get("/v1/positions", headers=running.viewer)).status_code == 200
+    bid = running.node.marketdata.book("AAA.SIM").best_bid
+    assert bid is not None
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        placed = await running.http.post(
+            "/v1/orders",
+            headers=running.admin,
+            json={
+                "instrument_id": "AAA.SIM",
+                "side": "BUY",
+                "quantity": "1",
+                "price": f"{bid / 1e9 * 0.99:.2f}",
+            },
+        )
+        locked = await running.http.get("/v1/positions", headers=running.viewer)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    again = await running.http.get("/v1/positions", headers=running.viewer)
+    store = running.node._read_model_store
+    assert isinstance(store, SQLiteReadModelStore)
+    timeout_ms = store._connection.execute("PRAGMA busy_timeout").fetchone()[0]
+    running.node.close_read_models()
+
+    assert placed.status_code == 201, placed.text
+    assert locked.status_code == 503, locked.text
+    assert "read models" in locked.text and "database is locked" in locked.text
+    assert again.status_code == 200
+    assert timeout_ms == 500
+    fds = Path("/proc/self/fd")
+    assert not [f for f in fds.iterdir() if str(path) in str(f.resolve(strict=False))]

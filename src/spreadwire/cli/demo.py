@@ -200,6 +200,7 @@ def run(args: argparse.Namespace) -> int:
     (out_dir / "summary.json").write_bytes(msgspec.json.format(msgspec.json.encode(summary)))
     print_summary(console, summary)
     console.print(f"summary: {out_dir / 'summary.json'}")
+    node.close_read_models()
     node.recorder.close()
     if node.store_error is not None:
         raise StoreError(

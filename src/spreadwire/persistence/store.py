@@ -80,18 +80,19 @@ def open_store(url: str, *, codec: Codec | None = None, repair: bool = True) -> 
     raise ConfigError(f"store: unknown store URL {url!r}; use one of {', '.join(SCHEMES)}")
 
 
-def open_read_models(url: str) -> ReadModelStore:
-    """Open the read-model store named by ``url`` (``memory://`` is an in-memory SQLite)."""
+def open_read_models(url: str, *, timeout_s: float = 5.0) -> ReadModelStore:
+    """Open the read-model store named by ``url`` (``memory://`` is an in-memory SQLite).
+    ``timeout_s``: how long a SQLite call waits for another connection's write lock."""
     if url.startswith("memory://"):
         from spreadwire.persistence.readmodels_sqlite import SQLiteReadModelStore
 
-        return SQLiteReadModelStore(":memory:")
+        return SQLiteReadModelStore(":memory:", timeout_s=timeout_s)
     if url.startswith("sqlite:"):
         from spreadwire.persistence.readmodels_sqlite import SQLiteReadModelStore
 
         path = sqlite_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteReadModelStore(path)
+        return SQLiteReadModelStore(path, timeout_s=timeout_s)
     if url.startswith(("postgresql://", "postgres://")):
         from spreadwire.persistence.readmodels_postgres import PostgresReadModelStore
 

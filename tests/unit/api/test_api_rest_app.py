@@ -9,7 +9,8 @@ import msgspec
 import msgspec.inspect
 import pytest
 
-from spreadwire.api.schemas import ErrorBody, OrderRequest, StrategySpec
+from spreadwire.api.errors import UnavailableError
+from spreadwire.api.schemas import ErrorBody, OrderRequest, PositionView, StrategySpec
 from spreadwire.eventstore.records import MAX_NAME_BYTES
 from tests.unit.api.harness import Keys, build_api
 from tests.unit.api.twin import MemoryNodeService
@@ -386,6 +387,35 @@ async def test_rest_fast_read_with_query_or_without_credential_takes_the_routed_
 
     assert anonymous.status_code == 401
     assert (with_query.status_code, error_of(with_query).field) == (422, "verbose")
+
+
+@pytest.mark.parametrize("fast", [True, False])
+async def test_rest_read_the_node_cannot_serve_is_one_503_in_error_shape(fast: bool) -> None:
+    """A read the node answers with an API error (503: its read models could not be
+    brought up to date) is asked once: the fast path used to fall through to the route,
+    which asked the node again (a read that waited 5 s for a locked store waited 10 s,
+    holding the event loop), and both paths answer the same error."""
+    service = MemoryNodeService()
+    calls = []
+
+    def positions() -> list[PositionView]:
+        calls.append(1)
+        raise UnavailableError("the read models cannot be read now: database is locked")
+
+    service.positions = positions  # type: ignore[method-assign]
+    *_, keys, app = build_api(service=service, fast_reads=fast)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        response = await client.get("/v1/positions", headers=keys.header("viewer"))
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/json"
+    assert error_of(response) == ErrorBody(
+        status=503,
+        code="unavailable",
+        message="the read models cannot be read now: database is locked",
+    )
+    assert len(calls) == 1
 
 
 def test_api_ids_that_name_streams_always_fit_the_event_store() -> None:

@@ -6,6 +6,9 @@ than the work. This ASGI layer answers them from the node's read models with one
 encode when the caller is a viewer or above and there is no query string; anything else
 (a missing role, a query string, an error from the node) falls through to the Litestar
 route, which documents them in OpenAPI and produces the same body and the error shape.
+An :class:`~spreadwire.api.errors.ApiError` from the node (503 while the read models
+cannot be brought up to date) is answered here in that shape: the route would ask the
+node again, and a read that waited for a locked store would hold the event loop twice.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any, Final, final
 import msgspec
 
 from spreadwire.api.auth import Principal
+from spreadwire.api.errors import ApiError, error_bytes
 from spreadwire.api.gateway import PRINCIPAL_KEY, ASGIApp, Message, Scope
 from spreadwire.api.keys import role_allows
 from spreadwire.api.ports import NodeService
@@ -53,14 +57,20 @@ class ReadFastPath:
         if read is not None and scope["method"] == "GET" and not scope["query_string"]:
             principal = scope.get(PRINCIPAL_KEY)
             if isinstance(principal, Principal) and role_allows(principal.role, "viewer"):
+                status = 200
                 try:
                     body = self._encode(read())
+                except ApiError as error:
+                    status = error.status
+                    body = error_bytes(status, error.code, error.message, error.field)
                 except Exception:
                     body = None
                 if body is not None:
                     scope["path_template"] = scope["path"]
                     headers = [*_HEADERS, (b"content-length", str(len(body)).encode())]
-                    await send({"type": "http.response.start", "status": 200, "headers": headers})
+                    await send(
+                        {"type": "http.response.start", "status": status, "headers": headers}
+                    )
                     await send({"type": "http.response.body", "body": body})
                     return
         await self._app(scope, receive, send)
