@@ -8,13 +8,20 @@ import psycopg
 import pytest
 
 from spreadwire.errors import ConfigError, StoreError, ValidationError
+from spreadwire.eventstore.codec import Codec
+from spreadwire.eventstore.records import Append, Durability, NewEvent
 from spreadwire.eventstore.tail import record_is_sound
 from spreadwire.eventstore.writer import EventWriter
-from spreadwire.persistence.postgres import PostgresConfig, PostgresRecorder
+from spreadwire.persistence.postgres import PostgresConfig, PostgresRecorder, session_kwargs
 from spreadwire.persistence.store import redact
 from tests.unit.eventstore.builders import accepted, halted, order_flow
 
 pytestmark = pytest.mark.postgres
+
+
+def _event(reason: str) -> NewEvent:
+    name, schema, payload = Codec().encode(halted(reason))
+    return NewEvent(name, schema, 1, payload)
 
 
 def test_store_postgres_order_streams_land_in_hash_partitions(postgres_url: str) -> None:
@@ -71,6 +78,54 @@ def test_store_postgres_unreachable_server_raises_store_error_without_password()
 
     assert "secret" not in str(error.value)
     assert redact(url) == "postgresql://someone@127.0.0.1:1/none"
+
+
+def test_store_postgres_url_it_cannot_read_is_reported_without_its_password() -> None:
+    """libpq quotes the token it cannot decode, here the password itself."""
+    url = "postgresql://someone:se%zzcret@127.0.0.1:5432/db"
+
+    with pytest.raises(StoreError, match="percent-encoded") as error:
+        session_kwargs(url, "", 1)
+
+    assert "zzcret" not in str(error.value)
+
+
+def test_store_postgres_pool_out_of_connections_is_an_error_naming_the_pool_and_its_limits(
+    postgres_url: str,
+) -> None:
+    config = PostgresConfig(pool_max=2, acquire_timeout_s=0.5)
+    recorder = PostgresRecorder(postgres_url, config=config)
+    try:
+        recorder.commit([])  # the commit connection is kept: one left for reads
+        with recorder._pool.connection(), pytest.raises(StoreError) as error:
+            recorder.last_position()
+    finally:
+        recorder.close()
+
+    message = str(error.value)
+    assert "pool 'event-store'" in message
+    assert "within 0.5 s (acquire_timeout_s): 2 of pool_max 2 open, 0 free" in message
+
+
+def test_store_postgres_durable_commits_sync_when_the_database_says_synchronous_commit_off(
+    postgres_url: str,
+) -> None:
+    """``ALTER DATABASE ... SET synchronous_commit = off`` must not make a durable commit
+    one acknowledged before its WAL is flushed."""
+    name = postgres_url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+    recorder = PostgresRecorder(postgres_url)
+    try:
+        recorder.commit([Append(stream="order-1", events=(_event("a"),))])
+        recorder.commit(
+            [Append(stream="order-1", events=(_event("b"),))], durability=Durability.RELAXED
+        )
+        setting = recorder._committer.execute("SHOW synchronous_commit").fetchone()
+    finally:
+        recorder.close()
+
+    assert setting == ("on",)
 
 
 def test_store_postgres_relaxed_and_durable_commits_share_one_sequence(postgres_url: str) -> None:

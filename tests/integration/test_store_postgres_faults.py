@@ -319,6 +319,62 @@ def test_connections_closed_by_the_server_are_replaced_without_failing_a_call(
     assert reasons == ["before", "after"]
 
 
+def test_commit_connection_the_server_ended_while_idle_is_replaced_before_the_commit(
+    postgres_url: str,
+) -> None:
+    """With the database's ``idle_session_timeout`` set, the server ends the kept commit
+    connection in every quiet spell: the next commit goes out on a live connection
+    instead of failing (a failed commit is retried, and its retry halts a node)."""
+    name = urlsplit(postgres_url).path.lstrip("/")
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" SET idle_session_timeout = 300')
+    recorder = PostgresRecorder(postgres_url)
+    try:
+        recorder.commit([Append(stream="order-IDLE", events=_events(1, "before"))])
+        time.sleep(0.8)
+        outcomes = recorder.commit([Append(stream="order-IDLE", events=_events(1, "after"))])
+    finally:
+        recorder.close()
+
+    assert outcomes == [Committed(2, 2, 2)]
+    assert _stored(postgres_url, "order-IDLE") == [(1, 1), (2, 2)]
+
+
+def test_commits_wait_for_another_writer_when_the_database_defaults_to_serializable(
+    postgres_url: str,
+) -> None:
+    """The store's sessions run READ COMMITTED whatever the database's default: a commit
+    that waited for another writer's head row goes on from its new head (under
+    SERIALIZABLE it failed with "could not serialize access due to concurrent update",
+    so writers in several processes used up their retries and stopped)."""
+    name = urlsplit(postgres_url).path.lstrip("/")
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(
+            f"ALTER DATABASE \"{name}\" SET default_transaction_isolation = 'serializable'"
+        )
+    recorder = PostgresRecorder(postgres_url)
+    results: list[object] = []
+
+    def commit(tag: str) -> None:
+        try:
+            results.append(recorder.commit([Append(stream="order-W", events=_events(1, tag))]))
+        except StoreError as error:
+            results.append(error)
+
+    try:
+        for path in ("locked", "one-statement"):  # the first commit takes the locked path
+            with psycopg.connect(postgres_url) as other:
+                other.execute("UPDATE event_head SET position = position WHERE id = 1")
+                waiting = threading.Thread(target=commit, args=(path,))
+                waiting.start()
+                time.sleep(0.3)
+            waiting.join()
+    finally:
+        recorder.close()
+
+    assert results == [[Committed(1, 1, 1)], [Committed(2, 2, 2)]]
+
+
 def test_role_that_may_only_read_opens_and_verifies_an_existing_store(postgres_url: str) -> None:
     recorder = open_store(postgres_url)
     with EventWriter(recorder) as writer:

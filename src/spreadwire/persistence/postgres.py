@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import select
 import threading
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -18,7 +19,7 @@ from typing import Annotated, Any, final
 import msgspec
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from spreadwire.errors import ConcurrencyError, ConfigError, StoreError, ValidationError
 from spreadwire.eventstore.codec import Codec
@@ -61,6 +62,8 @@ _PAGE = 5_000
 #: A server session: (pid, start time), as ``pg_stat_activity`` shows it.
 Session = tuple[int, datetime]
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+#: The password of a URL as written in it: ``user:password@`` or a ``password=`` parameter.
+_PASSWORDS = re.compile(r"(?<=://)[^:/@]*:([^/?#]+)@|[?&]password=([^&#]+)")
 
 
 class PostgresConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,7 +87,12 @@ def session_kwargs(url: str, options: str, connect_timeout_s: int) -> dict[str, 
     try:
         given = conninfo_to_dict(url)
     except psycopg.Error as error:
-        raise StoreError(f"cannot read the URL {redact(url)}: {_one_line(error)}") from error
+        # libpq quotes the token it cannot read, which may be the password itself
+        # ('invalid percent-encoded token: "se%zzcret"'): no URL around it to redact
+        reason = _one_line(error)
+        for found in _PASSWORDS.finditer(url):
+            reason = reason.replace(found.group(1) or found.group(2), "(password)")
+        raise StoreError(f"cannot read the URL {redact(url)}: {reason}") from error
     theirs = given.get("options")
     kwargs: dict[str, Any] = {"options": f"{theirs} {options}" if theirs else options}
     if "connect_timeout" not in given:
@@ -103,6 +111,22 @@ def _refused(error: BaseException) -> bool:
     outcome unknown)."""
     state = getattr(error, "sqlstate", None)
     return bool(state) and not str(state).startswith(("08", "57P"))
+
+
+def _ended_while_idle(connection: psycopg.Connection[Any]) -> bool:
+    """Whether the server has sent anything to ``connection`` while it was idle (no round
+    trip: one ``poll`` of its socket). The store runs no command in the
+    background and listens to nothing, so what arrives is the server ending the session:
+    its error (an idle-session timeout, ``pg_terminate_backend``, a restart) and the
+    close. The kept commit connection is checked so before each commit: a write sent on
+    it would fail with an unknown outcome, and the writer's retry halts a node (with the
+    database's ``idle_session_timeout`` set, after every quiet spell)."""
+    try:
+        poller = select.poll()
+        poller.register(connection.pgconn.socket, select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError, psycopg.Error):
+        return True
 
 
 def _configure(connection: psycopg.Connection[Any]) -> None:
@@ -193,8 +217,15 @@ class PostgresRecorder:
 
     def _open_pool(self, url: str) -> ConnectionPool[psycopg.Connection[Any]]:
         config = self._config
+        # READ COMMITTED whatever the database's default: a commit waiting for another
+        # writer's head row must then see its new head (the head-checking append moves
+        # nothing, the locked path reads the new head); under REPEATABLE READ or
+        # SERIALIZABLE (``ALTER DATABASE ... SET default_transaction_isolation``) both
+        # failed with "could not serialize access", and writers in several processes
+        # used up their retries and stopped.
         options = (
-            f"-c statement_timeout={config.statement_timeout_ms}"
+            r"-c default_transaction_isolation=read\ committed"
+            f" -c statement_timeout={config.statement_timeout_ms}"
             f" -c lock_timeout={config.lock_timeout_ms}"
             f" -c idle_in_transaction_session_timeout={config.idle_in_transaction_timeout_ms}"
         )
@@ -227,6 +258,18 @@ class PostgresRecorder:
         if self._closed:
             raise StoreError("the recorder is closed")
         return self._pool.connection(timeout=self._config.acquire_timeout_s)
+
+    def _exhausted(self) -> str:
+        """Why the pool handed out no connection, naming the pool, its limit and its use
+        (psycopg_pool says only "couldn't get a connection after 10.00 sec")."""
+        stats = self._pool.get_stats()
+        return (
+            f"no connection from the pool {self._pool.name!r} of {self.url} within"
+            f" {self._config.acquire_timeout_s:g} s (acquire_timeout_s):"
+            f" {stats.get('pool_size', 0)} of pool_max {self._pool.max_size} open,"
+            f" {stats.get('pool_available', 0)} free, {stats.get('requests_waiting', 0)}"
+            " requests waiting"
+        )
 
     def _live_connection(self) -> Any:
         """A pool connection known to be alive (one round trip to ask). Pooled connections
@@ -361,7 +404,8 @@ class PostgresRecorder:
                     landed = self._settle(appends)
                     if landed is not None:
                         return landed
-                raise StoreError(f"PostgreSQL commit failed: {error}") from error
+                reason = self._exhausted() if isinstance(error, PoolTimeout) else error
+                raise StoreError(f"PostgreSQL commit failed: {reason}") from error
             self._in_flight = None
             self._planner.committed(plan)
         if plan.rows:
@@ -429,11 +473,21 @@ class PostgresRecorder:
         commit lock): checking one out and back in per commit cost more than planning."""
         if self._closed:
             raise StoreError("the recorder is closed")
+        if self._committer is not None and _ended_while_idle(self._committer):
+            self._committer.close()  # the pool discards a closed connection
+            self._release_commit_connection()
         if self._committer is None:
             connection = self._live_connection()
             self._committer = connection
             self._commit_cursor = connection.cursor()
-            self._session = connection.execute(sql.SESSION).fetchone()
+            pid, started, synchronous = connection.execute(sql.SESSION).fetchone()
+            self._session = (pid, started)
+            if synchronous == "off":
+                # Set so for the database, the role or the server: a durable commit would
+                # be acknowledged before its WAL is flushed, and lost in a server crash.
+                # Only ``off`` is overruled (``local``, ``remote_write``, ``remote_apply``
+                # all flush the WAL here first).
+                connection.execute("SET synchronous_commit = on")
         return self._committer
 
     def _release_commit_connection(self) -> None:
@@ -558,6 +612,8 @@ class PostgresRecorder:
                 with self._connection() as connection:
                     rows: list[tuple[Any, ...]] = connection.execute(query, params).fetchall()
                     return rows
+            except PoolTimeout as error:
+                raise StoreError(f"PostgreSQL read failed: {self._exhausted()}") from error
             except psycopg.OperationalError as error:
                 if connection is not None and connection.broken and attempt < attempts:
                     continue

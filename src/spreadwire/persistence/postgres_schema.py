@@ -71,8 +71,12 @@ INSERT_KEY = (
 LOCK_HEAD = "SELECT position FROM event_head WHERE id = 1 FOR UPDATE"
 SET_HEAD = "UPDATE event_head SET position = %s WHERE id = 1"
 SELECT_HEAD = "SELECT position FROM event_head WHERE id = 1"
-#: (pid, start time) of this connection's server session, which name it in END_SESSION.
-SESSION = "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()"
+#: (pid, start time) of this connection's server session, which name it in END_SESSION,
+#: and its ``synchronous_commit``.
+SESSION = (
+    "SELECT pid, backend_start, current_setting('synchronous_commit') FROM pg_stat_activity"
+    " WHERE pid = pg_backend_pid()"
+)
 #: End the server session named (if it is still there), waiting up to %s ms for it to
 #: exit: no row (gone already), true (ended) or false (still there when the wait ended).
 END_SESSION = (

@@ -27,9 +27,14 @@ SCHEMES = ("memory://", "sqlite:///", "postgresql://", "postgres://")
 _PASSWORD = re.compile(r"://([^:/@\s]+):\S*?@(?=[^@/?#\s\"']*(?:[/?#\s\"']|$))")
 
 
+#: A password given as a query parameter (``?password=...``, libpq takes it too).
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#\s\"']*")
+
+
 def redact(text: str) -> str:
-    """``text`` without the password of any URL in it."""
-    return _PASSWORD.sub(r"://\1@", text)
+    """``text`` without the password of any URL in it (``user:password@`` or
+    ``?password=``)."""
+    return _QUERY_PASSWORD.sub(r"\1", _PASSWORD.sub(r"://\1@", text))
 
 
 def sqlite_path(url: str) -> Path:

@@ -64,6 +64,14 @@ def test_open_recorder_refuses_memory_when_the_store_must_exist() -> None:
             "postgresql://u@db1.internal?dbname=x&application_name=me@desk: refused",
         ),
         ("x postgresql://u:p@h", "x postgresql://u@h"),
+        (
+            "cannot connect to postgresql://bob@h/db?password=hunter2&sslmode=require: x",
+            "cannot connect to postgresql://bob@h/db?password=&sslmode=require: x",
+        ),
+        (
+            "postgres://h/db?sslmode=disable&password=s3&x=1",
+            "postgres://h/db?sslmode=disable&password=&x=1",
+        ),
     ],
 )
 def test_redact_removes_the_whole_password_and_keeps_the_host(text: str, redacted: str) -> None:
