@@ -525,6 +525,32 @@ def test_read_models_rebuild_swaps_tables_in_keeping_their_names(postgres_url: s
     assert resets == 2
 
 
+def test_read_models_rebuild_that_lost_its_connection_takes_its_lock_again(
+    postgres_url: str,
+) -> None:
+    """The one-rebuild lock is the staging session's: when the server ends that session
+    the rebuild goes on over a new one, which holds the lock again (without it a second
+    rebuild could start and drop the first one's tables under it)."""
+    log = MemoryRecorder()
+    with EventWriter(log) as writer:
+        for message in order_flow():
+            writer.append(message)
+    models = open_read_models(postgres_url)
+    staging = models.staging()
+    try:
+        staging.apply(standard_projections(), list(log.read())[:4])
+        killed = _terminate_others(postgres_url)
+        staging.apply(standard_projections(), list(log.read())[4:], after=4)
+        with pytest.raises(StoreError, match="another rebuild of them is running"):
+            models.staging()
+    finally:
+        staging.close()
+    models.staging().close()  # free again once the first one is done
+    models.close()
+
+    assert killed >= 2  # the staging session and the live store's
+
+
 def test_role_that_may_only_read_verifies_a_store_without_read_models(
     postgres_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

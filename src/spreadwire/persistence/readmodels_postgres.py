@@ -92,12 +92,7 @@ class PostgresReadModelStore:
             raise StoreError(f"cannot open read models {redact(url)}: {error}") from error
         try:
             if _prefix == STAGING:
-                row = self._connection.execute(_REBUILD_LOCK).fetchone()
-                if not (row and row[0]):
-                    self._connection.close()
-                    raise StoreError(
-                        f"read models {redact(url)}: another rebuild of them is running"
-                    )
+                self._take_rebuild_lock()
                 self._clear_staging()
             if not self._exists(self._tracking):
                 with self._connection.transaction():
@@ -110,6 +105,14 @@ class PostgresReadModelStore:
         self._tables: set[str] = set()
         self._encoder = msgspec.json.Encoder()
         self._decoder = msgspec.json.Decoder(dict)
+
+    def _take_rebuild_lock(self) -> None:
+        """The session lock that makes this the one rebuild of the database; closes the
+        connection and raises :class:`StoreError` when another rebuild holds it."""
+        row = self._connection.execute(_REBUILD_LOCK).fetchone()
+        if not (row and row[0]):
+            self._connection.close()
+            raise StoreError(f"read models {self.url}: another rebuild of them is running")
 
     def _clear_staging(self) -> None:
         """Drop the staging tables an interrupted rebuild left."""
@@ -196,6 +199,10 @@ class PostgresReadModelStore:
                         raise
                 self._connection.close()
                 self._connection = self._connect()
+                if self._prefix == STAGING:
+                    # the session lock went with the old session: a rebuild that went on
+                    # without it could have another one drop its tables under it
+                    self._take_rebuild_lock()
                 return work()
             except psycopg.Error as error:
                 raise StoreError(f"read models {self.url}: {error}") from error
