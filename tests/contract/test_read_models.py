@@ -13,9 +13,8 @@ from spreadwire.eventstore.memory import MemoryRecorder
 from spreadwire.eventstore.projection import ProjectionRunner, ReadModelStore, ReadModelView
 from spreadwire.eventstore.readmodels import standard_projections
 from spreadwire.eventstore.records import Entry
-from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence.store import open_read_models
-from tests.unit.eventstore.builders import order_flow
+from tests.unit.eventstore.builders import record_order_flow
 
 KINDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -35,11 +34,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReadModelS
 
 @pytest.fixture
 def recorder() -> MemoryRecorder:
-    recorder = MemoryRecorder()
-    with EventWriter(recorder) as writer:
-        for message in order_flow():
-            writer.append(message)
-    return recorder
+    return record_order_flow(MemoryRecorder())
 
 
 class Counter:

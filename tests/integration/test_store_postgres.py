@@ -14,7 +14,7 @@ from spreadwire.eventstore.tail import record_is_sound
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence.postgres import PostgresConfig, PostgresRecorder, session_kwargs
 from spreadwire.persistence.store import redact
-from tests.unit.eventstore.builders import accepted, halted, order_flow
+from tests.unit.eventstore.builders import accepted, halted, record_order_flow
 
 pytestmark = pytest.mark.postgres
 
@@ -25,10 +25,9 @@ def _event(reason: str) -> NewEvent:
 
 
 def test_store_postgres_order_streams_land_in_hash_partitions(postgres_url: str) -> None:
-    recorder = PostgresRecorder(postgres_url, config=PostgresConfig(hash_partitions=4))
-    with EventWriter(recorder) as writer:
-        for message in order_flow():
-            writer.append(message)
+    recorder = record_order_flow(
+        PostgresRecorder(postgres_url, config=PostgresConfig(hash_partitions=4))
+    )
     recorder.close()
 
     with psycopg.connect(postgres_url) as connection:

@@ -28,7 +28,7 @@ from spreadwire.eventstore.verify import verify_log
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence.postgres import PostgresConfig, PostgresRecorder
 from spreadwire.persistence.store import open_read_models, open_store
-from tests.unit.eventstore.builders import halted, order_flow
+from tests.unit.eventstore.builders import halted, record_order_flow
 
 pytestmark = pytest.mark.postgres
 
@@ -376,10 +376,7 @@ def test_commits_wait_for_another_writer_when_the_database_defaults_to_serializa
 
 
 def test_role_that_may_only_read_opens_and_verifies_an_existing_store(postgres_url: str) -> None:
-    recorder = open_store(postgres_url)
-    with EventWriter(recorder) as writer:
-        for message in order_flow():
-            writer.append(message)
+    recorder = record_order_flow(open_store(postgres_url))
     recorder.close()
     with _role(postgres_url, "sw_reader", _READ_ONLY) as url:
         reader = open_store(url)
@@ -448,10 +445,7 @@ def test_store_opened_with_another_partition_layout_keeps_its_own_and_says_so(
 def test_read_models_connection_closed_by_the_server_is_replaced_and_nothing_applies_twice(
     postgres_url: str,
 ) -> None:
-    log = MemoryRecorder()
-    with EventWriter(log) as writer:
-        for message in order_flow():
-            writer.append(message)
+    log = record_order_flow(MemoryRecorder())
     models = open_read_models(postgres_url)
     try:
         runner = ProjectionRunner(log, models, standard_projections(), batch=4)
@@ -473,10 +467,7 @@ def test_read_models_connection_closed_by_the_server_is_replaced_and_nothing_app
 
 
 def test_read_models_role_that_may_only_read_opens_them(postgres_url: str) -> None:
-    log = MemoryRecorder()
-    with EventWriter(log) as writer:
-        for message in order_flow():
-            writer.append(message)
+    log = record_order_flow(MemoryRecorder())
     models = open_read_models(postgres_url)
     ProjectionRunner(log, models, standard_projections()).catch_up()
     models.close()
@@ -495,10 +486,7 @@ def test_read_models_role_that_may_only_read_opens_them(postgres_url: str) -> No
 def test_read_models_rebuild_swaps_tables_in_keeping_their_names(postgres_url: str) -> None:
     """Built aside, swapped in: no staging table stays behind, and the live tables' keys
     keep their own names (a second rebuild's staging tables would otherwise collide)."""
-    log = MemoryRecorder()
-    with EventWriter(log) as writer:
-        for message in order_flow():
-            writer.append(message)
+    log = record_order_flow(MemoryRecorder())
     models = open_read_models(postgres_url)
     try:
         models.staging().close()  # as an interrupted rebuild leaves them
@@ -531,10 +519,7 @@ def test_read_models_rebuild_that_lost_its_connection_takes_its_lock_again(
     """The one-rebuild lock is the staging session's: when the server ends that session
     the rebuild goes on over a new one, which holds the lock again (without it a second
     rebuild could start and drop the first one's tables under it)."""
-    log = MemoryRecorder()
-    with EventWriter(log) as writer:
-        for message in order_flow():
-            writer.append(message)
+    log = record_order_flow(MemoryRecorder())
     models = open_read_models(postgres_url)
     staging = models.staging()
     try:
@@ -557,10 +542,7 @@ def test_role_that_may_only_read_verifies_a_store_without_read_models(
     """``events verify`` looks for read models without creating ``rm_tracking``."""
     from spreadwire.cli.main import main
 
-    recorder = open_store(postgres_url)
-    with EventWriter(recorder) as writer:
-        for message in order_flow():
-            writer.append(message)
+    recorder = record_order_flow(open_store(postgres_url))
     recorder.close()
     with _role(postgres_url, "sw_reader", _READ_ONLY, _NO_CREATE) as url:
         code = main(["events", "verify", "--store", url])
@@ -576,10 +558,7 @@ def test_role_that_may_only_read_verifies_a_store_without_read_models(
 def test_role_that_may_only_read_verifies_a_store_with_a_damaged_tail(postgres_url: str) -> None:
     """Opening with ``repair=False`` reports a torn tail without locking the head row
     (FOR UPDATE needs UPDATE privilege)."""
-    recorder = open_store(postgres_url)
-    with EventWriter(recorder) as writer:
-        for message in order_flow():
-            writer.append(message)
+    recorder = record_order_flow(open_store(postgres_url))
     recorder.close()
     with psycopg.connect(postgres_url, autocommit=True) as admin:
         admin.execute("UPDATE events SET checksum = checksum + 1 WHERE position = 11")

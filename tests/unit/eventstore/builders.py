@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from spreadwire.domain.enums import LiquiditySide, OrderSide, OrderType, TradingState
 from spreadwire.domain.events import (
     OrderAccepted,
@@ -13,6 +15,10 @@ from spreadwire.domain.events import (
     TradingStateChanged,
 )
 from spreadwire.domain.values import Price, Quantity
+from spreadwire.eventstore.recorder import Recorder
+from spreadwire.eventstore.writer import EventWriter
+
+R = TypeVar("R", bound=Recorder)
 
 
 def initialized(coid: str, side: OrderSide = OrderSide.BUY, qty: str = "10") -> OrderInitialized:
@@ -105,3 +111,11 @@ def order_flow() -> list[object]:
         canceled("O-2"),
         halted(),
     ]
+
+
+def record_order_flow(recorder: R) -> R:
+    """``recorder`` with :func:`order_flow` appended through an ``EventWriter`` (11 entries)."""
+    with EventWriter(recorder) as writer:
+        for message in order_flow():
+            writer.append(message)
+    return recorder

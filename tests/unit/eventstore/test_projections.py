@@ -29,15 +29,12 @@ from spreadwire.eventstore.readmodels import standard_projections
 from spreadwire.eventstore.records import Entry
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence.readmodels_sqlite import SQLiteReadModelStore
-from tests.unit.eventstore.builders import filled, initialized, order_flow
+from tests.unit.eventstore.builders import filled, initialized, order_flow, record_order_flow
 
 
 @pytest.fixture
 def recorder() -> MemoryRecorder:
-    recorder = MemoryRecorder()
-    with EventWriter(recorder) as writer:
-        for message in order_flow():
-            writer.append(message)
+    recorder = record_order_flow(MemoryRecorder())
     return recorder
 
 

@@ -12,7 +12,7 @@ from spreadwire.eventstore.readmodels import standard_projections
 from spreadwire.eventstore.records import Entry
 from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence.readmodels_sqlite import SQLiteReadModelStore
-from tests.unit.eventstore.builders import initialized, order_flow, submitted
+from tests.unit.eventstore.builders import initialized, order_flow, record_order_flow, submitted
 
 
 def test_query_cache_same_position_hits_and_new_position_reloads() -> None:
@@ -96,10 +96,7 @@ def test_queries_do_not_serve_documents_a_rebuild_replaced_at_the_same_position(
 ) -> None:
     """The node cached a damaged document; `projections rebuild` (another connection)
     repairs it and ends at the same tracking position: the node serves the repaired one."""
-    recorder = MemoryRecorder()
-    with EventWriter(recorder) as writer:
-        for message in order_flow():
-            writer.append(message)
+    recorder = record_order_flow(MemoryRecorder())
     node_store = SQLiteReadModelStore(tmp_path / "rm.db")
     ProjectionRunner(recorder, node_store, standard_projections()).catch_up()
     node_store.apply([_Damage()], list(recorder.read()))

@@ -16,16 +16,12 @@ from spreadwire.eventstore.records import Append, NewEvent, Record
 from spreadwire.eventstore.replay import replay, replay_entries
 from spreadwire.eventstore.tail import first_bad_position
 from spreadwire.eventstore.verify import verify_log
-from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence.readmodels_sqlite import SQLiteReadModelStore
-from tests.unit.eventstore.builders import order_flow
+from tests.unit.eventstore.builders import order_flow, record_order_flow
 
 
 def stored() -> MemoryRecorder:
-    recorder = MemoryRecorder()
-    with EventWriter(recorder) as writer:
-        for message in order_flow():
-            writer.append(message)
+    recorder = record_order_flow(MemoryRecorder())
     return recorder
 
 

@@ -12,9 +12,8 @@ from spreadwire.errors import ConfigError, StoreError
 from spreadwire.eventstore.memory import MemoryRecorder
 from spreadwire.eventstore.projection import ProjectionRunner
 from spreadwire.eventstore.readmodels import OrdersProjection, standard_projections
-from spreadwire.eventstore.writer import EventWriter
 from spreadwire.persistence.readmodels_sqlite import SQLiteReadModelStore
-from tests.unit.eventstore.builders import order_flow
+from tests.unit.eventstore.builders import record_order_flow
 
 
 class _Misnamed:
@@ -28,10 +27,7 @@ class _Misnamed:
 
 
 def _built(path: Path) -> SQLiteReadModelStore:
-    recorder = MemoryRecorder()
-    with EventWriter(recorder) as writer:
-        for message in order_flow():
-            writer.append(message)
+    recorder = record_order_flow(MemoryRecorder())
     store = SQLiteReadModelStore(path)
     ProjectionRunner(recorder, store, standard_projections()).catch_up()
     return store
@@ -77,10 +73,7 @@ def test_sqlite_read_models_locked_by_another_process_is_a_store_error(
 
 def test_sqlite_read_models_rebuild_leaves_no_staging_tables(tmp_path: Path) -> None:
     store = _built(tmp_path / "rm.db")
-    recorder = MemoryRecorder()
-    with EventWriter(recorder) as writer:
-        for message in order_flow():
-            writer.append(message)
+    recorder = record_order_flow(MemoryRecorder())
     store.staging().close()  # as an interrupted rebuild leaves them
     runner = ProjectionRunner(recorder, store, standard_projections(), batch=4)
 
