@@ -38,6 +38,12 @@ LIVE = "rm_"
 STAGING = "rms_"
 _TRACKING = """CREATE TABLE IF NOT EXISTS {0}tracking (
     name text PRIMARY KEY, position bigint NOT NULL)"""
+#: A read-model table (its name formatted in), live or staging.
+_DOCS = "CREATE TABLE IF NOT EXISTS {0} (key text PRIMARY KEY, doc text NOT NULL)"
+_COUNT_RESET = (
+    "INSERT INTO rm_tracking (name, position) VALUES (%s, 1) ON CONFLICT (name)"
+    " DO UPDATE SET position = rm_tracking.position + 1"
+)
 _LOCK = "SELECT pg_advisory_xact_lock(7263500918)"
 #: One applier at a time: tracking is read after this lock, so no batch applies twice.
 _APPLY_LOCK = "SELECT pg_advisory_xact_lock(7263500919)"
@@ -145,10 +151,7 @@ class PostgresReadModelStore:
                 for projection in projections:
                     for table in projection.tables:
                         name = check_table_name(table)
-                        connection.execute(
-                            f"CREATE TABLE IF NOT EXISTS {STAGING}{name}"
-                            " (key text PRIMARY KEY, doc text NOT NULL)"
-                        )
+                        connection.execute(_DOCS.format(f"{STAGING}{name}"))
                         connection.execute(f"DROP TABLE IF EXISTS {LIVE}{name}")
                         connection.execute(f"ALTER TABLE {STAGING}{name} RENAME TO {LIVE}{name}")
                         # the key's index keeps its staging name unless renamed, and the
@@ -171,11 +174,7 @@ class PostgresReadModelStore:
                     f" FROM {STAGING}tracking WHERE name = ANY(%s)",
                     (names,),
                 )
-                connection.execute(
-                    "INSERT INTO rm_tracking (name, position) VALUES (%s, 1) ON CONFLICT (name)"
-                    " DO UPDATE SET position = rm_tracking.position + 1",
-                    (RESETS,),
-                )
+                connection.execute(_COUNT_RESET, (RESETS,))
                 connection.execute(f"DROP TABLE {STAGING}tracking")
 
         self._call(work)
@@ -217,10 +216,7 @@ class PostgresReadModelStore:
             if not self._exists(name):
                 with self._connection.transaction():
                     self._connection.execute(_LOCK)
-                    self._connection.execute(
-                        f"CREATE TABLE IF NOT EXISTS {name}"
-                        " (key text PRIMARY KEY, doc text NOT NULL)"
-                    )
+                    self._connection.execute(_DOCS.format(name))
             self._tables.add(table)
         return name
 
@@ -343,11 +339,7 @@ class PostgresReadModelStore:
                     )
                 if self._prefix != LIVE:
                     return
-                self._connection.execute(
-                    "INSERT INTO rm_tracking (name, position) VALUES (%s, 1) ON CONFLICT (name)"
-                    " DO UPDATE SET position = rm_tracking.position + 1",
-                    (RESETS,),
-                )
+                self._connection.execute(_COUNT_RESET, (RESETS,))
 
         self._call(work)
 

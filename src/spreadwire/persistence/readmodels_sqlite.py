@@ -39,6 +39,9 @@ LIVE = "rm_"
 STAGING = "rms_"
 _TRACKING = """CREATE TABLE IF NOT EXISTS {0}tracking (
     name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID"""
+#: A read-model table (its name formatted in), live or staging.
+_DOCS = "CREATE TABLE IF NOT EXISTS {0} (key TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID"
+_EXISTS = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
 
 
 _COUNT_RESET = (
@@ -56,9 +59,7 @@ def read_models_exist(path: str | Path) -> bool:
     try:
         connection = sqlite3.connect(uri, uri=True)
         try:
-            row = connection.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rm_tracking'"
-            ).fetchone()
+            row = connection.execute(_EXISTS, ("rm_tracking",)).fetchone()
         finally:
             connection.close()
     except sqlite3.Error as error:
@@ -162,10 +163,7 @@ class SQLiteReadModelStore:
                 for projection in projections:
                     for table in projection.tables:
                         name = check_table_name(table)
-                        connection.execute(
-                            f"CREATE TABLE IF NOT EXISTS {STAGING}{name}"
-                            " (key TEXT PRIMARY KEY, doc TEXT NOT NULL) WITHOUT ROWID"
-                        )
+                        connection.execute(_DOCS.format(f"{STAGING}{name}"))
                         connection.execute(f"DROP TABLE IF EXISTS {LIVE}{name}")
                         connection.execute(f"ALTER TABLE {STAGING}{name} RENAME TO {LIVE}{name}")
                         self._tables.add(table)
@@ -201,10 +199,7 @@ class SQLiteReadModelStore:
     def _ensure(self, table: str) -> str:
         name = f"{self._prefix}{check_table_name(table)}"
         if table not in self._tables:
-            self._connection.execute(
-                f"CREATE TABLE IF NOT EXISTS {name} (key TEXT PRIMARY KEY, doc TEXT NOT NULL)"
-                " WITHOUT ROWID"
-            )
+            self._connection.execute(_DOCS.format(name))
             self._tables.add(table)
         return name
 
@@ -215,9 +210,7 @@ class SQLiteReadModelStore:
         with self._locked() as connection:
             for table in tables:
                 name = f"{self._prefix}{check_table_name(table)}"
-                exists = connection.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-                ).fetchone()
+                exists = connection.execute(_EXISTS, (name,)).fetchone()
                 if exists and connection.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchone():
                     return True
         return False
@@ -287,12 +280,7 @@ class SQLiteReadModelStore:
     def rows(self, table: str) -> dict[str, Doc]:
         with self._locked() as connection:
             name = f"{self._prefix}{check_table_name(table)}"
-            if (
-                table not in self._tables
-                and not connection.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-                ).fetchone()
-            ):
+            if table not in self._tables and not connection.execute(_EXISTS, (name,)).fetchone():
                 # nothing was ever put there; creating it would make ``events verify`` of
                 # read models older than the table write to them
                 return {}
