@@ -1,7 +1,7 @@
 """``spreadwire projections``: build the read models from the log.
 
-* ``projections rebuild --store URL [--read-models URL]``: empty the read models and
-  rebuild them from position 0.
+* ``projections rebuild --store URL [--read-models URL]``: rebuild the read models from
+  position 0 up to the head, aside, and swap them in when complete.
 * ``projections catch-up --store URL [--read-models URL]``: apply what is new (exit 1
   when a read model is ahead of the log).
 * ``projections status --store URL [--read-models URL]``: tracking positions vs the head
@@ -27,7 +27,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("projections", help="build the read models from the log")
     actions = parser.add_subparsers(dest="projections_command", metavar="ACTION", required=True)
     for name, handler, text in (
-        ("rebuild", run_rebuild, "empty the read models and rebuild them from the log"),
+        ("rebuild", run_rebuild, "rebuild the read models from the log and swap them in"),
         ("catch-up", run_catch_up, "apply the entries the read models have not seen"),
         ("status", run_status, "print each projection's tracking position and the head"),
     ):
@@ -72,10 +72,10 @@ def _run(args: argparse.Namespace, *, rebuild: bool) -> int:
         if not rebuild:
             # read models ahead of the log apply nothing, and "caught up to position 3,147"
             # beside a log of 374 entries said all was well (status says so, exit 1)
-            tracking, head = store.tracking(), recorder.last_position()
-            ahead = [p.name for p in standard_projections() if tracking.get(p.name, 0) > head]
-            if ahead:
-                print(f"head {head}\n{_ahead(ahead)}")
+            head = recorder.last_position()
+            ahead = _ahead(store.tracking(), head)
+            if ahead is not None:
+                print(f"head {head}\n{ahead}")
                 return 1
         seconds = (perf_counter_ns() - started) / 1e9
         applied = position - before
@@ -121,22 +121,26 @@ def run_status(args: argparse.Namespace) -> int:
             store.close()
     finally:
         recorder.close()
-    ahead = []
     for projection in standard_projections():
         position = tracking.get(projection.name, 0)
-        if position > head:
-            ahead.append(projection.name)
-            state = f"ahead of the log by {position - head}"
-        else:
-            state = f"behind {head - position}"
+        state = (
+            f"ahead of the log by {position - head}"
+            if position > head
+            else f"behind {head - position}"
+        )
         print(f"{projection.name:<12} {position:>12}  {state}")
-    if ahead:
-        print(_ahead(ahead))
+    ahead = _ahead(tracking, head)
+    if ahead is not None:
+        print(ahead)
         return 1
     return 0
 
 
-def _ahead(names: list[str]) -> str:
+def _ahead(tracking: dict[str, int], head: int) -> str | None:
+    """The line naming the standard projections past the log's head; None when none is."""
+    names = [p.name for p in standard_projections() if tracking.get(p.name, 0) > head]
+    if not names:
+        return None
     return (
         f"{', '.join(names)}: past the log's head, so built from another log or from"
         " entries this one no longer holds; `spreadwire projections rebuild` rebuilds them"

@@ -9,7 +9,7 @@ all: every event is applied exactly once.
 
 :class:`ProjectionRunner` feeds the store from a :class:`Recorder`: ``catch_up`` reads
 everything above the lowest tracking position, ``run`` follows the live tail, and
-``rebuild`` empties the read models and catches up from position 0.
+``rebuild`` builds them from position 0 aside (``staging``) and swaps them in (``promote``).
 """
 
 from __future__ import annotations
