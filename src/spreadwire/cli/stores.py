@@ -99,10 +99,11 @@ def _sqlite_read_models_exist(url: str, option: str) -> bool:
     from spreadwire.persistence.readmodels_sqlite import read_models_exist
 
     _check_sqlite_file(url, option, must_exist=False)
-    if not sqlite_path(url).exists():
+    path = sqlite_path(url)
+    if not path.exists():
         return False
     try:
-        return read_models_exist(sqlite_path(url))
+        return read_models_exist(path)
     except StoreError as error:
         raise StoreError(f"{option}: {one_line(str(error))}") from error
 
